@@ -1,0 +1,111 @@
+import type {
+  ClusterObjectSummary,
+  GoldenDisk,
+  GoldenDiskState,
+  GoldenImage,
+  Preflight,
+  Role,
+  Run,
+  Session,
+  Step,
+} from './types';
+
+/** Ports that core owns; packages/db and packages/kubevirt implement them, tests use in-memory fakes. */
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface IdSource {
+  sessionId(): string;
+  runId(): string;
+}
+
+export interface Logger {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+/** Where a VM's root disk comes from. */
+export type DiskSource =
+  | { kind: 'golden'; version: number; pvc: string }
+  | { kind: 'base-image' };
+
+export type VmWaitTarget = 'disk-ready' | 'running' | 'ready' | 'stopped';
+
+export interface SnapshotResult {
+  volumeSnapshot: string;
+  sizeBytes: number;
+}
+
+/**
+ * The cluster as the orchestrator needs it. Every `ensure*` is idempotent (create-if-absent),
+ * every `wait*` is a watch that gives up at `deadlineAt` with a DeadlineError and reports a failure
+ * the cluster shows (failed clone, partial snapshot) as a ClusterFailure.
+ */
+export interface ClusterPort {
+  readonly mode: 'simulated' | 'kubernetes';
+  preflight(): Promise<Preflight>;
+
+  ensureSessionBase(sessionId: string): Promise<void>;
+  /** VM plus its cloud-init; on the bootstrap path the adapter keeps the session's kubeadm CA and token in the cluster. */
+  ensureVm(sessionId: string, role: Role, source: DiskSource): Promise<void>;
+  waitVms(sessionId: string, roles: readonly Role[], target: VmWaitTarget, deadlineAt: number): Promise<void>;
+  setRunStrategy(sessionId: string, roles: readonly Role[], runStrategy: 'Always' | 'Halted'): Promise<void>;
+  /** Removes VMs, their disks and cloud-init secrets and waits until they are gone. */
+  deleteVms(sessionId: string, deadlineAt: number): Promise<void>;
+  /** Removes the session namespace and its RoleBinding in the golden namespace; waits until gone. */
+  deleteSession(sessionId: string, deadlineAt: number): Promise<void>;
+  sessionObjects(sessionId: string): Promise<ClusterObjectSummary[]>;
+
+  ensureVmSnapshot(sessionId: string, role: Role, version: number): Promise<void>;
+  waitVmSnapshot(sessionId: string, role: Role, version: number, deadlineAt: number): Promise<SnapshotResult>;
+  deleteVmSnapshots(sessionId: string, version: number): Promise<void>;
+  ensureGoldenCopy(version: number, disk: GoldenDisk, sourceNamespace: string): Promise<void>;
+  waitGoldenCopies(version: number, deadlineAt: number): Promise<void>;
+  /** Points both stable golden DataSources at this version's copies in one step. */
+  pointGoldenDataSources(version: number): Promise<void>;
+  /** Removes this version's copies (and the DataSources when they point at it). */
+  deleteGoldenVersion(version: number): Promise<void>;
+  goldenDiskStates(version: number): Promise<GoldenDiskState[]>;
+}
+
+export interface SessionStore {
+  /** Inserts the session only when fewer than `limit` sessions are active; atomic. */
+  insertSessionWithinLimit(session: Session, limit: number): Promise<boolean>;
+  getSession(id: string): Promise<Session | null>;
+  listSessions(options?: { includeEnded?: boolean }): Promise<Session[]>;
+  updateSession(id: string, patch: Partial<Omit<Session, 'id'>>): Promise<Session>;
+  countActiveSessions(): Promise<number>;
+  expiredSessions(now: number): Promise<Session[]>;
+}
+
+export interface RunStore {
+  insertRun(run: Run): Promise<void>;
+  getRun(id: string): Promise<Run | null>;
+  updateRun(id: string, patch: Partial<Omit<Run, 'id'>>): Promise<Run>;
+  unfinishedRuns(): Promise<Run[]>;
+  /** Unfinished runs cloning from a golden version: the version must be kept while any exist. */
+  countUnfinishedRunsOnGolden(version: number): Promise<number>;
+  startStep(step: Step): Promise<void>;
+  finishStep(runId: string, seq: number, patch: Pick<Step, 'endedAt' | 'outcome' | 'detail'>): Promise<void>;
+  stepsOfRun(runId: string): Promise<Step[]>;
+}
+
+export interface GoldenStore {
+  /** Inserts a build; throws ConflictError when another build is in progress. */
+  insertGoldenBuild(image: GoldenImage): Promise<void>;
+  getGolden(version: number): Promise<GoldenImage | null>;
+  /** The ready golden image, if any. */
+  activeGolden(): Promise<GoldenImage | null>;
+  latestGolden(): Promise<GoldenImage | null>;
+  nextGoldenVersion(): Promise<number>;
+  listGolden(statuses: readonly GoldenImage['status'][]): Promise<GoldenImage[]>;
+  updateGolden(version: number, patch: Partial<Omit<GoldenImage, 'version'>>): Promise<GoldenImage>;
+  /** In one transaction: the previous ready image becomes superseded and this one ready. */
+  activateGolden(version: number, readyAt: number): Promise<void>;
+}
+
+export type Store = SessionStore & RunStore & GoldenStore;

@@ -1,0 +1,150 @@
+/** Domain types of cks-lab (design §2, §5, §6). Times are epoch milliseconds. */
+
+export type Strategy = 'snapshot' | 'bootstrap';
+export const STRATEGIES: readonly Strategy[] = ['snapshot', 'bootstrap'];
+
+export type Role = 'control-plane' | 'worker';
+export const ROLES: readonly Role[] = ['control-plane', 'worker'];
+
+export type SessionStatus = 'pending' | 'provisioning' | 'running' | 'terminating' | 'terminated' | 'failed';
+/** Statuses that hold cluster resources and count against the concurrency limit. */
+export const ACTIVE_SESSION_STATUSES: readonly SessionStatus[] = ['pending', 'provisioning', 'running', 'terminating'];
+
+export interface Session {
+  id: string;
+  namespace: string;
+  status: SessionStatus;
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number;
+  /** The strategy that made (or is making) the cluster. */
+  strategy: Strategy | null;
+  failureReason: string | null;
+  runId: string | null;
+}
+
+/** Why a run did not (or stopped trying to) use the snapshot strategy. */
+export type FallbackReason =
+  | 'no-golden-image'
+  | 'golden-not-ready'
+  | 'version-mismatch'
+  | 'golden-expired'
+  | 'snapshot-unsupported'
+  | 'snapshot-path-failed';
+
+export type RunOutcome = 'running' | 'succeeded' | 'failed';
+
+export interface Run {
+  id: string;
+  sessionId: string;
+  requestedStrategy: Strategy;
+  /** Strategy currently executing (or that finished the run). */
+  usedStrategy: Strategy;
+  fallbackReason: FallbackReason | null;
+  fallbackDetail: string | null;
+  /** Golden version whose disks this run clones; pinned once so both VMs use the same pair. */
+  goldenVersion: number | null;
+  startedAt: number;
+  endedAt: number | null;
+  outcome: RunOutcome;
+  failureReason: string | null;
+  synthetic: boolean;
+}
+
+export type StepOutcome = 'running' | 'succeeded' | 'failed';
+
+export interface Step {
+  runId: string;
+  /** Order within the run; unique per run. */
+  seq: number;
+  strategy: Strategy;
+  name: StepName;
+  startedAt: number;
+  endedAt: number | null;
+  outcome: StepOutcome;
+  detail: string | null;
+}
+
+export type StepName =
+  | 'prepare-namespace'
+  | 'create-vms-from-golden'
+  | 'wait-disks-cloned'
+  | 'wait-vms-running'
+  | 'wait-cluster-ready'
+  | 'remove-failed-attempt'
+  | 'create-control-plane'
+  | 'wait-control-plane-ready'
+  | 'create-worker';
+
+export type GoldenStatus = 'building' | 'ready' | 'failed' | 'superseded' | 'deleting' | 'deleted';
+
+/** Build phases of a golden image, in order (design §5.4). Recorded so a restarted server resumes. */
+export type GoldenPhase =
+  | 'halt-source'
+  | 'snapshot-vms'
+  | 'restart-source'
+  | 'copy-disks'
+  | 'switch-datasources'
+  | 'remove-session-snapshots'
+  | 'done';
+export const GOLDEN_PHASES: readonly GoldenPhase[] = [
+  'halt-source',
+  'snapshot-vms',
+  'restart-source',
+  'copy-disks',
+  'switch-datasources',
+  'remove-session-snapshots',
+  'done',
+];
+
+export interface GoldenDisk {
+  role: Role;
+  /** VolumeSnapshot in the source session namespace the copy is made from. */
+  volumeSnapshot: string | null;
+  /** PVC (DataVolume) in vm-templates holding this version's disk. */
+  pvc: string;
+  sizeBytes: number | null;
+}
+
+export interface GoldenImage {
+  version: number;
+  status: GoldenStatus;
+  phase: GoldenPhase;
+  sourceSessionId: string;
+  k8sVersion: string;
+  createdAt: number;
+  readyAt: number | null;
+  expiresAt: number;
+  disks: GoldenDisk[];
+  failureReason: string | null;
+}
+
+/** What the cluster says about a golden disk right now (never stored: the cluster is the truth). */
+export interface GoldenDiskState {
+  role: Role;
+  name: string;
+  phase: string;
+  progress: string | null;
+  cloneFallbackReason: string | null;
+}
+
+export interface ClusterObjectSummary {
+  kind: string;
+  namespace: string;
+  name: string;
+  phase: string;
+}
+
+export interface PreflightCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface Preflight {
+  checks: PreflightCheck[];
+  /** False when anything the snapshot strategy needs is missing. */
+  snapshotSupported: boolean;
+  /** Plain words for the first missing piece, when not supported. */
+  snapshotUnsupportedReason: string | null;
+}
