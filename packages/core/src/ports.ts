@@ -52,7 +52,7 @@ export interface ClusterPort {
   ensureSessionBase(sessionId: string): Promise<void>;
   /** VM plus its cloud-init; on the bootstrap path the adapter keeps the session's kubeadm CA and token in the cluster. */
   ensureVm(sessionId: string, role: Role, source: DiskSource): Promise<void>;
-  waitVms(sessionId: string, roles: readonly Role[], target: VmWaitTarget, deadlineAt: number): Promise<void>;
+  waitVms(sessionId: string, roles: readonly Role[], target: VmWaitTarget, deadlineAt: number, signal?: AbortSignal): Promise<void>;
   setRunStrategy(sessionId: string, roles: readonly Role[], runStrategy: 'Always' | 'Halted'): Promise<void>;
   /** Removes VMs, their disks and cloud-init secrets and waits until they are gone. */
   deleteVms(sessionId: string, deadlineAt: number): Promise<void>;

@@ -114,6 +114,8 @@ export interface GoldenImage {
   k8sVersion: string;
   createdAt: number;
   readyAt: number | null;
+  /** When a newer version replaced it; it is kept a grace period and while runs still clone from it. */
+  supersededAt: number | null;
   expiresAt: number;
   disks: GoldenDisk[];
   failureReason: string | null;

@@ -1,0 +1,74 @@
+import { Lab, type Logger } from '@cks-lab/core';
+import { openDatabase, type LabDatabase } from '@cks-lab/db';
+import { startSimulatedCluster } from '@cks-lab/kubevirt';
+import { loadAdminToken } from './admin-token';
+import { readServerConfig, type ServerConfig } from './config';
+import { createLogger } from './logger';
+import { randomIds, systemClock } from './system';
+
+export interface Runtime {
+  lab: Lab;
+  database: LabDatabase;
+  config: ServerConfig;
+  adminToken: string;
+  logger: Logger;
+  simulated: boolean;
+  /** Simulator facts shown in the UI so nobody mistakes it for a real cluster. */
+  simulation: { timeScale: number; faults: string[] } | null;
+  close(): Promise<void>;
+}
+
+/** Wires the database, the cluster (simulated by default) and the orchestrator; resumes unfinished work. */
+export async function createRuntime(config: ServerConfig = readServerConfig(), options: { maintenance?: boolean } = {}): Promise<Runtime> {
+  const logger = createLogger({ cluster: config.cluster === 'sim' ? 'simulated' : 'kubernetes' });
+  const database = openDatabase(config.databaseUrl);
+  const adminToken = loadAdminToken(config.dataDir, config.adminToken, logger);
+  const cluster = await startCluster(config, logger);
+  const lab = new Lab({ cluster: cluster.port, store: database.store, clock: systemClock, ids: randomIds, logger, config: config.lab });
+  await lab.start({ maintenanceIntervalMs: options.maintenance === false ? undefined : config.maintenanceIntervalMs });
+  logger.info({ database: config.databaseUrl, mode: cluster.port.mode }, 'cks-lab orchestrator started');
+  return {
+    lab,
+    database,
+    config,
+    adminToken,
+    logger,
+    simulated: config.cluster === 'sim',
+    simulation: config.cluster === 'sim' ? { timeScale: config.sim.timeScale, faults: [...config.sim.faults] } : null,
+    async close() {
+      await lab.stop();
+      cluster.stop();
+      database.close();
+    },
+  };
+}
+
+async function startCluster(config: ServerConfig, logger: Logger) {
+  if (config.cluster === 'sim') {
+    const sim = await startSimulatedCluster({
+      settings: config.settings,
+      model: config.sim.model,
+      timeScale: config.sim.timeScale,
+      faults: config.sim.faults,
+      logger,
+      statePath: config.sim.statePath,
+    });
+    return { port: sim.cluster, stop: sim.stop };
+  }
+  const { startKubernetesCluster } = await import('@cks-lab/kubevirt/kubernetes');
+  const kube = await startKubernetesCluster({ settings: config.settings, logger });
+  return { port: kube.cluster, stop: kube.stop };
+}
+
+const RUNTIME = Symbol.for('cks-lab.runtime');
+type Holder = typeof globalThis & { [RUNTIME]?: Promise<Runtime> };
+
+/** One runtime per server process, also across Next.js dev reloads and separately bundled routes. */
+export function getRuntime(): Promise<Runtime> {
+  const holder = globalThis as Holder;
+  holder[RUNTIME] ??= createRuntime().catch((error: unknown) => {
+    delete holder[RUNTIME];
+    throw error;
+  });
+  return holder[RUNTIME];
+}

@@ -1,0 +1,57 @@
+import {
+  ConflictError,
+  DeadlineError,
+  DomainError,
+  LimitError,
+  NotFoundError,
+  PreconditionError,
+  ValidationError,
+} from '@cks-lab/core';
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { tokenMatches } from '../admin-token';
+import { getRuntime, type Runtime } from '../runtime';
+
+export interface Context {
+  runtime: Runtime;
+  /** The bearer token the caller presented, if any. */
+  token: string | null;
+}
+
+export async function createContext({ req }: { req: Request }): Promise<Context> {
+  const header = req.headers.get('authorization') ?? '';
+  const token = header.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : null;
+  return { runtime: await getRuntime(), token };
+}
+
+const t = initTRPC.context<Context>().create();
+
+const CODES: Array<[new (...args: never[]) => DomainError, TRPC_ERROR_CODE_KEY]> = [
+  [ValidationError, 'BAD_REQUEST'],
+  [NotFoundError, 'NOT_FOUND'],
+  [ConflictError, 'CONFLICT'],
+  [PreconditionError, 'PRECONDITION_FAILED'],
+  [LimitError, 'TOO_MANY_REQUESTS'],
+  [DeadlineError, 'TIMEOUT'],
+];
+
+/** Domain errors become tRPC errors with a proper code and the domain's own words. */
+const domainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    const match = CODES.find(([type]) => cause instanceof type);
+    if (match) throw new TRPCError({ code: match[1], message: cause!.message, cause });
+  }
+  return result;
+});
+
+export const router = t.router;
+export const publicProcedure = t.procedure.use(domainErrors);
+
+/** Admin operations need the admin token: missing → UNAUTHORIZED, wrong → FORBIDDEN. */
+export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.token) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'admin token required (Authorization: Bearer <token>)' });
+  if (!tokenMatches(ctx.runtime.adminToken, ctx.token)) throw new TRPCError({ code: 'FORBIDDEN', message: 'the admin token is not valid' });
+  return next();
+});

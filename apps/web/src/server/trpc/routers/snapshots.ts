@@ -1,0 +1,26 @@
+import { sessionId } from '../inputs';
+import { adminProcedure, router } from '../init';
+import { goldenView } from '../views';
+import { z } from 'zod';
+
+const fromSession = z.object({ sessionId });
+
+/** The golden image admin operations (design §5.4); all need the admin token. */
+export const snapshotsRouter = router({
+  status: adminProcedure.query(async ({ ctx }) => goldenView(await ctx.runtime.lab.goldenStatus(), ctx.runtime)),
+
+  create: adminProcedure.input(fromSession).mutation(async ({ ctx, input }) => {
+    await ctx.runtime.lab.createGolden(input.sessionId, false);
+    return goldenView(await ctx.runtime.lab.goldenStatus(), ctx.runtime);
+  }),
+
+  recreate: adminProcedure.input(fromSession).mutation(async ({ ctx, input }) => {
+    await ctx.runtime.lab.createGolden(input.sessionId, true);
+    return goldenView(await ctx.runtime.lab.goldenStatus(), ctx.runtime);
+  }),
+
+  delete: adminProcedure.mutation(async ({ ctx }) => {
+    await ctx.runtime.lab.deleteGolden();
+    return goldenView(await ctx.runtime.lab.goldenStatus(), ctx.runtime);
+  }),
+});

@@ -1,0 +1,87 @@
+import { FALLBACK_REASON_TEXT, names, type GoldenStatusView, type Session } from '@cks-lab/core';
+import type { Runtime } from '../runtime';
+
+/** The JSON shapes the API returns: what the CLI prints and the pages render. */
+export function sessionView(session: Session, runtime: Runtime) {
+  return {
+    id: session.id,
+    namespace: session.namespace,
+    status: session.status,
+    strategy: session.strategy,
+    createdAt: session.createdAt,
+    expiresAt: session.expiresAt,
+    failureReason: session.failureReason,
+    simulated: runtime.simulated,
+  };
+}
+
+export async function sessionDetailView(runtime: Runtime, id: string) {
+  const detail = await runtime.lab.getSession(id);
+  const ended = detail.session.status === 'terminated';
+  const objects = ended ? [] : await runtime.lab.sessionObjects(id);
+  const { run } = detail;
+  return {
+    ...sessionView(detail.session, runtime),
+    runId: run?.id ?? null,
+    requestedStrategy: run?.requestedStrategy ?? null,
+    fallbackReason: run?.fallbackReason ?? null,
+    fallbackReasonText: run?.fallbackReason ? FALLBACK_REASON_TEXT[run.fallbackReason] : null,
+    fallbackDetail: run?.fallbackDetail ?? null,
+    goldenVersion: run?.goldenVersion ?? null,
+    runOutcome: run?.outcome ?? null,
+    startedAt: run?.startedAt ?? null,
+    endedAt: run?.endedAt ?? null,
+    timeToReadyMs: detail.timeToReadyMs,
+    steps: detail.steps.map((step) => ({
+      name: step.name,
+      strategy: step.strategy,
+      status: step.outcome,
+      startedAt: step.startedAt,
+      endedAt: step.endedAt,
+      durationMs: step.endedAt === null ? null : step.endedAt - step.startedAt,
+      detail: step.detail,
+    })),
+    vms: {
+      controlPlane: names.vm('control-plane', id),
+      worker: names.vm('worker', id),
+    },
+    objects,
+  };
+}
+
+export function goldenView(view: GoldenStatusView, runtime: Runtime) {
+  const image = view.image;
+  const ageOf = (at: number | null | undefined) => (at ? new Date(at).toISOString() : null);
+  return {
+    status: view.status,
+    version: image?.version ?? null,
+    phase: image?.phase ?? null,
+    sourceSessionId: image?.sourceSessionId ?? null,
+    k8sVersion: image?.k8sVersion ?? null,
+    createdAt: ageOf(image?.createdAt),
+    readyAt: ageOf(image?.readyAt),
+    expiresAt: ageOf(image?.expiresAt),
+    expiresInDays: image ? Math.floor((image.expiresAt - Date.now()) / 86_400_000) : null,
+    failureReason: image?.failureReason ?? null,
+    disks: (image?.disks ?? []).map((disk) => {
+      const live = view.disks.find((d) => d.role === disk.role);
+      return {
+        role: disk.role,
+        name: disk.pvc,
+        sourceVolumeSnapshot: disk.volumeSnapshot,
+        sizeBytes: disk.sizeBytes,
+        phase: live?.phase ?? 'Missing',
+        progress: live?.progress ?? null,
+        cloneFallbackReason: live?.cloneFallbackReason ?? null,
+      };
+    }),
+    previous: view.previous
+      ? { version: view.previous.version, status: view.previous.status, sourceSessionId: view.previous.sourceSessionId, createdAt: ageOf(view.previous.createdAt) }
+      : null,
+    activeStrategy: view.activeStrategy,
+    reason: view.reason,
+    reasonText: view.reason ? FALLBACK_REASON_TEXT[view.reason] : null,
+    reasonDetail: view.reasonDetail,
+    simulated: runtime.simulated,
+  };
+}

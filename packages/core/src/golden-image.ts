@@ -1,0 +1,167 @@
+import type { LabConfig } from './config';
+import { ConflictError, NotFoundError, PreconditionError, errorMessage } from './errors';
+import type { LabEvents } from './events';
+import { GOLDEN_NAMESPACE, assertSessionId, names } from './naming';
+import type { ClusterPort, Clock, Logger, Store } from './ports';
+import { retryUntil } from './retry';
+import { GOLDEN_PHASES, ROLES, type GoldenDisk, type GoldenImage, type GoldenPhase } from './types';
+
+export interface GoldenDeps {
+  cluster: ClusterPort;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  config: LabConfig;
+  events: LabEvents;
+}
+
+/**
+ * Starts a golden-image build from a running session (design §5.4) and returns the new record;
+ * the build itself continues with `executeGoldenBuild`. `replace` is the admin "recreate".
+ */
+export async function startGoldenBuild(deps: GoldenDeps, sessionId: string, replace: boolean): Promise<GoldenImage> {
+  const { store, clock, config } = deps;
+  assertSessionId(sessionId);
+  const session = await store.getSession(sessionId);
+  if (!session) throw new NotFoundError(`session ${sessionId} does not exist`);
+  if (session.status !== 'running') {
+    throw new PreconditionError(`session ${sessionId} is ${session.status}; a golden image needs a running session`);
+  }
+  const active = await store.activeGolden();
+  if (active && !replace) {
+    throw new ConflictError(`golden image v${active.version} already exists; use recreate to replace it`);
+  }
+  const version = await store.nextGoldenVersion();
+  const now = clock.now();
+  const image: GoldenImage = {
+    version,
+    status: 'building',
+    phase: 'halt-source',
+    sourceSessionId: sessionId,
+    k8sVersion: config.k8sVersion,
+    createdAt: now,
+    readyAt: null,
+    supersededAt: null,
+    expiresAt: now + config.goldenLifetimeMs,
+    disks: ROLES.map((role) => ({ role, volumeSnapshot: null, pvc: names.goldenCopy(role, version), sizeBytes: null })),
+    failureReason: null,
+  };
+  await store.insertGoldenBuild(image);
+  deps.events.emit({ type: 'golden', version });
+  return image;
+}
+
+/** Runs (or resumes, after a restart) a build from its recorded phase to the end. */
+export async function executeGoldenBuild(deps: GoldenDeps, initial: GoldenImage): Promise<GoldenImage> {
+  const { cluster, store, clock, logger, config, events } = deps;
+  const d = config.deadlines;
+  const { version, sourceSessionId: sessionId } = initial;
+  let image = initial;
+  const log = { goldenVersion: version, sessionId };
+  const advance = async (patch: Partial<GoldenImage>) => {
+    image = await store.updateGolden(version, patch);
+    events.emit({ type: 'golden', version });
+  };
+  const reached = (phase: GoldenPhase) => GOLDEN_PHASES.indexOf(image.phase) > GOLDEN_PHASES.indexOf(phase);
+
+  try {
+    // Each phase is idempotent; transient API errors are retried within the phase's deadline.
+    const phase = <T>(name: GoldenPhase, timeoutMs: number, work: (deadlineAt: number) => Promise<T>) =>
+      retryUntil(clock, clock.now() + timeoutMs, `golden ${name}`, config.retryBackoffMs, work);
+
+    if (!reached('halt-source')) {
+      // Offline snapshots are consistent without a guest agent (design §4.3).
+      await phase('halt-source', d.haltVms, async (at) => {
+        await cluster.setRunStrategy(sessionId, ROLES, 'Halted');
+        await cluster.waitVms(sessionId, ROLES, 'stopped', at);
+      });
+      await advance({ phase: 'snapshot-vms' });
+    }
+    if (!reached('snapshot-vms')) {
+      const results = await phase('snapshot-vms', d.vmSnapshot, async (at) => {
+        await Promise.all(ROLES.map((role) => cluster.ensureVmSnapshot(sessionId, role, version)));
+        return Promise.all(ROLES.map((role) => cluster.waitVmSnapshot(sessionId, role, version, at)));
+      });
+      const disks: GoldenDisk[] = image.disks.map((disk, i) => ({
+        ...disk,
+        volumeSnapshot: results[i]?.volumeSnapshot ?? null,
+        sizeBytes: results[i]?.sizeBytes ?? null,
+      }));
+      await advance({ phase: 'restart-source', disks });
+    }
+    if (!reached('restart-source')) {
+      await phase('restart-source', d.vmsRunning + d.restoredClusterReady, async (at) => {
+        await cluster.setRunStrategy(sessionId, ROLES, 'Always');
+        await cluster.waitVms(sessionId, ROLES, 'ready', at);
+      });
+      await advance({ phase: 'copy-disks' });
+    }
+    if (!reached('copy-disks')) {
+      const namespace = names.namespace(sessionId);
+      await phase('copy-disks', d.goldenCopy, async (at) => {
+        await Promise.all(image.disks.map((disk) => cluster.ensureGoldenCopy(version, disk, namespace)));
+        await cluster.waitGoldenCopies(version, at);
+      });
+      await advance({ phase: 'switch-datasources' });
+    }
+    if (!reached('switch-datasources')) {
+      await phase('switch-datasources', d.prepareNamespace, () => cluster.pointGoldenDataSources(version));
+      await store.activateGolden(version, clock.now());
+      await advance({ phase: 'remove-session-snapshots' });
+    }
+    if (!reached('remove-session-snapshots')) {
+      await phase('remove-session-snapshots', d.prepareNamespace, () => cluster.deleteVmSnapshots(sessionId, version));
+      await advance({ phase: 'done' });
+    }
+    logger.info({ ...log, namespace: GOLDEN_NAMESPACE }, 'golden image ready');
+    return image;
+  } catch (error) {
+    const reason = errorMessage(error);
+    logger.error({ ...log, phase: image.phase, error: reason }, 'golden image build failed; cleaning up');
+    await advance({ status: 'failed', failureReason: `${image.phase}: ${reason}` });
+    await undoFailedBuild(deps, image);
+    return image;
+  }
+}
+
+/** A failed build leaves the source session running and nothing of its version behind. */
+async function undoFailedBuild(deps: GoldenDeps, image: GoldenImage): Promise<void> {
+  const { cluster, logger } = deps;
+  const steps: Array<[string, () => Promise<void>]> = [
+    ['restart source VMs', () => cluster.setRunStrategy(image.sourceSessionId, ROLES, 'Always')],
+    ['remove session snapshots', () => cluster.deleteVmSnapshots(image.sourceSessionId, image.version)],
+    ['remove golden copies', () => cluster.deleteGoldenVersion(image.version)],
+  ];
+  for (const [what, step] of steps) {
+    await step().catch((error: unknown) =>
+      logger.error({ goldenVersion: image.version, error: errorMessage(error) }, `failed build cleanup: ${what}`),
+    );
+  }
+}
+
+/** Admin "delete": new sessions fall back at once; the disks go when no run clones from them. */
+export async function retireActiveGolden(deps: GoldenDeps): Promise<GoldenImage> {
+  const active = await deps.store.activeGolden();
+  if (!active) throw new NotFoundError('there is no golden image to delete');
+  const image = await deps.store.updateGolden(active.version, { status: 'deleting' });
+  deps.events.emit({ type: 'golden', version: active.version });
+  return image;
+}
+
+/**
+ * Garbage-collects superseded and deleted versions once no unfinished run clones from them
+ * (and a superseded one only after the grace period, so a run that just picked it can pin it).
+ */
+export async function collectGoldenGarbage(deps: GoldenDeps): Promise<number[]> {
+  const { store, cluster, clock, config, events } = deps;
+  const removed: number[] = [];
+  for (const image of await store.listGolden(['superseded', 'deleting'])) {
+    if (image.status === 'superseded' && clock.now() - (image.supersededAt ?? 0) < config.goldenGraceMs) continue;
+    if ((await store.countUnfinishedRunsOnGolden(image.version)) > 0) continue;
+    await cluster.deleteGoldenVersion(image.version);
+    await store.updateGolden(image.version, { status: 'deleted' });
+    events.emit({ type: 'golden', version: image.version });
+    removed.push(image.version);
+  }
+  return removed;
+}

@@ -1,0 +1,49 @@
+/**
+ * Modelled latencies of the operations the simulator plays (design §8), in model seconds. They are a
+ * model from the user's plan and public measurements, not a measurement of any cluster.
+ */
+export interface LatencyModel {
+  goldenSmartClone: number;
+  vmStart: number;
+  restoredBoot: number;
+  baseImageClone: number;
+  controlPlaneBootstrap: number;
+  workerJoin: number;
+  vmHalt: number;
+  vmSnapshot: number;
+  goldenCopy: number;
+}
+
+export const DEFAULT_LATENCY_MODEL: LatencyModel = {
+  goldenSmartClone: 5,
+  vmStart: 20,
+  restoredBoot: 45,
+  baseImageClone: 5,
+  controlPlaneBootstrap: 300,
+  workerJoin: 120,
+  vmHalt: 15,
+  vmSnapshot: 30,
+  goldenCopy: 20,
+};
+
+/** Modelled critical path of one session per strategy (the worker joins after the control plane). */
+export function modelledTimeToReady(model: LatencyModel): { snapshot: number; bootstrap: number } {
+  return {
+    snapshot: model.goldenSmartClone + model.vmStart + model.restoredBoot,
+    bootstrap:
+      model.baseImageClone + model.vmStart + model.controlPlaneBootstrap + model.baseImageClone + model.vmStart + model.workerJoin,
+  };
+}
+
+/** Parses `SIM_LATENCIES` overrides such as `vmStart=10,restoredBoot=30`. */
+export function parseLatencyOverrides(text: string | undefined): Partial<LatencyModel> {
+  const overrides: Partial<LatencyModel> = {};
+  for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [key, value] = part.split('=');
+    if (!key || !(key in DEFAULT_LATENCY_MODEL) || value === undefined || !Number.isFinite(Number(value)) || Number(value) < 0) {
+      throw new Error(`SIM_LATENCIES: "${part}" is not <operation>=<seconds> with one of ${Object.keys(DEFAULT_LATENCY_MODEL).join(', ')}`);
+    }
+    overrides[key as keyof LatencyModel] = Number(value);
+  }
+  return overrides;
+}

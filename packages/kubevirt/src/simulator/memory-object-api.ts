@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto';
+import { NotFoundError, ValidationError } from '@cks-lab/core';
+import { applyMergePatch } from '../merge-patch';
+import { AlreadyExistsError, type KubeObject, type ListResult, type ObjectApi, type WatchEvent, type WatchHandle } from '../object-api';
+import { R, apiVersionOf, type ResourceType } from '../resources';
+
+type Listener = { type: ResourceType; namespace?: string; selector: LabelSelector; onEvent: (e: WatchEvent) => void };
+type LabelSelector = (labels: Record<string, string> | undefined) => boolean;
+
+export interface MemoryObjectApiOptions {
+  /** Called after every change with the changed object, for persistence. */
+  onMutation?: (event: WatchEvent) => void;
+  /** How long a deleted namespace stays Terminating before it disappears (the namespace controller). */
+  namespaceTerminationMs?: number;
+}
+
+/**
+ * An in-memory Kubernetes API with the semantics our code relies on: resourceVersions, watches,
+ * AlreadyExists, status subresources, owner-reference garbage collection and namespace termination.
+ */
+export class MemoryObjectApi implements ObjectApi {
+  private readonly objects = new Map<string, KubeObject>();
+  private readonly listeners = new Set<Listener>();
+  private revision = 0;
+  private requests = 0;
+
+  constructor(private readonly options: MemoryObjectApiOptions = {}) {}
+
+  get requestCount(): number {
+    return this.requests;
+  }
+
+  /** Loads objects (from the simulator's state file) without emitting events. */
+  load(objects: KubeObject[]): void {
+    for (const object of objects) {
+      this.objects.set(keyOf(typeOf(object), object.metadata.namespace, object.metadata.name), object);
+      this.revision = Math.max(this.revision, Number(object.metadata.resourceVersion ?? 0));
+    }
+    // A namespace whose termination was interrupted by a restart finishes terminating now.
+    for (const object of objects) {
+      if (object.kind === 'Namespace' && object.metadata.deletionTimestamp) {
+        delete object.metadata.deletionTimestamp;
+        this.terminateNamespace(object);
+      }
+    }
+  }
+
+  all(): KubeObject[] {
+    return [...this.objects.values()].map((o) => structuredClone(o));
+  }
+
+  async create<T extends KubeObject>(object: T): Promise<T> {
+    this.requests++;
+    const type = typeOf(object);
+    const { name, namespace } = object.metadata;
+    if (!name) throw new ValidationError(`${object.kind}: metadata.name is required`);
+    if (type.namespaced) {
+      const ns = this.objects.get(keyOf(R.namespace, undefined, namespace ?? ''));
+      if (!ns) throw new NotFoundError(`namespaces "${namespace}" not found`);
+      if (ns.metadata.deletionTimestamp) {
+        throw new ValidationError(`namespace ${namespace} is being terminated; cannot create ${object.kind} ${name}`);
+      }
+    }
+    const key = keyOf(type, namespace, name);
+    if (this.objects.has(key)) throw new AlreadyExistsError(`${type.plural} "${name}" already exists`);
+    const stored = structuredClone(object) as T;
+    stored.metadata = {
+      ...stored.metadata,
+      uid: randomUUID(),
+      resourceVersion: String(++this.revision),
+      generation: 1,
+      creationTimestamp: new Date().toISOString(),
+    };
+    if (type === R.namespace) (stored as KubeObject).status = { phase: 'Active' };
+    this.objects.set(key, stored);
+    this.emit('ADDED', type, stored);
+    return structuredClone(stored);
+  }
+
+  async get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T | null> {
+    this.requests++;
+    const found = this.objects.get(keyOf(type, namespace, name));
+    return found ? (structuredClone(found) as T) : null;
+  }
+
+  async list<T extends KubeObject>(type: ResourceType, namespace?: string, labelSelector?: string): Promise<ListResult<T>> {
+    this.requests++;
+    const selector = parseSelector(labelSelector);
+    const items = [...this.objects.values()].filter(
+      (o) => matchesType(o, type) && (!namespace || o.metadata.namespace === namespace) && selector(o.metadata.labels),
+    );
+    return { items: items.map((o) => structuredClone(o) as T), resourceVersion: String(this.revision) };
+  }
+
+  async patch<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, patch: object): Promise<T> {
+    this.requests++;
+    return this.update<T>(type, namespace, name, (current) => {
+      const { status: _ignored, ...rest } = patch as Record<string, unknown>;
+      const next = applyMergePatch(current, rest) as KubeObject;
+      if (JSON.stringify(next.spec) !== JSON.stringify(current.spec)) {
+        next.metadata.generation = (current.metadata.generation ?? 1) + 1;
+      }
+      return next;
+    });
+  }
+
+  async patchStatus<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, status: object): Promise<T> {
+    this.requests++;
+    return this.update<T>(type, namespace, name, (current) => applyMergePatch(current, { status }) as KubeObject);
+  }
+
+  async delete(type: ResourceType, namespace: string | undefined, name: string): Promise<void> {
+    this.requests++;
+    this.remove(type, namespace, name);
+  }
+
+  async watch<T extends KubeObject>(
+    type: ResourceType,
+    namespace: string | undefined,
+    options: { resourceVersion: string; labelSelector?: string },
+    onEvent: (event: WatchEvent<T>) => void,
+  ): Promise<WatchHandle> {
+    this.requests++;
+    const listener: Listener = {
+      type,
+      namespace,
+      selector: parseSelector(options.labelSelector),
+      onEvent: onEvent as (e: WatchEvent) => void,
+    };
+    this.listeners.add(listener);
+    return { stop: () => this.listeners.delete(listener) };
+  }
+
+  private update<T extends KubeObject>(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    change: (current: KubeObject) => KubeObject,
+  ): T {
+    const key = keyOf(type, namespace, name);
+    const current = this.objects.get(key);
+    if (!current) throw new NotFoundError(`${type.plural} "${name}" not found`);
+    const next = change(structuredClone(current));
+    next.metadata = { ...next.metadata, uid: current.metadata.uid, resourceVersion: String(++this.revision) };
+    this.objects.set(key, next);
+    this.emit('MODIFIED', type, next);
+    return structuredClone(next) as T;
+  }
+
+  private remove(type: ResourceType, namespace: string | undefined, name: string): void {
+    const key = keyOf(type, namespace, name);
+    const current = this.objects.get(key);
+    if (!current) return;
+    if (type === R.namespace) return this.terminateNamespace(current);
+    this.objects.delete(key);
+    current.metadata.resourceVersion = String(++this.revision);
+    this.emit('DELETED', type, current);
+    this.collectDependents(current.metadata.uid);
+  }
+
+  /** What the namespace controller does: Terminating, contents deleted, then the namespace itself. */
+  private terminateNamespace(namespace: KubeObject): void {
+    if (namespace.metadata.deletionTimestamp) return;
+    const name = namespace.metadata.name;
+    this.update(R.namespace, undefined, name, (ns) => ({
+      ...ns,
+      metadata: { ...ns.metadata, deletionTimestamp: new Date().toISOString() },
+      status: { phase: 'Terminating' },
+    }));
+    setTimeout(() => {
+      for (const object of [...this.objects.values()]) {
+        if (object.metadata.namespace === name) this.remove(typeOf(object), name, object.metadata.name);
+      }
+      const key = keyOf(R.namespace, undefined, name);
+      const ns = this.objects.get(key);
+      if (!ns) return;
+      this.objects.delete(key);
+      ns.metadata.resourceVersion = String(++this.revision);
+      this.emit('DELETED', R.namespace, ns);
+    }, this.options.namespaceTerminationMs ?? 50).unref?.();
+  }
+
+  /** Background cascading deletion, as the garbage collector does for ownerReferences. */
+  private collectDependents(ownerUid: string | undefined): void {
+    if (!ownerUid) return;
+    for (const object of [...this.objects.values()]) {
+      if (object.metadata.ownerReferences?.some((ref) => ref.uid === ownerUid)) {
+        this.remove(typeOf(object), object.metadata.namespace, object.metadata.name);
+      }
+    }
+  }
+
+  private emit(eventType: WatchEvent['type'], type: ResourceType, object: KubeObject): void {
+    const event: WatchEvent = { type: eventType, object };
+    this.options.onMutation?.(event);
+    for (const listener of this.listeners) {
+      if (listener.type !== type) continue;
+      if (listener.namespace && listener.namespace !== object.metadata.namespace) continue;
+      if (!listener.selector(object.metadata.labels)) continue;
+      const copy = { type: eventType, object: structuredClone(object) };
+      // Delivered asynchronously, like events arriving over a watch stream.
+      queueMicrotask(() => listener.onEvent(copy));
+    }
+  }
+}
+
+function typeOf(object: KubeObject): ResourceType {
+  const type = Object.values(R).find((t) => apiVersionOf(t) === object.apiVersion && t.kind === object.kind);
+  if (!type) throw new ValidationError(`the simulated API does not serve ${object.apiVersion} ${object.kind}`);
+  return type;
+}
+
+function matchesType(object: KubeObject, type: ResourceType): boolean {
+  return object.kind === type.kind && object.apiVersion === apiVersionOf(type);
+}
+
+function keyOf(type: ResourceType, namespace: string | undefined, name: string): string {
+  return `${type.plural}.${type.group}/${type.namespaced ? (namespace ?? '') : ''}/${name}`;
+}
+
+/** Equality-based selectors (`a=b,c=d`), the only kind cks-lab uses. */
+function parseSelector(selector: string | undefined): LabelSelector {
+  if (!selector) return () => true;
+  const pairs = selector.split(',').map((part) => part.split('=') as [string, string]);
+  return (labels) => pairs.every(([k, v]) => labels?.[k] === v);
+}
