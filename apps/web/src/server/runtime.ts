@@ -15,6 +15,8 @@ export interface Runtime {
   simulated: boolean;
   /** Simulator facts shown in the UI so nobody mistakes it for a real cluster. */
   simulation: { timeScale: number; faults: string[] } | null;
+  /** API requests the platform has made to the cluster so far (benchmarks divide it per session). */
+  apiRequests(): number;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function createRuntime(config: ServerConfig = readServerConfig(), o
     logger,
     simulated: config.cluster === 'sim',
     simulation: config.cluster === 'sim' ? { timeScale: config.sim.timeScale, faults: [...config.sim.faults] } : null,
+    apiRequests: () => cluster.api.requestCount,
     async close() {
       await lab.stop();
       cluster.stop();
@@ -53,11 +56,11 @@ async function startCluster(config: ServerConfig, logger: Logger) {
       logger,
       statePath: config.sim.statePath,
     });
-    return { port: sim.cluster, stop: sim.stop };
+    return { port: sim.cluster, api: sim.platformApi, stop: sim.stop };
   }
   const { startKubernetesCluster } = await import('@cks-lab/kubevirt/kubernetes');
   const kube = await startKubernetesCluster({ settings: config.settings, logger });
-  return { port: kube.cluster, stop: kube.stop };
+  return { port: kube.cluster, api: kube.api, stop: kube.stop };
 }
 
 const RUNTIME = Symbol.for('cks-lab.runtime');
