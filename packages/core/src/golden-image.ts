@@ -63,6 +63,8 @@ export async function executeGoldenBuild(deps: GoldenDeps, initial: GoldenImage)
     events.emit({ type: 'golden', version });
   };
   const reached = (phase: GoldenPhase) => GOLDEN_PHASES.indexOf(image.phase) > GOLDEN_PHASES.indexOf(phase);
+  // Once activated, the image is what new sessions clone from: a later failure must not undo it.
+  let live = initial.status === 'ready';
 
   try {
     // Each phase is idempotent; transient API errors are retried within the phase's deadline.
@@ -107,6 +109,7 @@ export async function executeGoldenBuild(deps: GoldenDeps, initial: GoldenImage)
     if (!reached('switch-datasources')) {
       await phase('switch-datasources', d.prepareNamespace, () => cluster.pointGoldenDataSources(version));
       await store.activateGolden(version, clock.now());
+      live = true;
       await advance({ phase: 'remove-session-snapshots' });
     }
     if (!reached('remove-session-snapshots')) {
@@ -117,6 +120,10 @@ export async function executeGoldenBuild(deps: GoldenDeps, initial: GoldenImage)
     return image;
   } catch (error) {
     const reason = errorMessage(error);
+    if (live) {
+      logger.warn({ ...log, phase: image.phase, error: reason }, 'golden image is live; removing the session snapshots is left to a restart');
+      return image;
+    }
     logger.error({ ...log, phase: image.phase, error: reason }, 'golden image build failed; cleaning up');
     await advance({ status: 'failed', failureReason: `${image.phase}: ${reason}` });
     await undoFailedBuild(deps, image);

@@ -76,7 +76,8 @@ export class Lab {
       logger.info({ runId: run.id, sessionId: run.sessionId }, 'resuming unfinished provisioning run');
       this.launchRun(run);
     }
-    for (const image of await store.listGolden(['building'])) {
+    for (const image of await store.listGolden(['building', 'ready'])) {
+      if (image.status === 'ready' && image.phase === 'done') continue;
       logger.info({ goldenVersion: image.version, phase: image.phase }, 'resuming golden image build');
       this.launchGolden(image);
     }

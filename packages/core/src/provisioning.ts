@@ -80,8 +80,9 @@ export async function executeRun(deps: ProvisioningDeps, initial: Run, signal?: 
     }
 
     const endedAt = clock.now();
-    run = await store.updateRun(run.id, { outcome: 'succeeded', endedAt });
+    // Session first: a crash between the two writes leaves an unfinished run, which a restart completes.
     await store.updateSession(sessionId, { status: 'running', strategy: run.usedStrategy, updatedAt: endedAt });
+    run = await store.updateRun(run.id, { outcome: 'succeeded', endedAt });
     logger.info({ ...log, strategy: run.usedStrategy, timeToReadyMs: endedAt - run.startedAt }, 'session running');
     notify();
     return run;
