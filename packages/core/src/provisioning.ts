@@ -2,6 +2,7 @@ import type { LabConfig } from './config';
 import { errorMessage } from './errors';
 import type { LabEvents } from './events';
 import type { ClusterPort, Clock, DiskSource, Logger, Store } from './ports';
+import { retryUntil } from './retry';
 import { StepRunner } from './step-runner';
 import { ROLES, type Role, type Run } from './types';
 
@@ -94,7 +95,9 @@ export async function executeRun(deps: ProvisioningDeps, initial: Run, signal?: 
     if (signal?.aborted) return run;
     logger.error({ ...log, error: reason }, 'provisioning failed; removing the session from the cluster');
     await store.updateSession(sessionId, { status: 'failed', failureReason: reason, updatedAt: endedAt });
-    await cluster.deleteSession(sessionId, clock.now() + d.deleteSession).catch((cleanupError: unknown) => {
+    await retryUntil(clock, clock.now() + d.deleteSession, 'remove failed session', config.retryBackoffMs, (at) =>
+      cluster.deleteSession(sessionId, at),
+    ).catch((cleanupError: unknown) => {
       logger.error({ ...log, error: errorMessage(cleanupError) }, 'cleanup of failed session incomplete; the reaper retries');
     });
     notify();
