@@ -44,8 +44,12 @@ export class SimulatedControllers {
         type,
         onChange: (objects, changed) => {
           for (const object of changed ? [changed] : objects.values()) this.enqueue(type, object);
-          // A VM's readiness can depend on its sibling (the worker joins a ready control plane).
-          if (changed && type === R.vm) for (const o of objects.values()) if (o.metadata.namespace === changed.metadata.namespace) this.enqueue(type, o);
+          if (!changed) return;
+          // A VM reacts to its disks and instance, and to its sibling (the worker joins a ready control plane).
+          for (const owner of changed.metadata.ownerReferences ?? []) {
+            if (owner.kind === R.vm.kind) this.enqueue(R.vm, { ...changed, metadata: { name: owner.name, namespace: changed.metadata.namespace } });
+          }
+          if (type === R.vm) for (const o of objects.values()) if (o.metadata.namespace === changed.metadata.namespace) this.enqueue(type, o);
         },
         onError: (error) => this.options.logger.warn({ error: errorMessage(error) }, 'simulator watch interrupted; re-listing'),
       });
