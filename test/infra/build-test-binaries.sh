@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the binaries used by the integration test tier (test/infra/cluster.ts):
-#   kube-apiserver, kube-controller-manager  from k8s.io/kubernetes@$K8S_VERSION
+#   kube-apiserver, kube-controller-manager, kubectl  from k8s.io/kubernetes@$K8S_VERSION
 #   etcd                                     from go.etcd.io/etcd/server/v3 at the version
 #                                            that Kubernetes release pins in its go.mod
 #
@@ -149,6 +149,7 @@ write_env() {
   content="$(
     printf 'KUBE_APISERVER=%s\n' "$(env_value "$BIN_DIR/kube-apiserver")"
     printf 'KUBE_CONTROLLER_MANAGER=%s\n' "$(env_value "$BIN_DIR/kube-controller-manager")"
+    printf 'KUBECTL=%s\n' "$(env_value "$BIN_DIR/kubectl")"
     printf 'ETCD=%s\n' "$(env_value "$BIN_DIR/etcd")"
     printf 'K8S_TEST_VERSION=%s\n' "$K8S_VERSION"
     printf 'ETCD_TEST_VERSION=%s\n' "$ETCD_VERSION"
@@ -158,7 +159,7 @@ write_env() {
   printf '%s\n' "$content"
 }
 
-if [[ -x "$BIN_DIR/kube-apiserver" && -x "$BIN_DIR/kube-controller-manager" && -x "$BIN_DIR/etcd" ]]; then
+if [[ -x "$BIN_DIR/kube-apiserver" && -x "$BIN_DIR/kube-controller-manager" && -x "$BIN_DIR/kubectl" && -x "$BIN_DIR/etcd" ]]; then
   echo "cached"
   write_env
   echo "build time: $(($(date +%s) - start_ts)) s (cached)"
@@ -192,6 +193,7 @@ fi
   echo "tool ("
   echo "	k8s.io/kubernetes/cmd/kube-apiserver"
   echo "	k8s.io/kubernetes/cmd/kube-controller-manager"
+  echo "	k8s.io/kubernetes/cmd/kubectl"
   echo ")"
   echo
   echo "// generated from k8s.io/kubernetes@$K8S_VERSION go.mod (./staging/src/... => $STAGING_VERSION)"
@@ -230,9 +232,9 @@ done
 
 log "resolving Kubernetes module graph (go mod tidy)"
 (cd "$SCRATCH/k8s" && go mod tidy)
-log "compiling kube-apiserver and kube-controller-manager (about 5 min on 2 cores with a cold Go build cache, seconds with a warm one)"
+log "compiling kube-apiserver, kube-controller-manager and kubectl (about 5 min on 2 cores with a cold Go build cache, seconds with a warm one)"
 (cd "$SCRATCH/k8s" && go build -trimpath -ldflags "$k8s_ldflags" -o "$SCRATCH/bin/" \
-  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager)
+  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl)
 
 log "resolving etcd module graph (go mod tidy)"
 (cd "$SCRATCH/etcd" && go mod tidy)
@@ -250,7 +252,7 @@ etcd_version_out="$("$SCRATCH/bin/etcd" --version 2>&1 || true)"
 grep -q "etcd Version: ${ETCD_VERSION#v}" <<<"$etcd_version_out" || die "etcd --version printed '$etcd_version_out'"
 
 mkdir -p "$BIN_DIR"
-for b in kube-apiserver kube-controller-manager etcd; do
+for b in kube-apiserver kube-controller-manager kubectl etcd; do
   mv -f "$SCRATCH/bin/$b" "$BIN_DIR/$b"
 done
 {

@@ -2,7 +2,6 @@ import {
   ClusterFailure,
   GOLDEN_NAMESPACE,
   ROLES,
-  guestIdentity,
   names,
   type ClusterObjectSummary,
   type ClusterPort,
@@ -14,20 +13,31 @@ import {
   type SnapshotResult,
   type VmWaitTarget,
 } from '@cks-lab/core';
-import { bootstrapPkiFromSecret, bootstrapPkiSecret, generateBootstrapPki, type BootstrapPki } from './guest/bootstrap-pki';
-import { controlPlaneUserData, workerUserData } from './guest/bootstrap-cloud-init';
-import { restoreUserData } from './guest/restore-cloud-init';
-import { cloudInitSecret, goldenCopyDataVolume, goldenDataSource, sessionBaseObjects, virtualMachine, vmSnapshot } from './manifests';
+import {
+  BOOTSTRAP_PKI_SECRET,
+  bootstrapPkiFromSecret,
+  bootstrapPkiSecret,
+  generateBootstrapPki,
+  type BootstrapPki,
+} from './guest/bootstrap-pki';
+import {
+  cloudInitSecret,
+  goldenCopyDataVolume,
+  goldenDataSource,
+  quantityBytes,
+  sessionBaseObjects,
+  userDataFor,
+  virtualMachine,
+  vmSnapshot,
+} from './manifests';
 import type { ClusterSettings } from './manifests/settings';
 import { AlreadyExistsError, type KubeObject, type ObjectApi } from './object-api';
-import { quantityToBytes } from './quantity';
 import { R, type ResourceType } from './resources';
 import { waitFor, type WaitVerdict } from './wait';
 
 type Obj = KubeObject & { spec?: any; status?: any };
 
 const CLONE_FALLBACK_ANNOTATION = 'cdi.kubevirt.io/cloneFallbackReason';
-const PKI_SECRET = 'cks-lab-bootstrap';
 
 /**
  * The cluster port over the Kubernetes API (design §4, §5): the same code runs on a real cluster
@@ -51,7 +61,9 @@ export class KubevirtCluster implements ClusterPort {
   }
 
   async ensureVm(sessionId: string, role: Role, source: DiskSource): Promise<void> {
-    const userData = source.kind === 'golden' ? restoreUserData(role) : await this.bootstrapUserData(sessionId, role);
+    // The kubeadm CA and token are shared by both bootstrap VMs and kept in the session namespace, so a resumed run reuses them.
+    const pki = source.kind === 'base-image' ? await this.sessionPki(sessionId) : undefined;
+    const userData = userDataFor(role, source, this.settings, pki);
     await this.createIfAbsent(cloudInitSecret(sessionId, role, userData));
     await this.createIfAbsent(virtualMachine(sessionId, role, source, this.settings));
   }
@@ -189,7 +201,7 @@ export class KubevirtCluster implements ClusterPort {
     if (!backup?.volumeSnapshotName) throw new ClusterFailure(`snapshot ${name} has no VolumeSnapshot of the root disk`);
     const volumeSnapshot = await this.api.get<Obj>(R.volumeSnapshot, namespace, backup.volumeSnapshotName);
     const size = volumeSnapshot?.status?.restoreSize ?? backup.persistentVolumeClaim?.spec?.resources?.requests?.storage ?? this.settings.diskSize;
-    return { volumeSnapshot: backup.volumeSnapshotName, sizeBytes: quantityToBytes(String(size)) };
+    return { volumeSnapshot: backup.volumeSnapshotName, sizeBytes: quantityBytes(String(size)) };
   }
 
   async deleteVmSnapshots(sessionId: string, version: number): Promise<void> {
@@ -248,25 +260,9 @@ export class KubevirtCluster implements ClusterPort {
     );
   }
 
-  /** kubeadm CA and token shared by both bootstrap VMs, kept in the session namespace so a resumed run reuses them. */
-  private async bootstrapUserData(sessionId: string, role: Role): Promise<string> {
-    const pki = await this.sessionPki(sessionId);
-    const params = {
-      k8sVersion: this.settings.k8sVersion,
-      labIp: guestIdentity[role].labIp,
-      hostname: guestIdentity[role].hostname,
-      mac: guestIdentity[role].mac,
-      pki,
-      podCidr: this.settings.podCidr,
-      serviceCidr: this.settings.serviceCidr,
-      controlPlaneIp: guestIdentity['control-plane'].labIp,
-    };
-    return role === 'control-plane' ? controlPlaneUserData(params) : workerUserData(params);
-  }
-
   private async sessionPki(sessionId: string): Promise<BootstrapPki> {
     const namespace = names.namespace(sessionId);
-    const existing = await this.api.get<Obj>(R.secret, namespace, PKI_SECRET);
+    const existing = await this.api.get<Obj>(R.secret, namespace, BOOTSTRAP_PKI_SECRET);
     if (existing) return bootstrapPkiFromSecret(existing);
     const pki = await generateBootstrapPki();
     try {
@@ -274,7 +270,7 @@ export class KubevirtCluster implements ClusterPort {
       return pki;
     } catch (error) {
       if (!(error instanceof AlreadyExistsError)) throw error;
-      const winner = await this.api.get<Obj>(R.secret, namespace, PKI_SECRET);
+      const winner = await this.api.get<Obj>(R.secret, namespace, BOOTSTRAP_PKI_SECRET);
       if (!winner) throw error;
       return bootstrapPkiFromSecret(winner);
     }
