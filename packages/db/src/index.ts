@@ -1,0 +1,7 @@
+export * from './schema';
+export type { LabDb } from './lab-db';
+export { openDatabase, MIGRATIONS_FOLDER, type LabDatabase, type OpenDatabaseOptions } from './open-database';
+export { SqliteStore } from './store';
+export * from './metrics';
+export { seedSynthetic, type SyntheticOptions, type SyntheticResult } from './synthetic';
+export { benchMetrics, timeMetricsQueries, type MetricsBenchResult, type MetricsTimings } from './metrics-bench';
