@@ -71,4 +71,6 @@ export interface ObjectApi {
   readonly requestCount: number;
 }
 
-export class AlreadyExistsError extends ConflictError {}
+export class AlreadyExistsError extends ConflictError {
+  override name = 'AlreadyExistsError';
+}

@@ -1,14 +1,6 @@
-import {
-  ConflictError,
-  DeadlineError,
-  DomainError,
-  LimitError,
-  NotFoundError,
-  PreconditionError,
-  ValidationError,
-} from '@cks-lab/core';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { ZodError } from 'zod';
 import { tokenMatches } from '../admin-token';
 import { getRuntime, type Runtime } from '../runtime';
 
@@ -24,24 +16,37 @@ export async function createContext({ req }: { req: Request }): Promise<Context>
   return { runtime: await getRuntime(), token };
 }
 
-const t = initTRPC.context<Context>().create();
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    // Input errors read as one sentence, not as zod's JSON list of issues.
+    if (error.cause instanceof ZodError) {
+      return { ...shape, message: error.cause.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ') };
+    }
+    return shape;
+  },
+});
 
-const CODES: Array<[new (...args: never[]) => DomainError, TRPC_ERROR_CODE_KEY]> = [
-  [ValidationError, 'BAD_REQUEST'],
-  [NotFoundError, 'NOT_FOUND'],
-  [ConflictError, 'CONFLICT'],
-  [PreconditionError, 'PRECONDITION_FAILED'],
-  [LimitError, 'TOO_MANY_REQUESTS'],
-  [DeadlineError, 'TIMEOUT'],
-];
+/**
+ * Domain error classes by name: matched by name, not instanceof, because Next.js may bundle
+ * @cks-lab/core once for the route and once for the runtime started by instrumentation.
+ */
+const CODES: Record<string, TRPC_ERROR_CODE_KEY> = {
+  ValidationError: 'BAD_REQUEST',
+  NotFoundError: 'NOT_FOUND',
+  ConflictError: 'CONFLICT',
+  AlreadyExistsError: 'CONFLICT',
+  PreconditionError: 'PRECONDITION_FAILED',
+  LimitError: 'TOO_MANY_REQUESTS',
+  DeadlineError: 'TIMEOUT',
+};
 
 /** Domain errors become tRPC errors with a proper code and the domain's own words. */
 const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok) {
     const cause = result.error.cause;
-    const match = CODES.find(([type]) => cause instanceof type);
-    if (match) throw new TRPCError({ code: match[1], message: cause!.message, cause });
+    const code = cause ? CODES[cause.name] : undefined;
+    if (code && cause) throw new TRPCError({ code, message: cause.message, cause });
   }
   return result;
 });

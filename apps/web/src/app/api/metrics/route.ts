@@ -14,7 +14,7 @@ export async function GET(): Promise<Response> {
     'cks_lab_time_to_ready_seconds',
     'Provisioning time from request to a ready cluster, by the strategy that made it',
     BUCKETS_SECONDS,
-    rows.map((row) => ({ labels: { strategy: row.strategy }, cumulative: row.cumulative, sum: row.sumMs / 1000, count: row.count })),
+    rows.map((row) => ({ labels: { strategy: row.strategy }, cumulative: row.buckets.map((b) => b.count), sum: row.sumMs / 1000, count: row.count })),
   );
   return new Response(body, { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } });
 }
