@@ -12,6 +12,7 @@ if [ -f "$env_file" ]; then
 fi
 npx turbo run typecheck --output-logs=errors-only
 npx turbo run test
+npm run test:simulator
 npm run test:integration
 npx turbo run build --filter=@cks-lab/web --output-logs=errors-only
 npm run test:e2e

@@ -135,7 +135,17 @@ export async function executeGoldenBuild(deps: GoldenDeps, initial: GoldenImage)
 async function undoFailedBuild(deps: GoldenDeps, image: GoldenImage): Promise<void> {
   const { cluster, logger } = deps;
   const steps: Array<[string, () => Promise<void>]> = [
-    ['restart source VMs', () => cluster.setRunStrategy(image.sourceSessionId, ROLES, 'Always')],
+    [
+      'restart source VMs',
+      async () => {
+        await cluster.setRunStrategy(image.sourceSessionId, ROLES, 'Always');
+        const { deadlines, retryBackoffMs } = deps.config;
+        const deadlineAt = deps.clock.now() + deadlines.vmsRunning + deadlines.restoredClusterReady;
+        await retryUntil(deps.clock, deadlineAt, 'source VMs ready again', retryBackoffMs, (at) =>
+          cluster.waitVms(image.sourceSessionId, ROLES, 'ready', at),
+        );
+      },
+    ],
     ['remove session snapshots', () => cluster.deleteVmSnapshots(image.sourceSessionId, image.version)],
     ['remove golden copies', () => cluster.deleteGoldenVersion(image.version)],
   ];

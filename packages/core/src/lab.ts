@@ -64,7 +64,7 @@ export class Lab {
   }
 
   preflight(): Promise<Preflight> {
-    return this.deps.cluster.preflight();
+    return this.read('preflight', () => this.deps.cluster.preflight());
   }
 
   /** Resumes every unfinished run, golden build and deletion, then starts the reaper loop. */
@@ -123,7 +123,7 @@ export class Lab {
   /** Read from the cluster, never from the database. */
   async sessionObjects(id: string): Promise<ClusterObjectSummary[]> {
     await requireSession(this.deps.store, id);
-    return this.deps.cluster.sessionObjects(id);
+    return this.read('read session objects', () => this.deps.cluster.sessionObjects(id));
   }
 
   async extendSession(id: string): Promise<Session> {
@@ -173,7 +173,7 @@ export class Lab {
         ? current.status
         : 'none'
       : 'none';
-    const disks = current ? await cluster.goldenDiskStates(current.version) : [];
+    const disks = current ? await this.read('read golden disks', () => cluster.goldenDiskStates(current.version)) : [];
     const previous = building[0] ? active : (kept.find((image) => image.version !== current?.version) ?? null);
     const decision = await decideStrategy(this.deps);
     return {
@@ -261,6 +261,12 @@ export class Lab {
       logger.error({ sessionId: id, error: errorMessage(error) }, 'session deletion incomplete; the next start resumes it');
     }
     this.events.emit({ type: 'session', sessionId: id });
+  }
+
+  /** Cluster reads for the API retry transient errors briefly, like the steps do. */
+  private read<T>(label: string, work: () => Promise<T>): Promise<T> {
+    const { clock, config } = this.deps;
+    return retryUntil(clock, clock.now() + config.deadlines.prepareNamespace, label, config.retryBackoffMs, work);
   }
 
   private goldenDeps(): GoldenDeps {

@@ -3,6 +3,7 @@ import { LimitError, NotFoundError, PreconditionError } from './errors';
 import { assertSessionId as assertId } from './naming';
 import type { LabEvents } from './events';
 import { names } from './naming';
+import { retryUntil } from './retry';
 import type { ClusterPort, Clock, IdSource, Store } from './ports';
 import { selectStrategy, type StrategyDecision } from './strategy';
 import type { Run, Session } from './types';
@@ -18,9 +19,14 @@ export interface SessionDeps {
 
 /** Decides the strategy from the active golden image and what the cluster says about it right now. */
 export async function decideStrategy(deps: Pick<SessionDeps, 'cluster' | 'store' | 'clock' | 'config'>): Promise<StrategyDecision> {
-  const [golden, preflight] = await Promise.all([deps.store.activeGolden(), deps.cluster.preflight()]);
-  const goldenDisks = golden ? await deps.cluster.goldenDiskStates(golden.version) : [];
-  return selectStrategy({ golden, goldenDisks, preflight, k8sVersion: deps.config.k8sVersion, now: deps.clock.now() });
+  const { cluster, store, clock, config } = deps;
+  const golden = await store.activeGolden();
+  // Transient API errors while reading the cluster are retried briefly, as in every step.
+  const { preflight, goldenDisks } = await retryUntil(clock, clock.now() + config.deadlines.prepareNamespace, 'decide strategy', config.retryBackoffMs, async () => ({
+    preflight: await cluster.preflight(),
+    goldenDisks: golden ? await cluster.goldenDiskStates(golden.version) : [],
+  }));
+  return selectStrategy({ golden, goldenDisks, preflight, k8sVersion: config.k8sVersion, now: clock.now() });
 }
 
 /** Creates a session and its run record (status pending); provisioning is started by the caller. */
