@@ -809,7 +809,9 @@ async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
       `--kubeconfig=${kubeconfigPath}`,
       `--authentication-kubeconfig=${kubeconfigPath}`,
       `--authorization-kubeconfig=${kubeconfigPath}`,
-      '--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token',
+      // pvc-protection removes the finalizer the API server puts on every PVC: without it a deleted
+      // PVC, and so its namespace, never goes away.
+      '--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token,pvc-protection',
       `--service-account-private-key-file=${pki.saKey}`,
       `--root-ca-file=${pki.caCert}`,
       '--use-service-account-credentials=false',

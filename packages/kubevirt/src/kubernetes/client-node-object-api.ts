@@ -138,7 +138,7 @@ export class ClientNodeObjectApi implements ObjectApi {
 }
 
 /** `/api/v1/...` for the core group, `/apis/<group>/<version>/...` otherwise. */
-export function collectionPath(type: ResourceType, namespace?: string): string {
+function collectionPath(type: ResourceType, namespace?: string): string {
   const base = type.group ? `/apis/${type.group}/${type.version}` : `/api/${type.version}`;
   const scope = type.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
   return `${base}${scope}/${type.plural}`;

@@ -2,12 +2,12 @@ import { DomainError, type Logger, type Preflight } from '@cks-lab/core';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubevirtCluster } from '../kubevirt-cluster';
 import type { ClusterSettings } from '../manifests/settings';
-import { ClientNodeObjectApi, type ClientNodeObjectApiOptions } from './client-node-object-api';
+import { ClientNodeObjectApi } from './client-node-object-api';
 import { kubernetesPreflight } from './preflight';
 
 // Callers build the KubeConfig they pass in with the same client-node release this package pins.
 export { KubeConfig } from '@kubernetes/client-node';
-export { ClientNodeObjectApi, collectionPath, type ClientNodeObjectApiOptions } from './client-node-object-api';
+export { ClientNodeObjectApi, type ClientNodeObjectApiOptions } from './client-node-object-api';
 export { kubernetesPreflight } from './preflight';
 export { NotServedError } from './kube-errors';
 
@@ -16,7 +16,6 @@ export interface KubernetesClusterOptions {
   logger: Logger;
   /** Default: KUBECONFIG, ~/.kube/config, or the pod's service account (client-node's loadFromDefault). */
   kubeConfig?: KubeConfig;
-  api?: ClientNodeObjectApiOptions;
   /** How long a preflight result is reused: strategy selection asks for it at every session. Default 60 s. */
   preflightTtlMs?: number;
 }
@@ -32,7 +31,7 @@ export interface KubernetesCluster {
 export async function startKubernetesCluster(options: KubernetesClusterOptions): Promise<KubernetesCluster> {
   const { settings, logger } = options;
   const kc = options.kubeConfig ?? loadDefaultKubeConfig();
-  const api = new ClientNodeObjectApi(kc, options.api);
+  const api = new ClientNodeObjectApi(kc);
   const context = kc.getCurrentContext();
   const mode = context === 'inClusterContext' ? 'in-cluster service account' : `kubeconfig context "${context}"`;
   logger.info({ server: api.server, mode }, 'REAL Kubernetes cluster: cks-lab creates KubeVirt VMs through this API server');
@@ -62,7 +61,9 @@ function loadDefaultKubeConfig(): KubeConfig {
 
 function logPreflight(logger: Logger, preflight: Preflight): void {
   for (const check of preflight.checks) {
-    (check.ok ? logger.info : logger.warn).call(logger, { check: check.name, ok: check.ok }, `preflight: ${check.name}: ${check.detail}`);
+    const message = `preflight: ${check.name}: ${check.detail}`;
+    if (check.ok) logger.info({ check: check.name, ok: true }, message);
+    else logger.warn({ check: check.name, ok: false }, message);
   }
   if (preflight.snapshotSupported) logger.info({}, 'preflight: the snapshot strategy is available');
   else logger.warn({ reason: preflight.snapshotUnsupportedReason }, 'preflight: sessions use the bootstrap strategy until this is fixed');

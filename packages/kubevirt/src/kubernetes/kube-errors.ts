@@ -6,30 +6,21 @@ export interface KubeStatus {
   message?: string;
   reason?: string;
   code?: number;
-  details?: { name?: string; kind?: string; group?: string; causes?: Array<{ reason?: string; message?: string; field?: string }> };
+  /** Names the object when the request was about one. */
+  details?: { name?: string };
 }
 
 /** A 404 about a path the server does not serve at all (no CRD, wrong group/version/plural), not about a missing object. */
 export class NotServedError extends DomainError {}
 
 /** Network failures that a retry can cure: the server restarting, a dropped connection, a slow answer. */
-const TRANSIENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ECONNABORTED',
-  'ERR_STREAM_PREMATURE_CLOSE',
-  'UND_ERR_SOCKET',
-]);
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
 /**
  * Maps a failed response to the domain errors the orchestrator understands (see ObjectApi):
  * AlreadyExists, 409 conflicts, 410, 429 and 5xx are retried; 400/422 carry the server's validation
- * message (e.g. `unknown field "spec.foo"`); 403 names the missing permission.
+ * message (e.g. `unknown field "spec.foo"`); 403 and the rest are DomainErrors with the server's words
+ * (for 403 they name the missing permission).
  */
 export function httpError(operation: string, status: number, body: unknown): Error {
   const s = asStatus(body);

@@ -133,6 +133,8 @@ function readText(response: IncomingMessage): Promise<string> {
     response.on('data', (chunk: string) => (text += chunk));
     response.on('end', () => resolve(text));
     response.on('error', reject);
-    response.on('aborted', () => reject(Object.assign(new Error('connection closed mid-answer'), { code: 'ECONNRESET' })));
+    response.on('close', () => {
+      if (!response.complete) reject(Object.assign(new Error('connection closed mid-answer'), { code: 'ECONNRESET' }));
+    });
   });
 }

@@ -21,14 +21,16 @@ const DEFAULT_SNAPSHOT_CLASS = 'snapshot.storage.kubernetes.io/is-default-class'
  * What the snapshot strategy needs from the cluster, checked in plain words (design §4, issue 4):
  * each check says what it found or what is missing and how to fix it. A missing piece never throws:
  * it makes `snapshotSupported` false, naming the first one, and sessions fall back to bootstrap.
- * Only an unreachable API server throws. About a dozen GETs, so callers cache the result.
+ * Only an API server that cannot be used at all (unreachable, credentials rejected) throws.
+ * About a dozen GETs, so callers cache the result.
  */
 export async function kubernetesPreflight(kc: KubeConfig, settings: ClusterSettings, transport = new KubeTransport(kc)): Promise<Preflight> {
   const probe = new Probe(transport);
   try {
     await transport.json({ method: 'GET', path: '/version', operation: 'read the API server version' });
   } catch (error) {
-    throw new Error(`the Kubernetes API server at ${transport.server} is unreachable: ${errorMessage(error)}`, { cause: error });
+    const problem = error instanceof TransientError ? 'is unreachable' : 'refuses cks-lab';
+    throw new Error(`the Kubernetes API server at ${transport.server} ${problem}: ${errorMessage(error)}`, { cause: error });
   }
   const kubevirt = await probe.first('/apis/kubevirt.io/v1/kubevirts');
   const checks: PreflightCheck[] = [];
@@ -59,7 +61,7 @@ export async function kubernetesPreflight(kc: KubeConfig, settings: ClusterSetti
     if (atLeast(version, SNAPSHOT_DEFAULT_ON)) return pass(`on by default in KubeVirt ${version}`);
     if ((config.featureGates ?? []).includes('Snapshot')) return pass(`enabled in ${where}`);
     return fail(
-      `the Snapshot feature gate is off (KubeVirt ${version ?? 'of unknown version'} turns it on by default only from v1.9): add "Snapshot" to spec.configuration.developerConfiguration.featureGates of ${where}`,
+      `the Snapshot feature gate is off in KubeVirt ${version ?? '(version not reported)'}, which turns it on by default only from v1.9: add "Snapshot" to spec.configuration.developerConfiguration.featureGates of ${where}`,
     );
   });
 

@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { load } from 'js-yaml';
+import type { ClusterSettings } from '@cks-lab/kubevirt';
+import type { TestCluster } from '../../infra/cluster';
+import { eventually } from './test-cluster';
+
+/** What a cluster admin installs before cks-lab can snapshot (README "real cluster"), played on the test API server. */
+
+export const STORAGE_CLASS = 'lab-rbd';
+export const CSI_DRIVER = 'rbd.csi.ceph.com';
+
+async function must(cluster: TestCluster, method: string, path: string, body?: unknown, contentType?: string): Promise<any> {
+  const response = await cluster.request(method, path, body, contentType ? { contentType } : {});
+  if (!response.ok && response.status !== 409) throw new Error(`${method} ${path} -> ${response.status}: ${response.text}`);
+  return response.body;
+}
+
+/** The KubeVirt CR as virt-operator keeps it: its release in status, feature gates in spec. */
+export async function installKubeVirtCr(cluster: TestCluster, version: string, featureGates: string[] = []): Promise<void> {
+  const crd = load(readFileSync(new URL('../fixtures/kubevirt-cr.crd.yaml', import.meta.url), 'utf8'));
+  await must(cluster, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+  await eventually('kubevirts.kubevirt.io served', 30_000, async () => (await cluster.request('GET', '/apis/kubevirt.io/v1/kubevirts')).ok);
+  await must(cluster, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubevirt' } });
+  const path = '/apis/kubevirt.io/v1/namespaces/kubevirt/kubevirts';
+  await must(cluster, 'POST', path, { apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kubevirt', namespace: 'kubevirt' }, spec: {} });
+  await must(cluster, 'PATCH', `${path}/kubevirt`, { spec: { configuration: { developerConfiguration: { featureGates } } } }, 'application/merge-patch+json');
+  await must(cluster, 'PATCH', `${path}/kubevirt/status`, { status: { observedKubeVirtVersion: version } }, 'application/merge-patch+json');
+}
+
+/** A default StorageClass on a CSI driver, and a VolumeSnapshotClass for that driver. */
+export async function installSnapshotStorage(cluster: TestCluster): Promise<void> {
+  await must(cluster, 'POST', '/apis/storage.k8s.io/v1/storageclasses', {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: { name: STORAGE_CLASS, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+    provisioner: CSI_DRIVER,
+  });
+  await installVolumeSnapshotClass(cluster, CSI_DRIVER);
+}
+
+export async function installVolumeSnapshotClass(cluster: TestCluster, driver: string): Promise<void> {
+  await must(cluster, 'POST', '/apis/snapshot.storage.k8s.io/v1/volumesnapshotclasses', {
+    apiVersion: 'snapshot.storage.k8s.io/v1',
+    kind: 'VolumeSnapshotClass',
+    metadata: { name: `${driver.split('.')[0]}-snapshots` },
+    driver,
+    deletionPolicy: 'Delete',
+  });
+}
+
+/** The base OS image: a PVC imported by CDI and the DataSource the bootstrap VMs clone from. */
+export async function installBaseImage(cluster: TestCluster, settings: ClusterSettings): Promise<void> {
+  const { namespace, name } = settings.baseImage;
+  await must(cluster, 'POST', `/api/v1/namespaces/${namespace}/persistentvolumeclaims`, {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name, namespace },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: settings.diskSize } } },
+  });
+  await must(cluster, 'POST', `/apis/cdi.kubevirt.io/v1beta1/namespaces/${namespace}/datasources`, {
+    apiVersion: 'cdi.kubevirt.io/v1beta1',
+    kind: 'DataSource',
+    metadata: { name, namespace },
+    spec: { source: { pvc: { namespace, name } } },
+  });
+}
+
+/** Everything above: a cluster on which the preflight passes. */
+export async function installSnapshotPrerequisites(cluster: TestCluster, settings: ClusterSettings): Promise<void> {
+  await installKubeVirtCr(cluster, 'v1.9.0');
+  await installSnapshotStorage(cluster);
+  await installBaseImage(cluster, settings);
+}

@@ -1,0 +1,81 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_CONFIG, Lab, type Clock, type IdSource, type LabConfig, type Logger, type StepDeadlines } from '@cks-lab/core';
+import { openDatabase, type LabDatabase } from '@cks-lab/db';
+import { DEFAULT_CLUSTER_SETTINGS, DEFAULT_LATENCY_MODEL, SimulatedControllers, type ClusterSettings, type Fault } from '@cks-lab/kubevirt';
+import { ClientNodeObjectApi, startKubernetesCluster, type KubernetesCluster } from '@cks-lab/kubevirt/kubernetes';
+import type { TestCluster } from '../../infra/cluster';
+import { kubeConfigOf } from './test-cluster';
+
+export const SETTINGS: ClusterSettings = DEFAULT_CLUSTER_SETTINGS;
+
+/** Modelled minutes become milliseconds: a bootstrap's 300 s of kubeadm plays in 0.6 s. */
+const TIME_SCALE = 0.002;
+
+/** Real API calls, simulated controllers: generous against scheduling noise on 2 cores and an API server restart. */
+const DEADLINE_MS = 60_000;
+
+const config: LabConfig = {
+  ...DEFAULT_CONFIG,
+  deadlines: Object.fromEntries(Object.keys(DEFAULT_CONFIG.deadlines).map((step) => [step, DEADLINE_MS])) as unknown as StepDeadlines,
+  retryBackoffMs: 100,
+  goldenGraceMs: 0,
+};
+
+const clock: Clock = { now: () => Date.now(), sleep: (ms) => sleep(ms) };
+const ids: IdSource = { sessionId: () => randomBytes(4).toString('hex'), runId: () => randomUUID() };
+
+/** Warnings and errors go to the test log (they explain a failure); info only with CKS_LAB_VERBOSE. */
+export function testLogger(prefix: string): Logger {
+  const line = (level: string, fields: Record<string, unknown>, message: string) => `[${prefix}] ${level} ${message} ${JSON.stringify(fields)}`;
+  return {
+    info: (fields, message) => {
+      if (process.env.CKS_LAB_VERBOSE) console.log(line('info', fields, message));
+    },
+    warn: (fields, message) => console.warn(line('warn', fields, message)),
+    error: (fields, message) => console.error(line('error', fields, message)),
+  };
+}
+
+export interface Platform {
+  lab: Lab;
+  /** What cks-lab runs on: the real adapter over ClientNodeObjectApi, with the given credentials. */
+  kube: KubernetesCluster;
+  /** Admin credentials, for the simulated KubeVirt/CDI controllers and for test assertions. */
+  admin: ClientNodeObjectApi;
+  /** Faults the simulated controllers inject; change it between steps. */
+  faults: Set<Fault>;
+  database: LabDatabase;
+  stop(): Promise<void>;
+}
+
+/**
+ * cks-lab as it runs in real-cluster mode — core's Lab, the SQLite store, startKubernetesCluster —
+ * against the test API server with `token` (a ServiceAccount bound to deploy/'s RBAC), while
+ * SimulatedControllers play KubeVirt, CDI and the snapshotter there with admin credentials.
+ */
+export async function startPlatform(cluster: TestCluster, token: string): Promise<Platform> {
+  const faults = new Set<Fault>();
+  const admin = new ClientNodeObjectApi(kubeConfigOf(cluster));
+  const controllers = new SimulatedControllers({ api: admin, model: DEFAULT_LATENCY_MODEL, timeScale: TIME_SCALE, faults, logger: testLogger('simulated KubeVirt') });
+  controllers.start();
+  const logger = testLogger('cks-lab');
+  const kube = await startKubernetesCluster({ settings: SETTINGS, logger, kubeConfig: kubeConfigOf(cluster, token) });
+  const database = openDatabase(':memory:');
+  const lab = new Lab({ cluster: kube.cluster, store: database.store, clock, ids, logger, config });
+  await lab.start();
+  return {
+    lab,
+    kube,
+    admin,
+    faults,
+    database,
+    async stop() {
+      await lab.stop();
+      controllers.stop();
+      kube.stop();
+      admin.close();
+      database.close();
+    },
+  };
+}
