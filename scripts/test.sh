@@ -13,6 +13,7 @@ fi
 npx turbo run typecheck --output-logs=errors-only
 npx turbo run test
 npm run test:simulator
-npm run test:integration
+# The integration tier starts the production server in real-cluster mode, and e2e drives it in a browser.
 npx turbo run build --filter=@cks-lab/web --output-logs=errors-only
+npm run test:integration
 npm run test:e2e
