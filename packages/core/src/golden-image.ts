@@ -1,25 +1,15 @@
-import type { LabConfig } from './config';
 import { ConflictError, NotFoundError, PreconditionError, errorMessage } from './errors';
-import type { LabEvents } from './events';
 import { GOLDEN_NAMESPACE, assertSessionId, names } from './naming';
-import type { ClusterPort, Clock, Logger, Store } from './ports';
+import type { OrchestrationDeps } from './ports';
 import { retryUntil } from './retry';
 import { GOLDEN_PHASES, ROLES, type GoldenDisk, type GoldenImage, type GoldenPhase } from './types';
 
-export interface GoldenDeps {
-  cluster: ClusterPort;
-  store: Store;
-  clock: Clock;
-  logger: Logger;
-  config: LabConfig;
-  events: LabEvents;
-}
 
 /**
  * Starts a golden-image build from a running session (design §5.4) and returns the new record;
  * the build itself continues with `executeGoldenBuild`. `replace` is the admin "recreate".
  */
-export async function startGoldenBuild(deps: GoldenDeps, sessionId: string, replace: boolean): Promise<GoldenImage> {
+export async function startGoldenBuild(deps: OrchestrationDeps, sessionId: string, replace: boolean): Promise<GoldenImage> {
   const { store, clock, config } = deps;
   assertSessionId(sessionId);
   const session = await store.getSession(sessionId);
@@ -52,7 +42,7 @@ export async function startGoldenBuild(deps: GoldenDeps, sessionId: string, repl
 }
 
 /** Runs (or resumes, after a restart) a build from its recorded phase to the end. */
-export async function executeGoldenBuild(deps: GoldenDeps, initial: GoldenImage): Promise<GoldenImage> {
+export async function executeGoldenBuild(deps: OrchestrationDeps, initial: GoldenImage): Promise<GoldenImage> {
   const { cluster, store, clock, logger, config, events } = deps;
   const d = config.deadlines;
   const { version, sourceSessionId: sessionId } = initial;
@@ -132,7 +122,7 @@ export async function executeGoldenBuild(deps: GoldenDeps, initial: GoldenImage)
 }
 
 /** A failed build leaves the source session running and nothing of its version behind. */
-async function undoFailedBuild(deps: GoldenDeps, image: GoldenImage): Promise<void> {
+async function undoFailedBuild(deps: OrchestrationDeps, image: GoldenImage): Promise<void> {
   const { cluster, logger } = deps;
   const steps: Array<[string, () => Promise<void>]> = [
     [
@@ -157,7 +147,7 @@ async function undoFailedBuild(deps: GoldenDeps, image: GoldenImage): Promise<vo
 }
 
 /** Admin "delete": new sessions fall back at once; the disks go when no run clones from them. */
-export async function retireActiveGolden(deps: GoldenDeps): Promise<GoldenImage> {
+export async function retireActiveGolden(deps: OrchestrationDeps): Promise<GoldenImage> {
   const active = await deps.store.activeGolden();
   if (!active) throw new NotFoundError('there is no golden image to delete');
   const image = await deps.store.updateGolden(active.version, { status: 'deleting' });
@@ -169,7 +159,7 @@ export async function retireActiveGolden(deps: GoldenDeps): Promise<GoldenImage>
  * Garbage-collects superseded and deleted versions once no unfinished run clones from them
  * (and a superseded one only after the grace period, so a run that just picked it can pin it).
  */
-export async function collectGoldenGarbage(deps: GoldenDeps): Promise<number[]> {
+export async function collectGoldenGarbage(deps: OrchestrationDeps): Promise<number[]> {
   const { store, cluster, clock, config, events } = deps;
   const removed: number[] = [];
   for (const image of await store.listGolden(['superseded', 'deleting'])) {

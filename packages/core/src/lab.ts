@@ -6,9 +6,8 @@ import {
   executeGoldenBuild,
   retireActiveGolden,
   startGoldenBuild,
-  type GoldenDeps,
 } from './golden-image';
-import type { ClusterPort, Clock, IdSource, Logger, Store } from './ports';
+import type { ClusterPort, Clock, IdSource, Logger, OrchestrationDeps, Store } from './ports';
 import { executeRun } from './provisioning';
 import { retryUntil } from './retry';
 import { createSession, decideStrategy, extendSession, requireSession } from './sessions';
@@ -269,7 +268,7 @@ export class Lab {
     return retryUntil(clock, clock.now() + config.deadlines.prepareNamespace, label, config.retryBackoffMs, work);
   }
 
-  private goldenDeps(): GoldenDeps {
+  private goldenDeps(): OrchestrationDeps {
     return { ...this.deps, events: this.events };
   }
 }

@@ -1,3 +1,5 @@
+import type { LabConfig } from './config';
+import type { LabEvents } from './events';
 import type {
   ClusterObjectSummary,
   GoldenDisk,
@@ -109,3 +111,13 @@ export interface GoldenStore {
 }
 
 export type Store = SessionStore & RunStore & GoldenStore;
+
+/** What the background work (provisioning runs, golden builds) needs. */
+export interface OrchestrationDeps {
+  cluster: ClusterPort;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  config: LabConfig;
+  events: LabEvents;
+}

@@ -1,19 +1,9 @@
-import type { LabConfig } from './config';
 import { errorMessage } from './errors';
-import type { LabEvents } from './events';
-import type { ClusterPort, Clock, DiskSource, Logger, Store } from './ports';
+import type { DiskSource, OrchestrationDeps, Store } from './ports';
 import { retryUntil } from './retry';
 import { StepRunner } from './step-runner';
 import { ROLES, type Role, type Run } from './types';
 
-export interface ProvisioningDeps {
-  cluster: ClusterPort;
-  store: Store;
-  clock: Clock;
-  logger: Logger;
-  config: LabConfig;
-  events: LabEvents;
-}
 
 const CONTROL_PLANE: readonly Role[] = ['control-plane'];
 
@@ -22,7 +12,7 @@ const CONTROL_PLANE: readonly Role[] = ['control-plane'];
  * for it, then — at most once — the bootstrap path after removing what the failed attempt created.
  * Re-entrant: called again for an unfinished run (after a restart) it continues from the recorded step.
  */
-export async function executeRun(deps: ProvisioningDeps, initial: Run, signal?: AbortSignal): Promise<Run> {
+export async function executeRun(deps: OrchestrationDeps, initial: Run, signal?: AbortSignal): Promise<Run> {
   const { cluster, store, clock, logger, config, events } = deps;
   const d = config.deadlines;
   const sessionId = initial.sessionId;

@@ -41,26 +41,14 @@ const API_SERVER_PORT = 6443;
 export function controlPlaneUserData(params: BootstrapParams): string {
   const p = checked(params);
   const release = k8sRelease(p.k8sVersion);
-  return renderCloudConfig(
-    ['cks-lab bootstrap user data, control plane: containerd, kubeadm init, Calico, readiness check.'],
-    {
-      hostname: p.hostname,
-      preserve_hostname: false,
-      manage_etc_hosts: true,
-      write_files: [
-        labNetplanFile(p.mac, p.labIp),
-        file('/etc/modules-load.d/kubernetes.conf', 'overlay\nbr_netfilter\n', '0644'),
-        file('/etc/sysctl.d/90-kubernetes.conf', KERNEL_SETTINGS, '0644'),
-        file('/etc/kubernetes/pki/ca.crt', p.pki.caCertPem, '0644'),
-        file('/etc/kubernetes/pki/ca.key', p.pki.caKeyPem, '0600'),
-        file(KUBEADM_CONFIG_PATH, kubeadmInitConfig(p, release), '0600'),
-        file(CALICO_INSTALLATION_PATH, calicoInstallation(p.podCidr), '0644'),
-        file(READINESS_SCRIPT_PATH, controlPlaneReadyScript, '0755'),
-        file(BOOTSTRAP_SCRIPT_PATH, controlPlaneBootstrapScript(p, release), '0755'),
-      ],
-      runcmd: [[BOOTSTRAP_SCRIPT_PATH]],
-    },
-  );
+  return nodeUserData(p, 'control plane: containerd, kubeadm init, Calico, readiness check', [
+    file('/etc/kubernetes/pki/ca.crt', p.pki.caCertPem, '0644'),
+    file('/etc/kubernetes/pki/ca.key', p.pki.caKeyPem, '0600'),
+    file(KUBEADM_CONFIG_PATH, kubeadmInitConfig(p, release), '0600'),
+    file(CALICO_INSTALLATION_PATH, calicoInstallation(p.podCidr), '0644'),
+    file(READINESS_SCRIPT_PATH, controlPlaneReadyScript, '0755'),
+    file(BOOTSTRAP_SCRIPT_PATH, controlPlaneBootstrapScript(p, release), '0755'),
+  ]);
 }
 
 /**
@@ -71,7 +59,15 @@ export function controlPlaneUserData(params: BootstrapParams): string {
 export function workerUserData(params: BootstrapParams): string {
   const p = checked(params);
   const release = k8sRelease(p.k8sVersion);
-  return renderCloudConfig(['cks-lab bootstrap user data, worker: containerd, kubeadm join, readiness check.'], {
+  return nodeUserData(p, 'worker: containerd, kubeadm join, readiness check', [
+    file(READINESS_SCRIPT_PATH, workerReadyScript, '0755'),
+    file(BOOTSTRAP_SCRIPT_PATH, workerBootstrapScript(p, release), '0755'),
+  ]);
+}
+
+/** What both roles share: hostname, the lab NIC's static address, kernel settings for Kubernetes. */
+function nodeUserData(p: BootstrapParams, summary: string, roleFiles: WriteFile[]): string {
+  return renderCloudConfig([`cks-lab bootstrap user data, ${summary}.`], {
     hostname: p.hostname,
     preserve_hostname: false,
     manage_etc_hosts: true,
@@ -79,9 +75,8 @@ export function workerUserData(params: BootstrapParams): string {
       labNetplanFile(p.mac, p.labIp),
       file('/etc/modules-load.d/kubernetes.conf', 'overlay\nbr_netfilter\n', '0644'),
       file('/etc/sysctl.d/90-kubernetes.conf', KERNEL_SETTINGS, '0644'),
-      file(READINESS_SCRIPT_PATH, workerReadyScript, '0755'),
-      file(BOOTSTRAP_SCRIPT_PATH, workerBootstrapScript(p, release), '0755'),
-    ] satisfies WriteFile[],
+      ...roleFiles,
+    ],
     runcmd: [[BOOTSTRAP_SCRIPT_PATH]],
   });
 }
