@@ -1,0 +1,17 @@
+import type { Metadata } from 'next';
+import { SessionDetailPage } from '~/components/session-detail/session-detail-page';
+
+interface Props {
+  params: Promise<{ id: string }>;
+}
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const { id } = await params;
+  return { title: `Session ${id}` };
+}
+
+export default async function Page({ params }: Props) {
+  const { id } = await params;
+  // A new id gets a fresh component, so no state of the previous session lingers.
+  return <SessionDetailPage key={id} id={id} />;
+}

@@ -1,0 +1,86 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
+import { buttonClassName } from '~/components/ui/button';
+import { StatusIndicator } from '~/components/ui/status-indicator';
+import { formatDuration } from '~/lib/format';
+import { SESSION_STATUS } from '~/lib/status';
+import { useTRPC, type SessionSummary } from '~/lib/trpc';
+import { useNow } from '~/lib/use-now';
+import { EndSessionButton } from './end-session-button';
+import { ExpiryCountdown } from './expiry-countdown';
+import { StrategyBadge } from './strategy-badge';
+
+const ENDABLE = new Set(['pending', 'provisioning', 'running', 'failed']);
+const LIVE = new Set(['pending', 'provisioning', 'running']);
+
+/** Sessions as a table, newest first (the server's order); below 40rem each row becomes a labelled block (see .session-table in globals.css). */
+export function SessionTable({ sessions }: { sessions: SessionSummary[] }) {
+  return (
+    <table className="data-table session-table">
+      <thead>
+        <tr>
+          <th scope="col">Session</th>
+          <th scope="col">Status</th>
+          <th scope="col">Strategy</th>
+          <th scope="col">Time to ready</th>
+          <th scope="col">Expires in</th>
+          <th scope="col">
+            <span className="visually-hidden">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {sessions.map((session) => (
+          <SessionRow key={session.id} session={session} />
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function SessionRow({ session }: { session: SessionSummary }) {
+  return (
+    <tr>
+      <th scope="row" data-label="Session">
+        <Link href={`/sessions/${session.id}`} className="session-link">
+          {session.id}
+        </Link>
+      </th>
+      <td data-label="Status">
+        <StatusIndicator {...SESSION_STATUS[session.status]} />
+        {session.failureReason && <span className="cell-note">{session.failureReason}</span>}
+      </td>
+      <td data-label="Strategy">
+        <StrategyBadge strategy={session.strategy} />
+      </td>
+      <td data-label="Time to ready">
+        <TimeToReady session={session} />
+      </td>
+      <td data-label="Expires in">{LIVE.has(session.status) ? <ExpiryCountdown expiresAt={session.expiresAt} /> : <span className="muted">—</span>}</td>
+      <td className="row-actions">
+        <Link href={`/sessions/${session.id}`} className={buttonClassName('secondary', 'small')} aria-label={`Open session ${session.id}`}>
+          Open
+        </Link>
+        {ENDABLE.has(session.status) && <EndSessionButton id={session.id} namespace={session.namespace} size="small" />}
+      </td>
+    </tr>
+  );
+}
+
+/**
+ * The list view has no timings, so a ready session's detail is fetched once (batched with the
+ * others into one request) and kept: time-to-ready never changes after the fact.
+ */
+function TimeToReady({ session }: { session: SessionSummary }) {
+  const trpc = useTRPC();
+  const now = useNow();
+  const provisioning = session.status === 'pending' || session.status === 'provisioning';
+  const detail = useQuery(trpc.sessions.get.queryOptions({ id: session.id }, { enabled: !provisioning, staleTime: Infinity }));
+  if (provisioning) {
+    return <span className="muted">{now === null ? '…' : `${formatDuration(now - session.createdAt)} so far`}</span>;
+  }
+  if (detail.data) return <span className="num">{formatDuration(detail.data.timeToReadyMs)}</span>;
+  return <span className="muted">…</span>;
+}

@@ -1,0 +1,17 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Component tests render to static HTML with react-dom/server in Node: they check what a
+ * component shows and how it labels it. Interaction (dialogs, keyboard) is covered by the
+ * end-to-end test in real Chromium.
+ */
+export default defineConfig({
+  resolve: {
+    alias: { '~': fileURLToPath(new URL('./src', import.meta.url)) },
+  },
+  test: {
+    include: ['src/**/*.test.{ts,tsx}'],
+    environment: 'node',
+  },
+});

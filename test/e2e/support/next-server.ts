@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const WEB_DIR = resolve(fileURLToPath(new URL('../../../apps/web', import.meta.url)));
+
+export interface NextServer {
+  url: string;
+  dataDir: string;
+  /** Everything the server printed, for a failing test's message. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  env: Record<string, string>;
+  /** An existing data directory (e.g. a seeded database); a fresh temporary one otherwise. */
+  dataDir?: string;
+  readyTimeoutMs?: number;
+}
+
+/** A free TCP port: bind to port 0, read what the OS picked, release it. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * Starts the production build as a user would (`next start`), with its own data directory, and
+ * waits until the API answers (the orchestrator is up then, not just the HTTP listener).
+ * The build itself is the caller's job (`npm run build`).
+ */
+export async function startNextServer(options: StartOptions): Promise<NextServer> {
+  if (!existsSync(join(WEB_DIR, '.next', 'BUILD_ID'))) {
+    throw new Error(`no production build in ${WEB_DIR}/.next: run \`npm run build\` at the repository root first`);
+  }
+  const port = await freePort();
+  const ownDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cks-lab-e2e-'));
+  const nextBin = createRequire(join(WEB_DIR, 'package.json')).resolve('next/dist/bin/next');
+  const child = spawn(process.execPath, [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'], {
+    cwd: WEB_DIR,
+    env: { ...inheritedEnv(), NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production', LAB_DATA_DIR: dataDir, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so stop() can end next and anything it started in one signal.
+    detached: true,
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+
+  const server: NextServer = {
+    url,
+    dataDir,
+    output: () => output,
+    async stop() {
+      await terminate(child);
+      if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitUntilReady(url, child, options.readyTimeoutMs ?? 60_000, () => output);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server;
+}
+
+/** Settings that would point the server at someone else's database or cluster state are not inherited. */
+const ISOLATING = ['DATABASE_URL', 'SIM_STATE', 'SIM_FAULTS', 'SIM_LATENCIES', 'LAB_CLUSTER', 'KUBECONFIG', 'PORT'];
+
+function inheritedEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of ISOLATING) delete env[name];
+  return env;
+}
+
+async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: number, output: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}:\n${output()}`);
+    try {
+      const response = await fetch(`${url}/api/trpc/cluster.info`);
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`next start did not answer within ${timeoutMs} ms:\n${output()}`);
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  signalGroup('SIGTERM');
+  const killed = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
+  if (!killed) {
+    signalGroup('SIGKILL');
+    await exited;
+  }
+}
