@@ -30,7 +30,7 @@ describeWithApiServer('readiness script against a real API server', () => {
     const kubectl = 'missing' in binaries ? 'kubectl' : (process.env.KUBECTL ?? join(binaries.kubeApiserver, '..', 'kubectl'));
     const result = spawnSync('sh', [join(dir, 'cks-lab-ready'), '2'], {
       encoding: 'utf8',
-      env: { PATH: process.env.PATH, KUBECTL: kubectl, KUBECONFIG: cluster.kubeconfigPath, BOOT_TIME: String(bootTime), READY_NAMESPACES: 'kube-system' },
+      env: { PATH: process.env.PATH, HOME: dir, KUBECTL: kubectl, KUBECONFIG: cluster.kubeconfigPath, BOOT_TIME: String(bootTime), READY_NAMESPACES: 'kube-system' },
     });
     return { status: result.status, output: `${result.stdout}${result.stderr}`.trim() };
   };

@@ -111,12 +111,22 @@ export class Lab {
     return this.deps.store.listSessions(options);
   }
 
+  /** Sessions with their time-to-ready, for lists. */
+  async listSessionSummaries(options?: { includeEnded?: boolean }): Promise<Array<{ session: Session; timeToReadyMs: number | null }>> {
+    const sessions = await this.deps.store.listSessions(options);
+    return Promise.all(
+      sessions.map(async (session) => {
+        const run = session.runId ? await this.deps.store.getRun(session.runId) : null;
+        return { session, timeToReadyMs: timeToReady(run) };
+      }),
+    );
+  }
+
   async getSession(id: string): Promise<SessionDetail> {
     const session = await requireSession(this.deps.store, id);
     const run = session.runId ? await this.deps.store.getRun(session.runId) : null;
     const steps = run ? await this.deps.store.stepsOfRun(run.id) : [];
-    const timeToReadyMs = run?.outcome === 'succeeded' && run.endedAt !== null ? run.endedAt - run.startedAt : null;
-    return { session, run, steps, timeToReadyMs };
+    return { session, run, steps, timeToReadyMs: timeToReady(run) };
   }
 
   /** Read from the cluster, never from the database. */
@@ -271,4 +281,8 @@ export class Lab {
   private goldenDeps(): OrchestrationDeps {
     return { ...this.deps, events: this.events };
   }
+}
+
+function timeToReady(run: Run | null): number | null {
+  return run?.outcome === 'succeeded' && run.endedAt !== null ? run.endedAt - run.startedAt : null;
 }

@@ -40,14 +40,15 @@ const CODES: Record<string, TRPC_ERROR_CODE_KEY> = {
   DeadlineError: 'TIMEOUT',
 };
 
-/** Domain errors become tRPC errors with a proper code and the domain's own words. */
+/** A domain error as a tRPC error with a proper code and the domain's own words; others unchanged. */
+export function asTRPCError(error: unknown): unknown {
+  const code = error instanceof Error ? CODES[error.name] : undefined;
+  return code ? new TRPCError({ code, message: (error as Error).message, cause: error }) : error;
+}
+
 const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok) {
-    const cause = result.error.cause;
-    const code = cause ? CODES[cause.name] : undefined;
-    if (code && cause) throw new TRPCError({ code, message: cause.message, cause });
-  }
+  if (!result.ok && result.error.cause) throw asTRPCError(result.error.cause);
   return result;
 });
 

@@ -1,7 +1,7 @@
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import { sessionId } from '../inputs';
-import { publicProcedure, router } from '../init';
+import { asTRPCError, publicProcedure, router } from '../init';
 import { sessionView, sessionDetailView } from '../views';
 
 export const sessionsRouter = router({
@@ -9,7 +9,9 @@ export const sessionsRouter = router({
 
   list: publicProcedure
     .input(z.object({ includeEnded: z.boolean().default(false) }).default({ includeEnded: false }))
-    .query(async ({ ctx, input }) => (await ctx.runtime.lab.listSessions(input)).map((s) => sessionView(s, ctx.runtime))),
+    .query(async ({ ctx, input }) =>
+      (await ctx.runtime.lab.listSessionSummaries(input)).map(({ session, timeToReadyMs }) => ({ ...sessionView(session, ctx.runtime), timeToReadyMs })),
+    ),
 
   get: publicProcedure
     .input(z.object({ id: sessionId }))
@@ -31,7 +33,10 @@ export const sessionsRouter = router({
     .input(z.object({ id: sessionId, lastEventId: z.string().nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
       const { lab } = ctx.runtime;
-      await lab.getSession(input.id);
+      // Thrown inside the generator, past the error middleware: map it here, so an unknown session is NOT_FOUND, not retried.
+      await lab.getSession(input.id).catch((error: unknown) => {
+        throw asTRPCError(error);
+      });
       let changes = 0;
       let wake: () => void = () => {};
       const unsubscribe = lab.events.subscribe((event) => {
