@@ -1,12 +1,11 @@
 'use client';
 
-import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { buttonClassName } from '~/components/ui/button';
 import { StatusIndicator } from '~/components/ui/status-indicator';
 import { formatDuration } from '~/lib/format';
 import { SESSION_STATUS } from '~/lib/status';
-import { useTRPC, type SessionSummary } from '~/lib/trpc';
+import type { SessionSummary } from '~/lib/trpc';
 import { useNow } from '~/lib/use-now';
 import { EndSessionButton } from './end-session-button';
 import { ExpiryCountdown } from './expiry-countdown';
@@ -69,18 +68,12 @@ function SessionRow({ session }: { session: SessionSummary }) {
   );
 }
 
-/**
- * The list view has no timings, so a ready session's detail is fetched once (batched with the
- * others into one request) and kept: time-to-ready never changes after the fact.
- */
+/** While provisioning, how long it has taken so far; afterwards the recorded time-to-ready. */
 function TimeToReady({ session }: { session: SessionSummary }) {
-  const trpc = useTRPC();
   const now = useNow();
-  const provisioning = session.status === 'pending' || session.status === 'provisioning';
-  const detail = useQuery(trpc.sessions.get.queryOptions({ id: session.id }, { enabled: !provisioning, staleTime: Infinity }));
-  if (provisioning) {
+  if (session.status === 'pending' || session.status === 'provisioning') {
     return <span className="muted">{now === null ? '…' : `${formatDuration(now - session.createdAt)} so far`}</span>;
   }
-  if (detail.data) return <span className="num">{formatDuration(detail.data.timeToReadyMs)}</span>;
-  return <span className="muted">…</span>;
+  if (session.timeToReadyMs !== null) return <span className="num">{formatDuration(session.timeToReadyMs)}</span>;
+  return <span className="muted">—</span>;
 }
