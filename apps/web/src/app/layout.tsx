@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { ClusterBanner } from '~/components/cluster-banner';
 import { SiteHeader } from '~/components/site-header';
 import { Providers } from '~/lib/providers';
+import { getRuntime } from '~/server/runtime';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -16,7 +17,11 @@ export const viewport: Viewport = {
   themeColor: '#1d4f91',
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+// Every page shows live state (and whether the cluster is simulated): render per request, never at build time.
+export const dynamic = 'force-dynamic';
+
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const { simulation } = await getRuntime();
   return (
     <html lang="en">
       <body>
@@ -25,7 +30,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
         </a>
         <Providers>
           <SiteHeader />
-          <ClusterBanner />
+          <ClusterBanner simulation={simulation} />
           <main id="main" className="page" tabIndex={-1}>
             {children}
           </main>

@@ -4,16 +4,17 @@ import { useQuery } from '@tanstack/react-query';
 import { formatTimeScale } from '~/lib/format';
 import { useTRPC } from '~/lib/trpc';
 
+type Simulation = { timeScale: number; faults: string[] } | null;
+
 /**
- * Says plainly when nothing real runs (design §8: the simulator is honest), and when the cluster
- * cannot use the snapshot strategy. The slot keeps its height while loading so pages do not jump.
+ * Says plainly when nothing real runs (design §8: the simulator is honest) — rendered on the
+ * server with the page, so it is there before any script runs — and when the cluster cannot use
+ * the snapshot strategy (from the live preflight).
  */
-export function ClusterBanner() {
+export function ClusterBanner({ simulation }: { simulation: Simulation }) {
   const trpc = useTRPC();
   const info = useQuery(trpc.cluster.info.queryOptions());
-  if (info.isPending) return <div className="banner-slot" aria-hidden="true" />;
-  if (!info.data) return null;
-  const { simulation, preflight } = info.data;
+  const preflight = info.data?.preflight ?? { snapshotSupported: true, snapshotUnsupportedReason: null };
   return (
     <>
       {simulation && (
