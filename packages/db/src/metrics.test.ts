@@ -202,3 +202,27 @@ describe('SqliteMetrics', () => {
     ]);
   });
 });
+
+describe('SqliteMetrics on the steps of runs that change', () => {
+  it('counts steps by the current start and marker of their run', async () => {
+    const lab = openDatabase(':memory:');
+    try {
+      await lab.store.insertSessionWithinLimit(sessionRecord('0000000a'), 10);
+      await lab.store.insertRun(runRecord('run-a', '0000000a', { startedAt: T0, endedAt: T0 + 60 * S, outcome: 'succeeded' }));
+      await lab.store.startStep(stepRecord('run-a', 1, { startedAt: T0 }));
+      await lab.store.finishStep('run-a', 1, { endedAt: T0 + 5 * S, outcome: 'succeeded', detail: null });
+      const expected = [{ strategy: 'snapshot', step: 'prepare-namespace', meanMs: 5 * S, count: 1 }];
+      expect(lab.metrics.stepBreakdown(IN_RANGE)).toEqual(expected);
+
+      await lab.store.updateRun('run-a', { startedAt: T0 - 86_400 * S });
+      expect(lab.metrics.stepBreakdown(IN_RANGE)).toEqual([]);
+      expect(lab.metrics.stepBreakdown({ to: T0 })).toEqual(expected);
+
+      await lab.store.updateRun('run-a', { synthetic: true });
+      expect(lab.metrics.stepBreakdown({ to: T0 })).toEqual([]);
+      expect(lab.metrics.stepBreakdown({ to: T0, includeSynthetic: true })).toEqual(expected);
+    } finally {
+      lab.close();
+    }
+  });
+});

@@ -89,41 +89,51 @@ interface RateCountsRow {
   fallbacks: number;
 }
 
-/** The aggregates behind the metrics page and the Prometheus endpoint, each computed in SQL. */
+/**
+ * The aggregates behind the metrics page and the Prometheus endpoint, each computed in SQL.
+ *
+ * They read the metrics indexes of migration 0001 (schema.ts) in the indexes' own order instead of
+ * sorting rows: groups come out of a walk in index order (GROUP BY `synthetic` first, as every
+ * index starts with it, then summed over both values), distinct groups by seeking from one to the
+ * next, percentiles as the k-th entry in duration order, histogram bins and series buckets as one
+ * index range each. Time-to-ready is written `ended_at - started_at` throughout: the indexes hold
+ * that expression, and SQLite uses them only for the very same expression.
+ */
 export class SqliteMetrics {
   constructor(private readonly db: LabDb) {}
 
   summary(range: MetricsRange = {}): MetricsSummary {
-    // Nearest rank k = ceil(p/100 * n), in integer arithmetic: (n * p + 99) / 100.
-    const rows = this.db.all<StrategySummary>(sql`
-      WITH ranked AS (
-        SELECT used_strategy, requested_strategy, outcome, ended_at - started_at AS duration,
-          ROW_NUMBER() OVER (PARTITION BY used_strategy, outcome ORDER BY ended_at - started_at) AS rank,
-          COUNT(*) OVER (PARTITION BY used_strategy, outcome) AS n
-        FROM runs WHERE ${runsIn(range)}
-      )
-      SELECT used_strategy AS strategy,
-        COUNT(*) AS runs,
-        SUM(outcome = 'succeeded') AS successes,
-        SUM(outcome = 'failed') AS failures,
-        SUM(requested_strategy = 'snapshot' AND used_strategy = 'bootstrap') AS fallbacks,
-        AVG(CASE WHEN outcome = 'succeeded' THEN duration END) AS meanMs,
-        MAX(CASE WHEN outcome = 'succeeded' AND rank = (n * 50 + 99) / 100 THEN duration END) AS p50Ms,
-        MAX(CASE WHEN outcome = 'succeeded' AND rank = (n * 95 + 99) / 100 THEN duration END) AS p95Ms
-      FROM ranked GROUP BY used_strategy`);
-    const strategies = STRATEGIES.map(
-      (strategy): StrategySummary =>
-        rows.find((row) => row.strategy === strategy) ?? {
-          strategy,
-          runs: 0,
-          successes: 0,
-          failures: 0,
-          fallbacks: 0,
-          p50Ms: null,
-          p95Ms: null,
-          meanMs: null,
-        },
-    );
+    // One read transaction: the percentile ranks come from the counts, so both see the same runs.
+    const strategies = this.db.transaction((tx) => {
+      const rows = tx.all<Omit<StrategySummary, 'p50Ms' | 'p95Ms'> & { syntheticSuccesses: number }>(sql`
+        SELECT used_strategy AS strategy,
+          SUM(n) AS runs,
+          SUM(CASE WHEN outcome = 'succeeded' THEN n ELSE 0 END) AS successes,
+          SUM(CASE WHEN outcome = 'failed' THEN n ELSE 0 END) AS failures,
+          SUM(CASE WHEN used_strategy = 'bootstrap' THEN snapshotRequests ELSE 0 END) AS fallbacks,
+          -- AVG's own arithmetic: the integer sum over the count of durations, as a REAL.
+          SUM(CASE WHEN outcome = 'succeeded' THEN durationSum END) * 1.0
+            / SUM(CASE WHEN outcome = 'succeeded' THEN durations END) AS meanMs,
+          SUM(CASE WHEN outcome = 'succeeded' AND synthetic THEN n ELSE 0 END) AS syntheticSuccesses
+        FROM (${outcomeGroups(range)}) GROUP BY used_strategy`);
+      return STRATEGIES.map((strategy): StrategySummary => {
+        const found = rows.find((r) => r.strategy === strategy);
+        if (!found) {
+          return { strategy, runs: 0, successes: 0, failures: 0, fallbacks: 0, p50Ms: null, p95Ms: null, meanMs: null };
+        }
+        const { syntheticSuccesses, ...row } = found;
+        if (row.successes === 0) return { ...row, p50Ms: null, p95Ms: null };
+        // Only the `synthetic` values that have succeeded runs: one walk rather than a merge of two.
+        const synthetic = [
+          ...(row.successes > syntheticSuccesses ? [false] : []),
+          ...(syntheticSuccesses > 0 ? [true] : []),
+        ];
+        const percentiles = tx.get<{ p50Ms: number | null; p95Ms: number | null }>(sql`
+          SELECT (${nthDuration(range, strategy, synthetic, nearestRank(50, row.successes))}) AS p50Ms,
+            (${nthDuration(range, strategy, synthetic, nearestRank(95, row.successes))}) AS p95Ms`);
+        return { ...row, ...percentiles };
+      });
+    });
     const total = (pick: (s: StrategySummary) => number) => strategies.reduce((sum, s) => sum + pick(s), 0);
     const snapshot = strategies.find((s) => s.strategy === 'snapshot');
     const bootstrap = strategies.find((s) => s.strategy === 'bootstrap');
@@ -139,16 +149,20 @@ export class SqliteMetrics {
 
   rates(range: MetricsRange = {}): Rates {
     const counts = this.db.get<RateCountsRow>(sql`
-      SELECT COUNT(*) AS runs,
-        COALESCE(SUM(outcome = 'succeeded'), 0) AS successes,
-        COALESCE(SUM(outcome <> 'running'), 0) AS finished,
-        COALESCE(SUM(requested_strategy = 'snapshot'), 0) AS snapshotRequests,
-        COALESCE(SUM(requested_strategy = 'snapshot' AND used_strategy = 'bootstrap'), 0) AS fallbacks
-      FROM runs WHERE ${runsIn(range)}`);
+      SELECT COALESCE(SUM(n), 0) AS runs,
+        COALESCE(SUM(CASE WHEN outcome = 'succeeded' THEN n END), 0) AS successes,
+        COALESCE(SUM(CASE WHEN outcome <> 'running' THEN n END), 0) AS finished,
+        COALESCE(SUM(snapshotRequests), 0) AS snapshotRequests,
+        COALESCE(SUM(CASE WHEN used_strategy = 'bootstrap' THEN snapshotRequests END), 0) AS fallbacks
+      FROM (${outcomeGroups(range)})`);
+    // Grouped in the order of runs_fallback_reason_idx first, then over both `synthetic` values.
     const fallbacksByReason = this.db.all<{ reason: FallbackReason; count: number }>(sql`
-      SELECT fallback_reason AS reason, COUNT(*) AS count
-      FROM runs WHERE ${runsIn(range)} AND fallback_reason IS NOT NULL
-      GROUP BY fallback_reason ORDER BY count DESC, reason`);
+      SELECT reason, SUM(n) AS count FROM (
+        SELECT fallback_reason AS reason, COUNT(*) AS n
+        FROM runs WHERE ${runsIn(range)} AND fallback_reason IS NOT NULL
+        GROUP BY synthetic, fallback_reason
+      )
+      GROUP BY reason ORDER BY count DESC, reason`);
     return {
       runs: counts.runs,
       successRate: ratio(counts.successes, counts.finished),
@@ -171,16 +185,36 @@ export class SqliteMetrics {
         SELECT started_at AS t, used_strategy AS strategy, ended_at - started_at AS durationMs, 1 AS count
         FROM runs WHERE ${succeeded} ORDER BY started_at, id`);
     }
-    // width = floor(span / buckets) + 1 keeps every bucket index below the bucket count.
+    // Bucket b of a strategy holds its runs started in [lo + b * width, lo + (b + 1) * width);
+    // width = floor(span / buckets) + 1 keeps every bucket index below the bucket count. The first
+    // and last start of each strategy are one seek each (so here the time range is seeked by, no
+    // `+`); each bucket is one range of runs_succeeded_started_at_idx, its sums packed into one
+    // value (JSON integers, exact) as a scalar subquery returns one. Empty buckets are left out.
+    const of = (synthetic: SQL, strategy: SQL) =>
+      where(sql`synthetic = ${synthetic}`, sql`outcome = 'succeeded'`, sql`used_strategy = ${strategy}`, ...startedIn(range, sql`started_at`));
     return this.db.all<SeriesPoint>(sql`
-      WITH done AS (
-        SELECT used_strategy AS strategy, started_at, ended_at - started_at AS duration FROM runs WHERE ${succeeded}
+      WITH RECURSIVE ${usedStrategies(range)},
+      ends AS MATERIALIZED (
+        SELECT used.strategy AS strategy,
+          (SELECT MIN(started_at) FROM runs WHERE ${of(sql`used.synthetic`, sql`used.strategy`)}) AS first,
+          (SELECT MAX(started_at) FROM runs WHERE ${of(sql`used.synthetic`, sql`used.strategy`)}) AS last
+        FROM used WHERE used.strategy IS NOT NULL
       ),
-      span AS MATERIALIZED (SELECT MIN(started_at) AS lo, (MAX(started_at) - MIN(started_at)) / ${integer(perStrategy)} + 1 AS width FROM done),
-      bucketed AS (SELECT strategy, duration, (started_at - lo) / width AS bucket, lo, width FROM done, span)
-      SELECT lo + bucket * width AS t, strategy, AVG(duration) AS durationMs, COUNT(*) AS count
-      FROM bucketed GROUP BY strategy, bucket
-      ORDER BY t, strategy`);
+      span AS MATERIALIZED (
+        SELECT MIN(first) AS lo, MAX(last) AS hi, (MAX(last) - MIN(first)) / ${integer(perStrategy)} + 1 AS width FROM ends
+      ),
+      strategies AS MATERIALIZED (SELECT DISTINCT strategy FROM ends WHERE first IS NOT NULL),
+      buckets(t) AS (SELECT lo FROM span UNION ALL SELECT t + width FROM buckets, span WHERE t + width <= hi),
+      points AS MATERIALIZED (
+        SELECT buckets.t AS t, strategies.strategy AS strategy, (
+          SELECT json_array(SUM(ended_at - started_at), COUNT(ended_at - started_at), COUNT(*)) FROM runs
+          WHERE ${succeededOf(range, sql`strategies.strategy`)}
+            AND started_at >= buckets.t AND started_at < buckets.t + span.width
+        ) AS totals
+        FROM strategies, span, buckets
+      )
+      SELECT t, strategy, (totals ->> 0) * 1.0 / (totals ->> 1) AS durationMs, totals ->> 2 AS count
+      FROM points WHERE totals ->> 2 > 0 ORDER BY t, strategy`);
   }
 
   /**
@@ -189,14 +223,28 @@ export class SqliteMetrics {
    */
   distribution(range: MetricsRange = {}, bins = 20): HistogramBin[] {
     if (!Number.isInteger(bins) || bins < 1) throw new RangeError('bins must be a positive integer');
+    // The shortest and longest run of each strategy are the first and last in runs_metrics_idx
+    // order; each bin is counted over one duration range of it.
+    const of = (synthetic: SQL, strategy: SQL) =>
+      where(sql`synthetic = ${synthetic}`, sql`outcome = 'succeeded'`, sql`used_strategy = ${strategy}`, ...startedIn(range, sql`+started_at`));
     const rows = this.db.all<{ strategy: Strategy; bin: number; count: number; lo: number; width: number }>(sql`
-      WITH done AS (
-        SELECT used_strategy AS strategy, ended_at - started_at AS duration
-        FROM runs WHERE ${runsIn(range)} AND outcome = 'succeeded'
+      WITH RECURSIVE ${usedStrategies(range)},
+      ends AS MATERIALIZED (
+        SELECT (SELECT MIN(ended_at - started_at) FROM runs WHERE ${of(sql`used.synthetic`, sql`used.strategy`)}) AS shortest,
+          (SELECT MAX(ended_at - started_at) FROM runs WHERE ${of(sql`used.synthetic`, sql`used.strategy`)}) AS longest
+        FROM used WHERE used.strategy IS NOT NULL
       ),
-      span AS MATERIALIZED (SELECT MIN(duration) AS lo, (MAX(duration) - MIN(duration)) / ${integer(bins)} + 1 AS width FROM done)
-      SELECT strategy, (duration - lo) / width AS bin, COUNT(*) AS count, lo, width
-      FROM done, span GROUP BY strategy, bin`);
+      span AS MATERIALIZED (
+        SELECT MIN(shortest) AS lo, (MAX(longest) - MIN(shortest)) / ${integer(bins)} + 1 AS width FROM ends
+      ),
+      strategies(strategy) AS (VALUES ${strategyRows()}),
+      bins(bin) AS (SELECT 0 UNION ALL SELECT bin + 1 FROM bins WHERE bin + 1 < ${integer(bins)})
+      SELECT strategies.strategy AS strategy, bins.bin AS bin, span.lo AS lo, span.width AS width,
+        (SELECT COUNT(*) FROM runs
+          WHERE ${succeededOf(range, sql`strategies.strategy`)}
+            AND ended_at - started_at >= span.lo + bins.bin * span.width
+            AND ended_at - started_at < span.lo + (bins.bin + 1) * span.width) AS count
+      FROM span, strategies, bins WHERE span.lo IS NOT NULL`);
     const first = rows[0];
     if (!first) return [];
     const { lo, width } = first;
@@ -215,14 +263,53 @@ export class SqliteMetrics {
    * snapshot steps first, each strategy's steps in the order they run.
    */
   stepBreakdown(range: MetricsRange = {}): StepMean[] {
+    // Steps carry their run's start and `synthetic`, so this reads steps_metrics_idx alone: its
+    // (synthetic, strategy, name) groups are found by seeking from one to the next (a few dozen
+    // seeks), then each group's run start range is summed; the sums come packed into one value
+    // (JSON integers, exact) as a scalar subquery returns one.
+    const synthetic = range.includeSynthetic ? [sql`0`, sql`1`] : [sql`0`];
     return this.db.all<StepMean>(sql`
-      SELECT steps.strategy AS strategy, steps.name AS step,
-        AVG(steps.ended_at - steps.started_at) AS meanMs, COUNT(*) AS count
-      FROM (SELECT id FROM runs WHERE ${runsIn(range)}) AS covered
-      JOIN steps ON steps.run_id = covered.id
-      WHERE steps.outcome = 'succeeded'
-      GROUP BY steps.strategy, steps.name
-      ORDER BY steps.strategy = 'bootstrap', MIN(steps.seq), step`);
+      WITH RECURSIVE
+        strategies(synthetic, strategy) AS (
+          ${sql.join(
+            synthetic.map(
+              (value) => sql`SELECT ${value}, (SELECT MIN(strategy) FROM steps WHERE synthetic = ${value} AND outcome = 'succeeded')`,
+            ),
+            sql` UNION ALL `,
+          )}
+          UNION ALL
+          SELECT s.synthetic, (
+            SELECT MIN(strategy) FROM steps
+            WHERE synthetic = s.synthetic AND outcome = 'succeeded' AND strategy > s.strategy
+          ) FROM strategies AS s WHERE s.strategy IS NOT NULL
+        ),
+        groups(synthetic, strategy, name) AS (
+          SELECT s.synthetic, s.strategy, (
+            SELECT MIN(name) FROM steps WHERE synthetic = s.synthetic AND outcome = 'succeeded' AND strategy = s.strategy
+          ) FROM strategies AS s WHERE s.strategy IS NOT NULL
+          UNION ALL
+          SELECT g.synthetic, g.strategy, (
+            SELECT MIN(name) FROM steps
+            WHERE synthetic = g.synthetic AND outcome = 'succeeded' AND strategy = g.strategy AND name > g.name
+          ) FROM groups AS g WHERE g.name IS NOT NULL
+        ),
+        totals AS MATERIALIZED (
+          SELECT g.strategy AS strategy, g.name AS name, (
+            SELECT json_array(SUM(ended_at - started_at), COUNT(ended_at - started_at), COUNT(*), MIN(seq)) FROM steps
+            WHERE ${where(
+              sql`synthetic = g.synthetic`,
+              sql`outcome = 'succeeded'`,
+              sql`strategy = g.strategy`,
+              sql`name = g.name`,
+              ...startedIn(range, sql`run_started_at`),
+            )}
+          ) AS totals
+          FROM groups AS g WHERE g.name IS NOT NULL
+        )
+      SELECT strategy, name AS step, SUM(totals ->> 0) * 1.0 / SUM(totals ->> 1) AS meanMs, SUM(totals ->> 2) AS count
+      FROM totals WHERE totals ->> 2 > 0
+      GROUP BY strategy, name
+      ORDER BY strategy = 'bootstrap', MIN(totals ->> 3), step`);
   }
 
   /**
@@ -232,23 +319,27 @@ export class SqliteMetrics {
   bucketCounts(range: MetricsRange, bucketsMs: readonly number[]): StrategyBuckets[] {
     const bounds = [...new Set(bucketsMs)].sort((a, b) => a - b);
     if (bounds.some((bound) => !Number.isFinite(bound))) throw new RangeError('bucket bounds must be finite numbers');
+    // Counted per bin (previous bound, bound], each one duration range of runs_metrics_idx, and
+    // accumulated below; count and sum come from one walk, packed (JSON integers, exact).
+    const of = succeededOf(range, sql`strategies.strategy`);
     const columns = [
       sql`strategy`,
-      sql`COUNT(*) AS count`,
-      sql`SUM(duration) AS sumMs`,
-      ...bounds.map((bound, i) => sql`SUM(duration <= ${bound}) AS ${sql.identifier(`le${i}`)}`),
+      sql`(SELECT json_array(COUNT(*), SUM(ended_at - started_at)) FROM runs WHERE ${of}) AS totals`,
+      ...bounds.map((bound, i) => {
+        const above = i === 0 ? sql`` : sql` AND ended_at - started_at > ${bounds[i - 1]}`;
+        return sql`(SELECT COUNT(*) FROM runs WHERE ${of} AND ended_at - started_at <= ${bound}${above}) AS ${sql.identifier(`bin${i}`)}`;
+      }),
     ];
-    const rows = this.db.all<{ strategy: Strategy; count: number; sumMs: number; [bound: `le${number}`]: number }>(sql`
-      WITH done AS (
-        SELECT used_strategy AS strategy, ended_at - started_at AS duration
-        FROM runs WHERE ${runsIn(range)} AND outcome = 'succeeded'
-      )
-      SELECT ${sql.join(columns, sql`, `)} FROM done GROUP BY strategy`);
+    const rows = this.db.all<{ strategy: Strategy; count: number; sumMs: number | null; [bin: `bin${number}`]: number }>(sql`
+      WITH strategies(strategy) AS (VALUES ${strategyRows()}),
+        counted AS MATERIALIZED (SELECT ${sql.join(columns, sql`, `)} FROM strategies)
+      SELECT *, totals ->> 0 AS count, totals ->> 1 AS sumMs FROM counted`);
     return STRATEGIES.map((strategy) => {
       const row = rows.find((r) => r.strategy === strategy);
+      let cumulative = 0;
       return {
         strategy,
-        buckets: bounds.map((leMs, i) => ({ leMs, count: row?.[`le${i}`] ?? 0 })),
+        buckets: bounds.map((leMs, i) => ({ leMs, count: (cumulative += row?.[`bin${i}`] ?? 0) })),
         sumMs: row?.sumMs ?? 0,
         count: row?.count ?? 0,
       };
@@ -257,14 +348,95 @@ export class SqliteMetrics {
 }
 
 /**
- * The runs a range covers, as a condition on `runs`. `synthetic` is constrained even when both
- * values are wanted: that keeps the (synthetic, started_at) index usable for the time range.
+ * The runs a range covers, as a condition on `runs`. The metrics walk the metrics indexes in their
+ * own order (by outcome, strategy, duration…), which is what spares them sorting, and check the
+ * start time of each entry on the way: the `+` keeps SQLite from seeking by start time instead
+ * (runs_synthetic_started_at_idx, or a per-bin seek redone over the whole range), then sorting.
+ * Every index starts with `synthetic`, so it is constrained even when both values are wanted.
  */
 function runsIn(range: MetricsRange): SQL {
-  const conditions = [range.includeSynthetic ? sql`synthetic IN (0, 1)` : sql`synthetic = 0`];
-  if (range.from !== undefined) conditions.push(sql`started_at >= ${range.from}`);
-  if (range.to !== undefined) conditions.push(sql`started_at < ${range.to}`);
+  return where(syntheticIn(range), ...startedIn(range, sql`+started_at`));
+}
+
+/** The succeeded runs in range of one strategy (an SQL value, e.g. a column of an outer query). */
+function succeededOf(range: MetricsRange, strategy: SQL): SQL {
+  return sql`${runsIn(range)} AND outcome = 'succeeded' AND used_strategy = ${strategy}`;
+}
+
+function syntheticIn(range: MetricsRange): SQL {
+  return range.includeSynthetic ? sql`synthetic IN (0, 1)` : sql`synthetic = 0`;
+}
+
+function startedIn(range: MetricsRange, column: SQL): SQL[] {
+  const conditions: SQL[] = [];
+  if (range.from !== undefined) conditions.push(sql`${column} >= ${range.from}`);
+  if (range.to !== undefined) conditions.push(sql`${column} < ${range.to}`);
+  return conditions;
+}
+
+/**
+ * The recursive CTE `used(synthetic, strategy)`: per `synthetic` value in range, the strategies
+ * that succeeded runs used (at any time), each found by one seek in runs_metrics_idx from the
+ * previous one (a loose index scan) instead of a walk over the runs. A NULL strategy ends a chain.
+ */
+function usedStrategies(range: MetricsRange): SQL {
+  const after = (synthetic: SQL, strategy?: SQL) => sql`(
+    SELECT MIN(used_strategy) FROM runs
+    WHERE ${where(sql`synthetic = ${synthetic}`, sql`outcome = 'succeeded'`, ...(strategy ? [sql`used_strategy > ${strategy}`] : []))}
+  )`;
+  const values = range.includeSynthetic ? [sql`0`, sql`1`] : [sql`0`];
+  return sql`used(synthetic, strategy) AS (
+    ${sql.join(
+      values.map((value) => sql`SELECT ${value}, ${after(value)}`),
+      sql` UNION ALL `,
+    )}
+    UNION ALL
+    SELECT used.synthetic, ${after(sql`used.synthetic`, sql`used.strategy`)} FROM used WHERE used.strategy IS NOT NULL
+  )`;
+}
+
+function where(...conditions: SQL[]): SQL {
   return sql.join(conditions, sql` AND `);
+}
+
+/**
+ * The k-th shortest (from 1) time-to-ready of a strategy's succeeded runs in range: the k-th entry
+ * of runs_metrics_idx in its order. That order holds within one `synthetic` value, so two are
+ * read apart and merged (UNION ALL under ORDER BY), never sorted.
+ */
+function nthDuration(range: MetricsRange, strategy: Strategy, synthetic: readonly boolean[], k: number): SQL {
+  const arms = synthetic.map(
+    (value) => sql`
+      SELECT ended_at - started_at AS duration FROM runs
+      WHERE ${where(value ? sql`synthetic = 1` : sql`synthetic = 0`, sql`outcome = 'succeeded'`, sql`used_strategy = ${strategy}`, ...startedIn(range, sql`+started_at`))}`,
+  );
+  return sql`${sql.join(arms, sql` UNION ALL `)} ORDER BY duration LIMIT 1 OFFSET ${integer(k - 1)}`;
+}
+
+/** Nearest rank k = ceil(p/100 * n), in integer arithmetic: (n * p + 99) / 100. */
+function nearestRank(percent: number, n: number): number {
+  return Math.floor((n * percent + 99) / 100);
+}
+
+/**
+ * The runs in range by outcome and used strategy, with how many asked for snapshot and the sum and
+ * count of their durations. Grouped in the order of runs_metrics_idx, so without sorting.
+ */
+function outcomeGroups(range: MetricsRange): SQL {
+  return sql`
+    SELECT synthetic, outcome, used_strategy, COUNT(*) AS n,
+      SUM(requested_strategy = 'snapshot') AS snapshotRequests,
+      SUM(ended_at - started_at) AS durationSum, COUNT(ended_at - started_at) AS durations
+    FROM runs WHERE ${runsIn(range)}
+    GROUP BY synthetic, outcome, used_strategy`;
+}
+
+/** STRATEGIES as the rows of a VALUES clause. */
+function strategyRows(): SQL {
+  return sql.join(
+    STRATEGIES.map((strategy) => sql`(${strategy})`),
+    sql`, `,
+  );
 }
 
 /** better-sqlite3 binds every JS number as a REAL; integer division needs an INTEGER. */

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS_FOLDER, openDatabase, type LabDatabase } from './open-database';
-import { sessionRecord, tempDir } from './testing/fixtures';
+import { runRecord, sessionRecord, stepRecord, tempDir } from './testing/fixtures';
 
 describe('openDatabase', () => {
   let dir: ReturnType<typeof tempDir>;
@@ -63,7 +63,62 @@ describe('openDatabase', () => {
 
     const { store, db } = open(path);
     expect(await store.getSession('0000000a')).not.toBeNull();
-    expect(db.$client.prepare('SELECT COUNT(*) FROM __drizzle_migrations').pluck().get()).toBe(1);
+    const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
+    expect(db.$client.prepare('SELECT COUNT(*) FROM __drizzle_migrations').pluck().get()).toBe(journal.entries.length);
+  });
+
+  it('upgrades a database written before the metrics migration, copying each run onto its steps', async () => {
+    // The committed migrations up to 0000 only: a database as the first release left it.
+    const initialOnly = join(dir.path, 'initial-migrations');
+    mkdirSync(join(initialOnly, 'meta'), { recursive: true });
+    copyFileSync(join(MIGRATIONS_FOLDER, '0000_initial.sql'), join(initialOnly, '0000_initial.sql'));
+    const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
+    writeFileSync(join(initialOnly, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries: journal.entries.slice(0, 1) }));
+
+    const path = join(dir.path, 'lab.db');
+    const old = openDatabase(path, { migrationsFolder: initialOnly });
+    const insert = (table: string, row: Record<string, unknown>) =>
+      old.db.$client
+        .prepare(`INSERT INTO ${table} (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row).map((key) => `@${key}`).join(', ')})`)
+        .run(row);
+    insert('sessions', { id: '0000000a', namespace: 'ns', status: 'terminated', created_at: 1, updated_at: 1, expires_at: 2, synthetic: 0 });
+    insert('sessions', { id: 'syn-0001', namespace: 'ns', status: 'terminated', created_at: 1, updated_at: 1, expires_at: 2, synthetic: 1 });
+    for (const [id, sessionId, synthetic, startedAt] of [['run-real', '0000000a', 0, 5_000], ['syn-run-1', 'syn-0001', 1, 9_000]] as const) {
+      insert('runs', {
+        id,
+        session_id: sessionId,
+        requested_strategy: 'snapshot',
+        used_strategy: 'snapshot',
+        started_at: startedAt,
+        ended_at: startedAt + 60_000,
+        outcome: 'succeeded',
+        synthetic,
+      });
+      insert('steps', { run_id: id, seq: 1, strategy: 'snapshot', name: 'prepare-namespace', started_at: startedAt, ended_at: startedAt + 2_000, outcome: 'succeeded' });
+    }
+    old.close();
+
+    const { db, metrics, store } = open(path);
+    expect(db.$client.prepare('SELECT run_id, run_started_at, synthetic FROM steps ORDER BY run_id').all()).toEqual([
+      { run_id: 'run-real', run_started_at: 5_000, synthetic: 0 },
+      { run_id: 'syn-run-1', run_started_at: 9_000, synthetic: 1 },
+    ]);
+    expect(await store.stepsOfRun('run-real')).toEqual([
+      stepRecord('run-real', 1, { startedAt: 5_000, endedAt: 7_000, outcome: 'succeeded' }),
+    ]);
+    expect(metrics.stepBreakdown()).toEqual([{ strategy: 'snapshot', step: 'prepare-namespace', meanMs: 2_000, count: 1 }]);
+    expect(metrics.stepBreakdown({ includeSynthetic: true, from: 6_000 })).toEqual([
+      { strategy: 'snapshot', step: 'prepare-namespace', meanMs: 2_000, count: 1 },
+    ]);
+    expect(metrics.summary({ includeSynthetic: true }).strategies[0]).toMatchObject({ runs: 2, p50Ms: 60_000 });
+    // And what the store writes from now on gets the copies too.
+    await store.insertSessionWithinLimit(sessionRecord('0000000b'), 10);
+    await store.insertRun(runRecord('run-new', '0000000b', { startedAt: 20_000 }));
+    await store.startStep(stepRecord('run-new', 1, { startedAt: 20_000 }));
+    expect(db.$client.prepare(`SELECT run_started_at, synthetic FROM steps WHERE run_id = 'run-new'`).get()).toEqual({
+      run_started_at: 20_000,
+      synthetic: 0,
+    });
   });
 
   it('accepts file: paths, file:// URLs and :memory:', async () => {

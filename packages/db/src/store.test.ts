@@ -130,6 +130,35 @@ describe('SqliteStore', () => {
       await expect(store.finishStep('run-1', 3, { endedAt: 1, outcome: 'succeeded', detail: null })).rejects.toThrow(NotFoundError);
       await expect(store.startStep(stepRecord('run-1', 1))).rejects.toThrow(/UNIQUE|PRIMARY KEY/);
     });
+
+    it("copies a run's start and synthetic marker onto its steps, and keeps them equal to the run's", async () => {
+      const copies = (runId: string) =>
+        lab.db.$client.prepare('SELECT seq, run_started_at, synthetic FROM steps WHERE run_id = ? ORDER BY seq').all(runId);
+      await store.insertRun(runRecord('run-1', '00000001', { startedAt: 100 }));
+      await store.insertRun(runRecord('run-2', '00000002', { startedAt: 200, synthetic: true }));
+      await store.startStep(stepRecord('run-1', 1, { startedAt: 100 }));
+      await store.startStep(stepRecord('run-1', 2, { startedAt: 150 }));
+      await store.startStep(stepRecord('run-2', 1, { startedAt: 200 }));
+      expect(copies('run-1')).toEqual([
+        { seq: 1, run_started_at: 100, synthetic: 0 },
+        { seq: 2, run_started_at: 100, synthetic: 0 },
+      ]);
+      expect(copies('run-2')).toEqual([{ seq: 1, run_started_at: 200, synthetic: 1 }]);
+
+      await store.updateRun('run-1', { startedAt: 90, synthetic: true });
+      await store.finishStep('run-1', 1, { endedAt: 120, outcome: 'succeeded', detail: null });
+      expect(copies('run-1')).toEqual([
+        { seq: 1, run_started_at: 90, synthetic: 1 },
+        { seq: 2, run_started_at: 90, synthetic: 1 },
+      ]);
+      expect(copies('run-2')).toEqual([{ seq: 1, run_started_at: 200, synthetic: 1 }]);
+      // The copies stay inside this package.
+      expect(await store.stepsOfRun('run-1')).toEqual([
+        stepRecord('run-1', 1, { startedAt: 100, endedAt: 120, outcome: 'succeeded' }),
+        stepRecord('run-1', 2, { startedAt: 150 }),
+      ]);
+      await expect(store.startStep(stepRecord('run-x', 1))).rejects.toThrow(/FOREIGN KEY/);
+    });
   });
 
   describe('golden images', () => {

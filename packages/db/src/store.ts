@@ -15,6 +15,8 @@ import { goldenImages, runs, sessions, steps } from './schema';
 
 /** A session row is a core `Session` plus the `synthetic` marker, which stays inside this package. */
 const { synthetic: _sessionSynthetic, ...sessionColumns } = getTableColumns(sessions);
+/** A step row is a core `Step` plus copies of its run's values for the metrics (see schema.ts). */
+const { runStartedAt: _stepRunStartedAt, synthetic: _stepSynthetic, ...stepColumns } = getTableColumns(steps);
 const notSyntheticSession = eq(sessions.synthetic, false);
 const notSyntheticRun = eq(runs.synthetic, false);
 /** Sessions that may still reach their expiry; terminating ones are already being deleted. */
@@ -122,6 +124,7 @@ export class SqliteStore implements Store {
     return row?.unfinished ?? 0;
   }
 
+  /** A trigger (migration 0001) copies the run's start and `synthetic` onto the step. */
   async startStep(step: Step): Promise<void> {
     this.db.insert(steps).values(step).run();
   }
@@ -136,7 +139,7 @@ export class SqliteStore implements Store {
   }
 
   async stepsOfRun(runId: string): Promise<Step[]> {
-    return this.db.select().from(steps).where(eq(steps.runId, runId)).orderBy(asc(steps.seq)).all();
+    return this.db.select(stepColumns).from(steps).where(eq(steps.runId, runId)).orderBy(asc(steps.seq)).all();
   }
 
   // Golden images

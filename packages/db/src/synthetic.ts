@@ -75,7 +75,7 @@ export function seedSynthetic(db: LabDb, options: SyntheticOptions = {}): Synthe
   const periodMs = (options.days ?? 30) * DAY_MS;
   const insertSession = db.insert(sessions).values({ ...placeholders(sessions), synthetic: true }).prepare();
   const insertRun = db.insert(runs).values({ ...placeholders(runs), synthetic: true }).prepare();
-  const insertStep = db.insert(steps).values(placeholders(steps)).prepare();
+  const insertStep = db.insert(steps).values({ ...placeholders(steps), synthetic: true }).prepare();
 
   const history = syntheticHistory(count, now - periodMs, periodMs, mulberry32(options.seed ?? 1));
   return db.transaction((tx) => {
@@ -90,7 +90,9 @@ export function seedSynthetic(db: LabDb, options: SyntheticOptions = {}): Synthe
       // Spread: `run` takes a plain record, which an interface type is not.
       insertSession.run({ ...session });
       insertRun.run({ ...run });
-      for (const step of runSteps) insertStep.run({ ...step });
+      // Steps carry a copy of their run's start for the metrics (schema.ts); given here, it spares
+      // the trigger that would otherwise copy it over.
+      for (const step of runSteps) insertStep.run({ ...step, runStartedAt: run.startedAt });
       written.sessions++;
       written.runs++;
       written.steps += runSteps.length;
