@@ -135,7 +135,8 @@ describe('a new user, start to finish', () => {
     await page.getByRole('link', { name: 'Metrics' }).click();
     await page.locator('.metrics[data-ready="true"]').waitFor();
     const legend = page.locator('.recharts-legend-item-text');
-    await expect.poll(async () => (await legend.allTextContents()).filter((t) => t === 'snapshot' || t === 'bootstrap').sort()).toEqual([
+    // Charts size themselves after mount, so their legends follow the data by a frame or two.
+    await expect.poll(async () => (await legend.allTextContents()).filter((t) => t === 'snapshot' || t === 'bootstrap').sort(), { timeout: 10_000 }).toEqual([
       'bootstrap',
       'bootstrap',
       'snapshot',

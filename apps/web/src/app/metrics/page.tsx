@@ -1,3 +1,5 @@
+import { dehydrate, HydrationBoundary, QueryClient } from '@tanstack/react-query';
+import { createTRPCOptionsProxy } from '@trpc/tanstack-react-query';
 import type { Metadata } from 'next';
 import { Suspense } from 'react';
 import { MetricsDashboard } from '~/components/metrics/metrics-dashboard';
@@ -31,20 +33,19 @@ async function MetricsWithData({ searchParams }: Props) {
   // Synthetic (seeded) runs are never shown as history unless the address asks for them.
   const includeSynthetic = params.synthetic === '1';
   const input = { from: rangeStart(range, Date.now()), includeSynthetic };
-  const metrics = appRouter.createCaller({ runtime: await getRuntime(), token: null }).metrics;
-  const [summary, series, distribution, steps, rates] = await Promise.all([
-    metrics.summary(input),
-    metrics.series(input),
-    metrics.distribution(input),
-    metrics.steps(input),
-    metrics.rates(input),
+  const queryClient = new QueryClient();
+  const trpc = createTRPCOptionsProxy({ router: appRouter, ctx: { runtime: await getRuntime(), token: null }, queryClient });
+  await Promise.all([
+    queryClient.prefetchQuery(trpc.metrics.summary.queryOptions(input)),
+    queryClient.prefetchQuery(trpc.metrics.series.queryOptions(input)),
+    queryClient.prefetchQuery(trpc.metrics.distribution.queryOptions(input)),
+    queryClient.prefetchQuery(trpc.metrics.steps.queryOptions(input)),
+    queryClient.prefetchQuery(trpc.metrics.rates.queryOptions(input)),
   ]);
+  // Hydration replaces older cached entries (say, from an earlier visit in the same minute) with these.
   return (
-    <MetricsDashboard
-      initialRange={range}
-      initialFrom={input.from}
-      initialData={{ summary, series, distribution, steps, rates }}
-      includeSynthetic={includeSynthetic}
-    />
+    <HydrationBoundary state={dehydrate(queryClient)}>
+      <MetricsDashboard initialRange={range} initialFrom={input.from} includeSynthetic={includeSynthetic} />
+    </HydrationBoundary>
   );
 }

@@ -35,28 +35,25 @@ interface MetricsData {
 export function MetricsDashboard({
   initialRange,
   initialFrom,
-  initialData,
   includeSynthetic,
 }: {
   initialRange: TimeRangeId;
+  /** The lower bound the server used for the data it sent, so the first queries find it. */
   initialFrom: number | undefined;
-  initialData: MetricsData;
   includeSynthetic: boolean;
 }) {
   const trpc = useTRPC();
   const [selection, setSelection] = useState<{ range: TimeRangeId; from: number | undefined }>({ range: initialRange, from: initialFrom });
   const input = { from: selection.from, includeSynthetic };
-  const first = selection.from === initialFrom && selection.range === initialRange;
   // Keep the previous range's charts on screen while the next one loads: no flash, no jump. A
   // visit gets fresh data with the page; a range picked later is re-read after half a minute.
   const options = { placeholderData: keepPreviousData, staleTime: 30_000 };
-  const initial = <K extends keyof MetricsData>(key: K) => (first ? { initialData: initialData[key] } : {});
   const queries = {
-    summary: useQuery(trpc.metrics.summary.queryOptions(input, { ...options, ...initial('summary') })),
-    series: useQuery(trpc.metrics.series.queryOptions(input, { ...options, ...initial('series') })),
-    distribution: useQuery(trpc.metrics.distribution.queryOptions(input, { ...options, ...initial('distribution') })),
-    steps: useQuery(trpc.metrics.steps.queryOptions(input, { ...options, ...initial('steps') })),
-    rates: useQuery(trpc.metrics.rates.queryOptions(input, { ...options, ...initial('rates') })),
+    summary: useQuery(trpc.metrics.summary.queryOptions(input, options)),
+    series: useQuery(trpc.metrics.series.queryOptions(input, options)),
+    distribution: useQuery(trpc.metrics.distribution.queryOptions(input, options)),
+    steps: useQuery(trpc.metrics.steps.queryOptions(input, options)),
+    rates: useQuery(trpc.metrics.rates.queryOptions(input, options)),
   };
   const all = Object.values(queries);
   const failed = all.find((query) => query.isError);
