@@ -86,11 +86,19 @@ export class SimulatedControllers {
         await this.reconcile(item.type, current);
       } catch (error) {
         if (this.stopped) break;
+        // A namespace being deleted takes its objects with it: nothing left to reconcile there.
+        if (await this.namespaceGoing(current.metadata.namespace)) continue;
         this.options.logger.warn({ object: key, error: errorMessage(error) }, 'simulated controller retrying');
         this.later(item.type, current, Date.now() + 200);
       }
     }
     this.draining = false;
+  }
+
+  private async namespaceGoing(namespace: string | undefined): Promise<boolean> {
+    if (!namespace) return false;
+    const ns = await this.options.api.get(R.namespace, undefined, namespace).catch(() => undefined);
+    return ns === null || Boolean(ns?.metadata.deletionTimestamp);
   }
 
   private reconcile(type: ResourceType, object: Obj): Promise<void> {
