@@ -106,7 +106,8 @@ describe('simulator faults', { timeout: 120_000 }, () => {
     expect(first.session.status).toBe('running');
     await runtime.lab.createGolden(first.session.id);
     await runtime.lab.idle();
-    expect((await runtime.lab.goldenStatus()).status).toBe('ready');
+    const golden = await runtime.lab.goldenStatus();
+    expect(golden.status, golden.image?.failureReason ?? '').toBe('ready');
     const second = await provision(runtime);
     expect(second.session.status).toBe('running');
     expect(second.run?.usedStrategy).toBe('snapshot');

@@ -67,7 +67,11 @@ export class Informer<T extends KubeObject> {
         (error) => this.scheduleRelist(error),
       );
       if (this.stopped) handle.stop();
-      else this.handle = handle;
+      else {
+        this.handle = handle;
+        // A fresh list and watch mean the API answers again: the next interruption starts the backoff anew.
+        this.failures = 0;
+      }
     } catch (error) {
       this.scheduleRelist(error);
     }
