@@ -240,6 +240,68 @@ describe('conflicts and bad input change nothing', () => {
   });
 });
 
+describe('certificate expiry: a golden image expires with the kubeadm certificates on its disks', () => {
+  const DAY = 86_400_000;
+
+  it('a session cloned from a golden image carries its certificates: an image built from it expires when the first bootstrap’s do', async () => {
+    const h = createTestLab();
+    const first = await runningSession(h);
+    const bootstrapRun = (await h.lab.getSession(first)).run!;
+    expect(bootstrapRun.usedStrategy).toBe('bootstrap');
+    const issued = bootstrapRun.startedAt;
+    const expires = issued + h.config.goldenLifetimeMs;
+
+    h.clock.advance(100 * DAY);
+    const v1 = await build(h, first);
+    expect(v1).toMatchObject({ version: 1, status: 'ready', certsIssuedAt: issued, expiresAt: expires });
+
+    // Two generations of sessions cloned from golden images, each the source of the next image.
+    h.clock.advance(50 * DAY);
+    const cloned = await runningSession(h);
+    expect((await h.lab.getSession(cloned)).run).toMatchObject({ usedStrategy: 'snapshot', goldenVersion: 1 });
+    h.clock.advance(50 * DAY);
+    const v2 = await build(h, cloned, true);
+    expect(v2).toMatchObject({ version: 2, status: 'ready', certsIssuedAt: issued, expiresAt: expires });
+
+    h.clock.advance(50 * DAY);
+    const clonedAgain = await runningSession(h);
+    expect((await h.lab.getSession(clonedAgain)).run).toMatchObject({ usedStrategy: 'snapshot', goldenVersion: 2 });
+    const v3 = await build(h, clonedAgain, true);
+    expect(v3).toMatchObject({ version: 3, status: 'ready', certsIssuedAt: issued, expiresAt: expires });
+
+    // 11 months after the first bootstrap, not after the last build, sessions stop cloning.
+    h.clock.advance(expires - h.clock.now());
+    const late = await h.lab.createSession();
+    await h.lab.idle();
+    expect((await h.lab.getSession(late.id)).run).toMatchObject({ usedStrategy: 'bootstrap', fallbackReason: 'golden-expired' });
+  });
+
+  it('a snapshot run that fell back to bootstrap has certificates of its own run, not of the golden image it pinned', async () => {
+    const h = createTestLab();
+    await build(h, await runningSession(h));
+    h.clock.advance(30 * DAY);
+    h.cluster.failClone = true;
+    const fellBack = await runningSession(h);
+    h.cluster.failClone = false;
+    const run = (await h.lab.getSession(fellBack)).run!;
+    expect(run).toMatchObject({ requestedStrategy: 'snapshot', usedStrategy: 'bootstrap', fallbackReason: 'snapshot-path-failed', goldenVersion: 1 });
+
+    const v2 = await build(h, fellBack, true);
+    expect(v2).toMatchObject({ version: 2, status: 'ready', certsIssuedAt: run.startedAt, expiresAt: run.startedAt + h.config.goldenLifetimeMs });
+  });
+
+  it('refuses to build from a session whose certificates would already have run out, and records nothing', async () => {
+    const h = createTestLab();
+    const old = await runningSession(h);
+    const issued = (await h.lab.getSession(old)).run!.startedAt;
+    h.clock.advance(issued + h.config.goldenLifetimeMs - h.clock.now());
+    const refused = h.lab.createGolden(old);
+    await expect(refused).rejects.toBeInstanceOf(PreconditionError);
+    await expect(refused).rejects.toThrow(/certificates of session .* were issued on .*would have expired on/);
+    expect(h.store.dump().golden).toEqual([]);
+  });
+});
+
 describe('recreate and garbage collection', () => {
   it('supersedes the old version, which is collected only after the grace and when no unfinished run clones from it', async () => {
     const h = createTestLab({ config: { goldenGraceMs: 120 * S } });

@@ -1,12 +1,12 @@
 import { ConflictError, NotFoundError, PreconditionError, errorMessage } from './errors';
 import { GOLDEN_NAMESPACE, assertSessionId, names } from './naming';
-import type { OrchestrationDeps } from './ports';
+import type { OrchestrationDeps, Store } from './ports';
 import { retryUntil } from './retry';
-import { GOLDEN_PHASES, ROLES, type GoldenDisk, type GoldenImage, type GoldenPhase } from './types';
+import { GOLDEN_PHASES, ROLES, type GoldenDisk, type GoldenImage, type GoldenPhase, type Session } from './types';
 
 
 /**
- * Starts a golden-image build from a running session (design §5.4) and returns the new record;
+ * Starts a golden-image build from a running session and returns the new record;
  * the build itself continues with `executeGoldenBuild`. `replace` is the admin "recreate".
  */
 export async function startGoldenBuild(deps: OrchestrationDeps, sessionId: string, replace: boolean): Promise<GoldenImage> {
@@ -21,8 +21,15 @@ export async function startGoldenBuild(deps: OrchestrationDeps, sessionId: strin
   if (active && !replace) {
     throw new ConflictError(`golden image v${active.version} already exists; use recreate to replace it`);
   }
-  const version = await store.nextGoldenVersion();
   const now = clock.now();
+  const certsIssuedAt = await certificatesIssuedAt(store, session);
+  const expiresAt = certsIssuedAt + config.goldenLifetimeMs;
+  if (expiresAt <= now) {
+    throw new PreconditionError(
+      `the kubeadm certificates of session ${sessionId} were issued on ${iso(certsIssuedAt)}; a golden image of it would have expired on ${iso(expiresAt)}: build from a session provisioned by bootstrap`,
+    );
+  }
+  const version = await store.nextGoldenVersion();
   const image: GoldenImage = {
     version,
     status: 'building',
@@ -32,7 +39,8 @@ export async function startGoldenBuild(deps: OrchestrationDeps, sessionId: strin
     createdAt: now,
     readyAt: null,
     supersededAt: null,
-    expiresAt: now + config.goldenLifetimeMs,
+    certsIssuedAt,
+    expiresAt,
     disks: ROLES.map((role) => ({ role, volumeSnapshot: null, pvc: names.goldenCopy(role, version), sizeBytes: null })),
     failureReason: null,
   };
@@ -40,6 +48,26 @@ export async function startGoldenBuild(deps: OrchestrationDeps, sessionId: strin
   deps.events.emit({ type: 'golden', version });
   return image;
 }
+
+/**
+ * When the kubeadm certificates of a session's cluster were issued. A session provisioned by
+ * bootstrap (a snapshot run that fell back included) got them at its run, which started before
+ * kubeadm init ran; a session cloned from golden version N carries N's, however long ago those were.
+ */
+export async function certificatesIssuedAt(store: Store, session: Session): Promise<number> {
+  const run = session.runId ? await store.getRun(session.runId) : null;
+  if (!run) throw new PreconditionError(`session ${session.id} has no provisioning run on record: when its certificates were issued is unknown`);
+  if (run.usedStrategy === 'bootstrap') return run.startedAt;
+  const golden = run.goldenVersion === null ? null : await store.getGolden(run.goldenVersion);
+  if (!golden) {
+    throw new PreconditionError(
+      `session ${session.id} was cloned from golden image v${run.goldenVersion ?? '?'}, of which there is no record: when its certificates were issued is unknown`,
+    );
+  }
+  return golden.certsIssuedAt;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Runs (or resumes, after a restart) a build from its recorded phase to the end. */
 export async function executeGoldenBuild(deps: OrchestrationDeps, initial: GoldenImage): Promise<GoldenImage> {

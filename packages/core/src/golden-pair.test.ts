@@ -150,6 +150,7 @@ describe('golden pair consistency during rebuilds', () => {
           createdAt: now,
           readyAt: null,
           supersededAt: null,
+          certsIssuedAt: now,
           expiresAt: now + h.config.goldenLifetimeMs,
           disks,
           failureReason: null,

@@ -14,6 +14,7 @@ const golden = (overrides: Partial<GoldenImage> = {}): GoldenImage => ({
   createdAt: NOW - 1000,
   readyAt: NOW - 500,
   supersededAt: null,
+  certsIssuedAt: NOW - 1000,
   expiresAt: NOW + 86_400_000,
   disks: [
     { role: 'control-plane', volumeSnapshot: 'vs-cp', pvc: 'cks-control-plane-golden-v4', sizeBytes: 1 },

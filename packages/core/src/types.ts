@@ -116,6 +116,12 @@ export interface GoldenImage {
   readyAt: number | null;
   /** When a newer version replaced it; it is kept a grace period and while runs still clone from it. */
   supersededAt: number | null;
+  /**
+   * When the kubeadm certificates on its disks were issued: the bootstrap run of the session it was
+   * built from, or, for a session cloned from a golden image, that image's own `certsIssuedAt`.
+   */
+  certsIssuedAt: number;
+  /** `certsIssuedAt` plus the golden lifetime: a clone's certificates must not run out under a learner. */
   expiresAt: number;
   disks: GoldenDisk[];
   failureReason: string | null;

@@ -67,20 +67,27 @@ describe('openDatabase', () => {
     expect(db.$client.prepare('SELECT COUNT(*) FROM __drizzle_migrations').pluck().get()).toBe(journal.entries.length);
   });
 
-  it('upgrades a database written before the metrics migration, copying each run onto its steps', async () => {
-    // The committed migrations up to 0000 only: a database as the first release left it.
-    const initialOnly = join(dir.path, 'initial-migrations');
-    mkdirSync(join(initialOnly, 'meta'), { recursive: true });
-    copyFileSync(join(MIGRATIONS_FOLDER, '0000_initial.sql'), join(initialOnly, '0000_initial.sql'));
-    const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
-    writeFileSync(join(initialOnly, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries: journal.entries.slice(0, 1) }));
+  /** A folder with the first `count` committed migrations: a database as an older release left it. */
+  function migrationsUpTo(count: number): string {
+    const folder = join(dir.path, `migrations-${count}`);
+    mkdirSync(join(folder, 'meta'), { recursive: true });
+    const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> };
+    const entries = journal.entries.slice(0, count);
+    for (const { tag } of entries) copyFileSync(join(MIGRATIONS_FOLDER, `${tag}.sql`), join(folder, `${tag}.sql`));
+    writeFileSync(join(folder, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries }));
+    return folder;
+  }
 
+  /** Inserts a row by column name (for databases of an older schema). */
+  const inserter = (lab: LabDatabase) => (table: string, row: Record<string, unknown>) =>
+    lab.db.$client
+      .prepare(`INSERT INTO ${table} (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row).map((key) => `@${key}`).join(', ')})`)
+      .run(row);
+
+  it('upgrades a database written before the metrics migration, copying each run onto its steps', async () => {
     const path = join(dir.path, 'lab.db');
-    const old = openDatabase(path, { migrationsFolder: initialOnly });
-    const insert = (table: string, row: Record<string, unknown>) =>
-      old.db.$client
-        .prepare(`INSERT INTO ${table} (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row).map((key) => `@${key}`).join(', ')})`)
-        .run(row);
+    const old = openDatabase(path, { migrationsFolder: migrationsUpTo(1) });
+    const insert = inserter(old);
     insert('sessions', { id: '0000000a', namespace: 'ns', status: 'terminated', created_at: 1, updated_at: 1, expires_at: 2, synthetic: 0 });
     insert('sessions', { id: 'syn-0001', namespace: 'ns', status: 'terminated', created_at: 1, updated_at: 1, expires_at: 2, synthetic: 1 });
     for (const [id, sessionId, synthetic, startedAt] of [['run-real', '0000000a', 0, 5_000], ['syn-run-1', 'syn-0001', 1, 9_000]] as const) {
@@ -119,6 +126,69 @@ describe('openDatabase', () => {
       run_started_at: 20_000,
       synthetic: 0,
     });
+  });
+
+  it('upgrades golden images written before certificate issue times were recorded: each gets the time of its chain, and its expiry follows', async () => {
+    const LIFETIME = 334 * 86_400_000;
+    const path = join(dir.path, 'lab.db');
+    const old = openDatabase(path, { migrationsFolder: migrationsUpTo(2) });
+    const insert = inserter(old);
+    const session = (id: string, runId: string) =>
+      insert('sessions', { id, namespace: `user-session-${id}`, status: 'running', created_at: 1, updated_at: 1, expires_at: 2, run_id: runId, synthetic: 0 });
+    const run = (id: string, sessionId: string, requested: string, used: string, goldenVersion: number | null, startedAt: number) =>
+      insert('runs', {
+        id,
+        session_id: sessionId,
+        requested_strategy: requested,
+        used_strategy: used,
+        golden_version: goldenVersion,
+        started_at: startedAt,
+        ended_at: startedAt + 60_000,
+        outcome: 'succeeded',
+        synthetic: 0,
+      });
+    const golden = (version: number, sourceSessionId: string, createdAt: number, status: string) =>
+      insert('golden_images', {
+        version,
+        status,
+        phase: 'done',
+        source_session_id: sourceSessionId,
+        k8s_version: 'v1.34.2',
+        created_at: createdAt,
+        expires_at: createdAt + LIFETIME,
+        disks: '[]',
+      });
+    // v1 from a bootstrapped session; v2 from a session cloned from v1; v3 from a session that
+    // pinned v2 but fell back to bootstrap; v4 from a session of which nothing is on record.
+    session('0000000a', 'run-a');
+    run('run-a', '0000000a', 'bootstrap', 'bootstrap', null, 1_000);
+    golden(1, '0000000a', 100_000, 'superseded');
+    session('0000000b', 'run-b');
+    run('run-b', '0000000b', 'snapshot', 'snapshot', 1, 200_000);
+    golden(2, '0000000b', 300_000, 'superseded');
+    session('0000000c', 'run-c');
+    run('run-c', '0000000c', 'snapshot', 'bootstrap', 2, 400_000);
+    golden(3, '0000000c', 500_000, 'superseded');
+    golden(4, 'ffffffff', 600_000, 'ready');
+    old.close();
+
+    const { db, store } = open(path);
+    const issued = await Promise.all([1, 2, 3, 4].map(async (version) => {
+      const image = (await store.getGolden(version))!;
+      return { version, certsIssuedAt: image.certsIssuedAt, expiresAt: image.expiresAt };
+    }));
+    expect(issued).toEqual([
+      { version: 1, certsIssuedAt: 1_000, expiresAt: 1_000 + LIFETIME },
+      { version: 2, certsIssuedAt: 1_000, expiresAt: 1_000 + LIFETIME },
+      { version: 3, certsIssuedAt: 400_000, expiresAt: 400_000 + LIFETIME },
+      { version: 4, certsIssuedAt: 600_000, expiresAt: 600_000 + LIFETIME },
+    ]);
+    // The rebuilt table keeps its one-ready and one-building guards.
+    expect(db.$client.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'golden_images' ORDER BY name`).pluck().all()).toEqual([
+      'golden_images_one_building',
+      'golden_images_one_ready',
+    ]);
+    await expect(store.updateGolden(3, { status: 'ready' })).rejects.toThrow(/another image already is/);
   });
 
   it('accepts file: paths, file:// URLs and :memory:', async () => {

@@ -127,6 +127,7 @@ export const goldenImages = sqliteTable(
     createdAt: integer('created_at').notNull(),
     readyAt: integer('ready_at'),
     supersededAt: integer('superseded_at'),
+    certsIssuedAt: integer('certs_issued_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
     disks: text('disks', { mode: 'json' }).$type<GoldenDisk[]>().notNull(),
     failureReason: text('failure_reason'),

@@ -169,6 +169,12 @@ describe('SqliteStore', () => {
       expect(await store.getGolden(2)).toBeNull();
     });
 
+    it('keeps when the certificates on an image were issued, which may be long before it was built', async () => {
+      const image = goldenRecord(2, { createdAt: 90 * 86_400_000, certsIssuedAt: 1_000, expiresAt: 1_000 + 334 * 86_400_000 });
+      await store.insertGoldenBuild(image);
+      expect(await store.getGolden(2)).toMatchObject({ createdAt: 90 * 86_400_000, certsIssuedAt: 1_000, expiresAt: 1_000 + 334 * 86_400_000 });
+    });
+
     it('lets one build in at a time: a second concurrent one is a ConflictError', async () => {
       await store.insertGoldenBuild(goldenRecord(1));
       const second = store.insertGoldenBuild(goldenRecord(2));

@@ -44,6 +44,7 @@ const golden = (version: number, status: GoldenImage['status']): GoldenImage => 
   createdAt: T,
   readyAt: null,
   supersededAt: null,
+  certsIssuedAt: T,
   expiresAt: T + 1e9,
   disks: [],
   failureReason: null,

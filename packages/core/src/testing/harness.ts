@@ -124,6 +124,7 @@ export async function seedGolden(
     createdAt: now,
     readyAt: null,
     supersededAt: null,
+    certsIssuedAt: now,
     expiresAt: now + h.config.goldenLifetimeMs,
     disks,
     failureReason: null,

@@ -62,6 +62,7 @@ export function goldenRecord(version: number, overrides: Partial<GoldenImage> = 
     createdAt: 1_000,
     readyAt: null,
     supersededAt: null,
+    certsIssuedAt: 1_000,
     expiresAt: 1_000 + 30 * 24 * 3_600_000,
     disks: [
       { role: 'control-plane', volumeSnapshot: null, pvc: `cks-control-plane-base-snapshot-v${version}`, sizeBytes: null },
