@@ -191,6 +191,33 @@ export interface TestClusterTimings {
   totalMs: number;
 }
 
+/** A long-running process tied to a test cluster: stopped with it, and killed by its watchdog when
+ * the test process dies. */
+export interface ManagedProcess {
+  readonly name: string;
+  readonly logFile: string;
+  /** Set once the process has exited (until the next start()). */
+  readonly exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  /** (Re)starts it with the same arguments and environment. */
+  start(): void;
+  /** Sends `signal` (default SIGTERM), SIGKILL after `graceMs` (default 10 s); resolves when it has exited. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<void>;
+}
+
+export interface ProcessSpec {
+  name: string;
+  bin: string;
+  args: string[];
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
+}
+
+/** Certificate and key files (PEM) issued by the test cluster's CA. */
+export interface IssuedCertificate {
+  cert: string;
+  key: string;
+}
+
 export interface TestCluster {
   kubeconfigPath: string;
   /** https://127.0.0.1:<port> */
@@ -213,6 +240,13 @@ export interface TestCluster {
   /** REST path of a kind via discovery, e.g. ('kubevirt.io/v1','VirtualMachine','ns') ->
    * /apis/kubevirt.io/v1/namespaces/ns/virtualmachines */
   resourcePath(apiVersion: string, kind: string, namespace?: string, name?: string): Promise<string>;
+  /** The cluster CA's certificate and key files: it signs every serving and client certificate here. */
+  ca: { cert: string; key: string };
+  /** A certificate signed by the cluster CA: for `server` use with the given IP/DNS names, or a
+   * `client` certificate whose CN/O the API server maps to a user and groups. */
+  issueCertificate(name: string, spec: { commonName: string; organization?: string; usage: 'server' | 'client'; ips?: string[]; dnsNames?: string[] }): Promise<IssuedCertificate>;
+  /** Starts a process that lives as long as this cluster; its output goes to <logDir>/<name>.log. */
+  spawnProcess(spec: ProcessSpec): ManagedProcess;
   /** SIGKILLs kube-apiserver (etcd and the controller manager keep running). */
   stopApiServer(): Promise<void>;
   /** Starts kube-apiserver again with the same flags, etcd and port; resolves when /readyz is 200
@@ -242,7 +276,7 @@ async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> 
   }
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -287,11 +321,43 @@ interface Pki {
   servingKey: string;
   adminCert: string;
   adminKey: string;
+  frontProxyCert: string;
+  frontProxyKey: string;
   saKey: string;
   saPub: string;
 }
 
-/** CA, serving cert (127.0.0.1, localhost), admin client cert (O=system:masters), SA key pair. */
+const clientCertExtensions = () => [
+  'basicConstraints = critical, CA:FALSE',
+  'keyUsage = critical, digitalSignature, keyEncipherment',
+  'extendedKeyUsage = clientAuth',
+];
+
+const servingCertExtensions = (ips: string[], dnsNames: string[]) => [
+  'basicConstraints = critical, CA:FALSE',
+  'keyUsage = critical, digitalSignature, keyEncipherment',
+  'extendedKeyUsage = serverAuth',
+  `subjectAltName = ${[...ips.map((ip) => `IP:${ip}`), ...dnsNames.map((d) => `DNS:${d}`)].join(', ')}`,
+];
+
+/** An EC P-256 key and a 3-day certificate for it signed by `dir`'s ca.crt/ca.key. */
+async function issueLeaf(dir: string, name: string, subject: string, ext: string[]): Promise<IssuedCertificate> {
+  const p = (f: string) => path.join(dir, f);
+  await openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', p(`${name}.key`)], dir);
+  await openssl(['req', '-new', '-key', p(`${name}.key`), '-subj', subject, '-out', p(`${name}.csr`)], dir);
+  writeFileSync(p(`${name}.ext`), ext.join('\n') + '\n');
+  await openssl(
+    [
+      'x509', '-req', '-in', p(`${name}.csr`), '-CA', p('ca.crt'), '-CAkey', p('ca.key'),
+      '-set_serial', `0x${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`,
+      '-days', '3', '-sha256', '-extfile', p(`${name}.ext`), '-out', p(`${name}.crt`),
+    ],
+    dir,
+  );
+  return { cert: p(`${name}.crt`), key: p(`${name}.key`) };
+}
+
+/** CA, serving cert (127.0.0.1, localhost), admin and front-proxy client certs, SA key pair. */
 async function generatePki(dir: string): Promise<Pki> {
   mkdirSync(dir, { recursive: true });
   const p = (f: string) => path.join(dir, f);
@@ -317,30 +383,12 @@ async function generatePki(dir: string): Promise<Pki> {
   );
   await openssl(['req', '-x509', '-new', '-key', p('ca.key'), '-config', p('ca.cnf'), '-days', '3', '-out', p('ca.crt')], dir);
 
-  const leaf = async (name: string, subject: string, ext: string[]) => {
-    await ecKey(p(`${name}.key`));
-    await openssl(['req', '-new', '-key', p(`${name}.key`), '-subj', subject, '-out', p(`${name}.csr`)], dir);
-    writeFileSync(p(`${name}.ext`), ext.join('\n') + '\n');
-    await openssl(
-      [
-        'x509', '-req', '-in', p(`${name}.csr`), '-CA', p('ca.crt'), '-CAkey', p('ca.key'),
-        '-set_serial', `0x${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`,
-        '-days', '3', '-sha256', '-extfile', p(`${name}.ext`), '-out', p(`${name}.crt`),
-      ],
-      dir,
-    );
-  };
-  await leaf('serving', '/CN=kube-apiserver', [
-    'basicConstraints = critical, CA:FALSE',
-    'keyUsage = critical, digitalSignature, keyEncipherment',
-    'extendedKeyUsage = serverAuth',
-    'subjectAltName = IP:127.0.0.1, DNS:localhost',
-  ]);
-  await leaf('admin', '/O=system:masters/CN=cks-lab-test-admin', [
-    'basicConstraints = critical, CA:FALSE',
-    'keyUsage = critical, digitalSignature, keyEncipherment',
-    'extendedKeyUsage = clientAuth',
-  ]);
+  const leaf = (name: string, subject: string, ext: string[]) => issueLeaf(dir, name, subject, ext);
+  await leaf('serving', '/CN=kube-apiserver', servingCertExtensions(['127.0.0.1'], ['localhost']));
+  await leaf('admin', '/O=system:masters/CN=cks-lab-test-admin', clientCertExtensions());
+  // The aggregation layer's client identity: extension API servers (virt-api) trust requests
+  // proxied with this certificate and the X-Remote-* headers.
+  await leaf('front-proxy-client', '/CN=front-proxy-client', clientCertExtensions());
   await openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', p('sa.key')], dir);
   await openssl(['pkey', '-in', p('sa.key'), '-pubout', '-out', p('sa.pub')], dir);
   return {
@@ -350,6 +398,8 @@ async function generatePki(dir: string): Promise<Pki> {
     servingKey: p('serving.key'),
     adminCert: p('admin.crt'),
     adminKey: p('admin.key'),
+    frontProxyCert: p('front-proxy-client.crt'),
+    frontProxyKey: p('front-proxy-client.key'),
     saKey: p('sa.key'),
     saPub: p('sa.pub'),
   };
@@ -514,11 +564,11 @@ async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
   const writePids = () =>
     writeFileSync(pidFile, live.procs.map((m) => (m.child?.pid && !m.exited ? `${m.child.pid}\n` : '')).join(''));
 
-  const spawnManaged = (m: Managed): void => {
+  const spawnManaged = (m: Managed, env: Record<string, string> = {}): void => {
     const fd = openSync(m.logFile, 'a');
     writeSync(fd, `\n===== ${new Date().toISOString()} starting ${m.bin} ${m.args.join(' ')}\n`);
     m.exited = undefined;
-    const child = spawn(m.bin, m.args, { cwd: dataDir, stdio: ['ignore', fd, fd], env: { ...process.env } });
+    const child = spawn(m.bin, m.args, { cwd: dataDir, stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
     closeSync(fd);
     m.child = child;
     child.on('exit', (code, signal) => {
@@ -778,6 +828,16 @@ async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
       '--enable-priority-and-fairness=false',
       '--profiling=false',
       '--allow-privileged=true',
+      // The aggregation layer, so extension API servers (KubeVirt's subresources) can be registered.
+      `--requestheader-client-ca-file=${pki.caCert}`,
+      '--requestheader-allowed-names=front-proxy-client',
+      '--requestheader-username-headers=X-Remote-User',
+      '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      `--proxy-client-cert-file=${pki.frontProxyCert}`,
+      `--proxy-client-key-file=${pki.frontProxyKey}`,
+      // No kube-proxy or service network here: call webhooks and aggregated APIs at their endpoints.
+      '--enable-aggregator-routing=true',
       ...(opts.apiServerArgs ?? []),
     ],
   };
@@ -930,6 +990,31 @@ async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
     crds,
     timings,
     request,
+    ca: { cert: pki.caCert, key: pki.caKey },
+    issueCertificate(name, spec) {
+      const subject = `${spec.organization ? `/O=${spec.organization}` : ''}/CN=${spec.commonName}`;
+      const ext = spec.usage === 'server' ? servingCertExtensions(spec.ips ?? [], spec.dnsNames ?? []) : clientCertExtensions();
+      return issueLeaf(path.dirname(pki.caCert), name, subject, ext);
+    },
+    spawnProcess(spec) {
+      if (stopped) throw new Error('test cluster is stopped');
+      const m: Managed = { name: spec.name, bin: spec.bin, args: spec.args, logFile: path.join(logDir, `${spec.name}.log`) };
+      live.procs.push(m);
+      spawnManaged(m, spec.env);
+      return {
+        name: m.name,
+        logFile: m.logFile,
+        get exited() {
+          return m.exited;
+        },
+        start: () => {
+          if (stopped) throw new Error('test cluster is stopped');
+          if (m.child && !m.exited) throw new Error(`${m.name} is already running`);
+          spawnManaged(m, spec.env);
+        },
+        stop: (signal = 'SIGTERM', graceMs = 10_000) => stopManaged(m, signal, graceMs),
+      };
+    },
     async createServiceAccountToken(namespace, name, audiences) {
       const body = await mustOk<{ status: { token: string } }>(
         'POST',

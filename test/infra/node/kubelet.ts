@@ -1,0 +1,154 @@
+/**
+ * The kubelet of the test cluster's one node, reduced to what a kubelet reports to the API server:
+ * the Node (capacity incl. KubeVirt's device-plugin resources, Ready), its Lease, and for every pod
+ * the scheduler bound here: init containers completed, containers running, readiness from the
+ * container's probe, and the final delete of a terminating pod. It decides nothing a control plane
+ * decides; whether a probe passes or a container exits comes from `workloads` (the guest model of
+ * virt-handler's stand-in for virt-launcher pods).
+ */
+import type { TestCluster } from '../cluster';
+import { expectOk, reconcileLoop, type ReconcileLoop } from './reconcile-loop';
+
+export const NODE_NAME = 'cks-lab-test-node';
+
+export interface Pod {
+  metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string>; deletionTimestamp?: string; creationTimestamp?: string };
+  spec: {
+    nodeName?: string;
+    containers: Array<{ name: string; image: string; readinessProbe?: unknown }>;
+    initContainers?: Array<{ name: string; image: string }>;
+  };
+  status?: { phase?: string; startTime?: string; conditions?: Array<{ type: string; status: string }>; containerStatuses?: unknown[] };
+}
+
+/** What the containers of a pod do, for the pods whose behaviour a test models (the rest run forever and are ready at once). */
+export interface Workloads {
+  /** Whether `container`'s readiness probe passes now. */
+  ready(pod: Pod, container: string): boolean;
+  /** The pod's main process has exited (0: success); undefined while it runs. */
+  exitCode(pod: Pod): number | undefined;
+}
+
+export interface Kubelet {
+  readonly nodeName: string;
+  stop(): Promise<void>;
+}
+
+const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+export async function startKubelet(cluster: TestCluster, workloads: Workloads): Promise<Kubelet> {
+  await expectOk(
+    cluster.request('POST', '/api/v1/nodes', {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: NODE_NAME, labels: { 'kubernetes.io/hostname': NODE_NAME, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' } },
+    }),
+    `create Node ${NODE_NAME}`,
+    [409],
+  );
+  const capacity = {
+    cpu: '32',
+    memory: '128Gi',
+    pods: '250',
+    'ephemeral-storage': '200Gi',
+    // What virt-handler's device plugins advertise: virt-launcher pods request them.
+    'devices.kubevirt.io/kvm': '1k',
+    'devices.kubevirt.io/tun': '1k',
+    'devices.kubevirt.io/vhost-net': '1k',
+  };
+  const heartbeat = async () => {
+    const time = now();
+    await expectOk(
+      cluster.request(
+        'PATCH',
+        `/api/v1/nodes/${NODE_NAME}/status`,
+        {
+          status: {
+            capacity,
+            allocatable: capacity,
+            conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'test node stand-in', lastHeartbeatTime: time, lastTransitionTime: time }],
+            addresses: [{ type: 'Hostname', address: NODE_NAME }],
+            nodeInfo: { kubeletVersion: 'test-stand-in', architecture: 'amd64', operatingSystem: 'linux', containerRuntimeVersion: 'none', kernelVersion: '', osImage: '', kubeProxyVersion: '', machineID: '', systemUUID: '', bootID: '' },
+          },
+        },
+        { contentType: 'application/strategic-merge-patch+json' },
+      ),
+      'node status',
+    );
+  };
+  await heartbeat();
+  const heartbeats = setInterval(() => void heartbeat().catch(() => undefined), 10_000);
+
+  const pods = reconcileLoop<Pod>(cluster.request, `/api/v1/pods?fieldSelector=spec.nodeName%3D${NODE_NAME}`, (pod) => syncPod(cluster, pod, workloads));
+  return {
+    nodeName: NODE_NAME,
+    async stop() {
+      clearInterval(heartbeats);
+      await pods.stop();
+    },
+  };
+}
+
+async function syncPod(cluster: TestCluster, pod: Pod, workloads: Workloads): Promise<void> {
+  const podPath = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`;
+  if (pod.metadata.deletionTimestamp) {
+    // The kubelet's final delete, once it has killed the containers (instantly here).
+    await expectOk(cluster.request('DELETE', podPath, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 }), `delete pod ${podPath}`, [404]);
+    return;
+  }
+  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
+  const exitCode = workloads.exitCode(pod);
+  const startedAt = pod.status?.startTime ?? now();
+  const containerStatuses = pod.spec.containers.map((c) => {
+    const ready = exitCode === undefined && (!c.readinessProbe || workloads.ready(pod, c.name));
+    return {
+      name: c.name,
+      image: c.image,
+      imageID: '',
+      containerID: `test://${pod.metadata.uid}/${c.name}`,
+      ready,
+      started: exitCode === undefined,
+      restartCount: 0,
+      state:
+        exitCode === undefined
+          ? { running: { startedAt } }
+          : { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt: now() } },
+    };
+  });
+  const allReady = containerStatuses.every((c) => c.ready);
+  const phase = exitCode === undefined ? 'Running' : exitCode === 0 ? 'Succeeded' : 'Failed';
+  const condition = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: startedAt });
+  const status = {
+    phase,
+    startTime: startedAt,
+    hostIP: '127.0.0.1',
+    podIP: podIp(pod.metadata.uid),
+    podIPs: [{ ip: podIp(pod.metadata.uid) }],
+    conditions: [
+      condition('PodReadyToStartContainers', true),
+      condition('Initialized', true),
+      condition('ContainersReady', allReady),
+      condition('Ready', allReady),
+      condition('PodScheduled', true),
+    ],
+    initContainerStatuses: (pod.spec.initContainers ?? []).map((c) => ({
+      name: c.name,
+      image: c.image,
+      imageID: '',
+      ready: true,
+      restartCount: 0,
+      state: { terminated: { exitCode: 0, reason: 'Completed', startedAt, finishedAt: startedAt } },
+    })),
+    containerStatuses,
+  };
+  const current = JSON.stringify({ phase: pod.status?.phase, ready: pod.status?.conditions?.find((c) => c.type === 'Ready')?.status, cs: pod.status?.containerStatuses?.length });
+  const next = JSON.stringify({ phase, ready: allReady ? 'True' : 'False', cs: containerStatuses.length });
+  if (current === next) return;
+  await expectOk(cluster.request('PATCH', `${podPath}/status`, { status }, { contentType: 'application/merge-patch+json' }), `pod status ${podPath}`, [404]);
+}
+
+/** A stable address per pod in the pod CIDR the test cluster pretends to have (nothing is ever sent to it). */
+function podIp(uid: string): string {
+  const n = parseInt(uid.replace(/-/g, '').slice(0, 4), 16);
+  return `10.244.${(n >> 8) & 0xff}.${(n & 0xfe) + 1}`;
+}
