@@ -3,10 +3,13 @@
  * cluster, as the cluster admin: create, or replace when it already exists, so a harness can run
  * twice against one API server.
  */
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { loadAll } from 'js-yaml';
-import type { TestCluster } from '../cluster';
+import { cacheRoot, type TestCluster } from '../cluster';
 
 export interface KubeDoc {
   apiVersion: string;
@@ -77,4 +80,67 @@ export async function serviceAccountKubeconfig(cluster: TestCluster, namespace: 
   });
   if (!sa.ok && sa.status !== 409) throw new Error(`create ServiceAccount ${namespace}/${name} -> ${sa.status}: ${sa.text}`);
   return cluster.writeKubeconfigForToken(await cluster.createServiceAccountToken(namespace, name));
+}
+
+/**
+ * The control-plane binaries build-control-plane-binaries.sh lists in
+ * `${CKS_LAB_CACHE:-~/.cache/cks-lab}/control-plane.env` (CDI_CONTROLLER, CDI_APISERVER,
+ * SNAPSHOT_CONTROLLER, CONTROL_PLANE_MANIFESTS, CDI_VERSION, ...), environment variables winning;
+ * `{ missing }` says what is not there.
+ */
+export function controlPlaneEnv(keys: string[]): Record<string, string> | { missing: string } {
+  const file = path.join(cacheRoot(), 'control-plane.env');
+  let fromFile: Record<string, string> = {};
+  try {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+      if (m) fromFile[m[1]!] = m[2]!.trim().replace(/^'(.*)'$/, '$1');
+    }
+  } catch {
+    fromFile = {};
+  }
+  const out: Record<string, string> = {};
+  const unset: string[] = [];
+  for (const key of keys) {
+    const value = process.env[key] || fromFile[key];
+    if (value) out[key] = value;
+    else unset.push(key);
+  }
+  if (unset.length > 0) {
+    return { missing: `${unset.join(', ')} not set and not in ${file}: run test/infra/build-control-plane-binaries.sh (needs Go)` };
+  }
+  return out;
+}
+
+/**
+ * The version of `module` compiled into a Go binary, read from the build information the Go linker
+ * embeds (`dep\t<module>\t<version>` lines, what `go version -m` prints) without needing Go.
+ */
+export function goModuleVersion(bin: string, module: string): string | undefined {
+  const text = readFileSync(bin).toString('latin1');
+  const escaped = module.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return new RegExp(`(?:^|\\n)(?:dep|mod)\\t${escaped}\\t(v[^\\t\\n]+)`).exec(text)?.[1];
+}
+
+/** What a binary prints for `args` (e.g. `--version`), stdout and stderr together. */
+export async function binaryOutput(bin: string, args: string[]): Promise<string> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(bin, args, { timeout: 20_000 });
+    return `${stdout}${stderr}`.trim();
+  } catch (e) {
+    const err = e as Error & { stdout?: string; stderr?: string };
+    return `${err.stdout ?? ''}${err.stderr ?? ''}`.trim() || err.message;
+  }
+}
+
+/** Status code of a GET of `url` over HTTPS verified with the CA in `caFile`; undefined when nothing answers. */
+export async function httpsStatus(url: string, caFile: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const req = https.get(url, { ca: readFileSync(caFile), timeout: 2_000, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+  });
 }

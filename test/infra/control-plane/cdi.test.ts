@@ -1,0 +1,354 @@
+/**
+ * CDI v1.64 and snapshot-controller v8.2, the real binaries, against the test API server with
+ * kube-controller-manager's PV controller and the CSI stand-in (test/infra/node/csi-driver.ts):
+ * cross-namespace clones from a PVC, from a DataSource and from a VolumeSnapshot, the webhook's
+ * authorization check, and what CDI does with a clone target smaller than its source.
+ *
+ * Every DataVolume's course is traced (phase, progress, conditions, CDI's annotations, the PVCs
+ * and VolumeSnapshots CDI creates, events) and printed: what the simulator has to match.
+ *
+ * Without the binaries (test/infra/build-test-binaries.sh, build-control-plane-binaries.sh; both
+ * need Go) the suite is skipped with the reason printed; under CI it fails instead.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findTestBinaries, startTestCluster, type TestCluster } from '../cluster';
+import { CSI_STORAGE_CLASS, startCsiDriver, type CsiDriverStandIn } from '../node/csi-driver';
+import { controlPlaneEnv } from './apply';
+import { startCdi, type CdiControlPlane } from './cdi';
+import { startSnapshotController, type SnapshotController } from './snapshot-controller';
+
+const kube = findTestBinaries();
+const env = controlPlaneEnv(['CDI_CONTROLLER', 'CDI_APISERVER', 'SNAPSHOT_CONTROLLER', 'CONTROL_PLANE_MANIFESTS', 'CDI_VERSION', 'SNAPSHOTTER_VERSION']);
+const missing = 'missing' in kube ? kube.missing : 'missing' in env ? env.missing : undefined;
+
+if (missing && process.env.CI) {
+  describe('CDI and snapshot-controller on the test API server', () => {
+    it('has the control-plane binaries', () => {
+      throw new Error(missing);
+    });
+  });
+} else if (missing) {
+  console.warn(`[integration] CDI suite skipped: ${missing}`);
+}
+
+/** The PV controller (persistentvolume-binder) binds what the CSI stand-in provisions; pv-protection releases deleted PVs. */
+const CONTROLLERS = 'namespace,garbagecollector,serviceaccount,serviceaccount-token,pvc-protection,pv-protection,persistentvolume-binder';
+
+const GROUP = '/apis/cdi.kubevirt.io/v1beta1';
+const dvPath = (ns: string, name?: string) => `${GROUP}/namespaces/${ns}/datavolumes${name ? `/${name}` : ''}`;
+const pvcPath = (ns: string, name?: string) => `/api/v1/namespaces/${ns}/persistentvolumeclaims${name ? `/${name}` : ''}`;
+const snapshotPath = (ns: string, name?: string) => `/apis/snapshot.storage.k8s.io/v1/namespaces/${ns}/volumesnapshots${name ? `/${name}` : ''}`;
+
+describe.skipIf(!!missing)('CDI and snapshot-controller on the test API server', () => {
+  let cluster: TestCluster;
+  let snapshots: SnapshotController;
+  let csi: CsiDriverStandIn;
+  let cdi: CdiControlPlane;
+  const vars = env as Record<string, string>;
+
+  beforeAll(async () => {
+    const t0 = Date.now();
+    cluster = await startTestCluster({ crdsDir: false, controllerManagerArgs: [`--controllers=${CONTROLLERS}`] });
+    const deadlineAt = Date.now() + 150_000;
+    const manifests = vars.CONTROL_PLANE_MANIFESTS!;
+    snapshots = await startSnapshotController(cluster, { bin: vars.SNAPSHOT_CONTROLLER!, manifestsDir: path.join(manifests, 'snapshot'), deadlineAt });
+    csi = await startCsiDriver(cluster);
+    cdi = await startCdi(cluster, {
+      binaries: { controller: vars.CDI_CONTROLLER!, apiserver: vars.CDI_APISERVER! },
+      manifestsDir: path.join(manifests, 'cdi'),
+      deadlineAt,
+      storageClass: {
+        name: CSI_STORAGE_CLASS,
+        claimPropertySets: [
+          { accessModes: ['ReadWriteOnce'], volumeMode: 'Block' },
+          { accessModes: ['ReadWriteOnce'], volumeMode: 'Filesystem' },
+        ],
+      },
+    });
+    console.log(
+      [
+        `kube-apiserver ${cluster.version}: test cluster up in ${cluster.timings.totalMs} ms`,
+        `snapshot-controller ${snapshots.version}: started in ${snapshots.startMs} ms`,
+        `cdi-apiserver ${cdi.versions.apiserver}: serving in ${cdi.timings.apiserverReadyMs} ms`,
+        `cdi-controller ${cdi.versions.controller}: leading in ${cdi.timings.controllerReadyMs} ms`,
+        `CDI installed in ${cdi.timings.totalMs} ms; everything up in ${Date.now() - t0} ms`,
+      ].join('\n'),
+    );
+    const profile = await cluster.request('GET', `${GROUP}/storageprofiles/${CSI_STORAGE_CLASS}`);
+    console.log(`StorageProfile ${CSI_STORAGE_CLASS} status: ${JSON.stringify(profile.body.status)}`);
+  }, 180_000);
+
+  afterAll(async () => {
+    await csi?.stop();
+    await cluster?.stop();
+  }, 60_000);
+
+  it('runs the versions it was built from', () => {
+    expect(cdi.versions).toEqual({ controller: vars.CDI_VERSION, apiserver: vars.CDI_VERSION });
+    expect(snapshots.version).toBe(vars.SNAPSHOTTER_VERSION);
+  });
+
+  it('clones a PVC across namespaces for a creator with datavolumes/source, and the webhook refuses one without', async () => {
+    await namespace('clone-src-a');
+    await namespace('clone-dst-b');
+    await sourcePvc('clone-src-a', 'disk', '1Gi', 'Block');
+    const allowed = await serviceAccountCreator('clone-dst-b', 'cloner', ['clone-src-a']);
+    const refused = await serviceAccountCreator('clone-dst-b', 'intruder', []);
+
+    const spec = { source: { pvc: { namespace: 'clone-src-a', name: 'disk' } }, storage: { resources: { requests: { storage: '1Gi' } } } };
+    const denied = await cluster.request('POST', dvPath('clone-dst-b'), dataVolume('clone-dst-b', 'denied', spec), { token: refused });
+    console.log(`DataVolume without datavolumes/source in clone-src-a -> ${denied.status}: ${denied.body?.message ?? denied.text}`);
+    expect(denied.ok).toBe(false);
+    expect(denied.body?.message).toMatch(/admission webhook "datavolume-mutate\.cdi\.kubevirt\.io" denied the request/);
+    expect((await cluster.request('GET', dvPath('clone-dst-b', 'denied'))).status).toBe(404);
+
+    const trace = traceDataVolume('clone-dst-b', 'root-disk', ['clone-src-a']);
+    const created = await cluster.request('POST', dvPath('clone-dst-b'), dataVolume('clone-dst-b', 'root-disk', spec), { token: allowed });
+    expect(created.status, created.text).toBe(201);
+    const final = await trace.until((dv) => dv.status?.phase === 'Succeeded' || dv.status?.phase === 'Failed', 90_000);
+    await trace.report('source.pvc across namespaces');
+    expect(final.status.phase).toBe('Succeeded');
+    const target = (await cluster.request('GET', pvcPath('clone-dst-b', 'root-disk'))).body;
+    expect(target.status.phase).toBe('Bound');
+  });
+
+  it('clones from a DataSource (sourceRef) across namespaces', async () => {
+    await namespace('ds-src');
+    await namespace('ds-dst');
+    await sourcePvc('ds-src', 'golden', '1Gi', 'Block');
+    await must(
+      cluster.request('POST', `${GROUP}/namespaces/ds-src/datasources`, {
+        apiVersion: 'cdi.kubevirt.io/v1beta1',
+        kind: 'DataSource',
+        metadata: { name: 'base', namespace: 'ds-src' },
+        spec: { source: { pvc: { namespace: 'ds-src', name: 'golden' } } },
+      }),
+      'create DataSource',
+    );
+    const creator = await serviceAccountCreator('ds-dst', 'cloner', ['ds-src']);
+    const trace = traceDataVolume('ds-dst', 'root-disk', ['ds-src']);
+    const spec = { sourceRef: { kind: 'DataSource', namespace: 'ds-src', name: 'base' }, storage: { resources: { requests: { storage: '1Gi' } } } };
+    const created = await cluster.request('POST', dvPath('ds-dst'), dataVolume('ds-dst', 'root-disk', spec), { token: creator });
+    expect(created.status, created.text).toBe(201);
+    const final = await trace.until((dv) => dv.status?.phase === 'Succeeded' || dv.status?.phase === 'Failed', 90_000);
+    await trace.report('sourceRef DataSource');
+    expect(final.status.phase).toBe('Succeeded');
+  });
+
+  it('copies a VolumeSnapshot of another namespace into vm-templates (golden copy)', async () => {
+    await namespace('session-s');
+    await sourcePvc('session-s', 'vm-disk', '1Gi', 'Block');
+    await must(
+      cluster.request('POST', snapshotPath('session-s'), {
+        apiVersion: 'snapshot.storage.k8s.io/v1',
+        kind: 'VolumeSnapshot',
+        metadata: { name: 'vm-disk-snap', namespace: 'session-s' },
+        spec: { volumeSnapshotClassName: csi.snapshotClass, source: { persistentVolumeClaimName: 'vm-disk' } },
+      }),
+      'create VolumeSnapshot',
+    );
+    const snap = await poll('VolumeSnapshot readyToUse', 30_000, async () => {
+      const r = await cluster.request('GET', snapshotPath('session-s', 'vm-disk-snap'));
+      return r.body?.status?.readyToUse ? r.body : undefined;
+    });
+    console.log(`VolumeSnapshot session-s/vm-disk-snap status: ${JSON.stringify(snap.status)}`);
+
+    const trace = traceDataVolume('vm-templates', 'golden-v1-control-plane', ['session-s']);
+    const created = await cluster.request(
+      'POST',
+      dvPath('vm-templates'),
+      dataVolume(
+        'vm-templates',
+        'golden-v1-control-plane',
+        { source: { snapshot: { namespace: 'session-s', name: 'vm-disk-snap' } }, storage: { resources: { requests: { storage: '1Gi' } } } },
+        { 'cdi.kubevirt.io/storage.bind.immediate.requested': 'true' },
+      ),
+    );
+    expect(created.status, created.text).toBe(201);
+    const final = await trace.until((dv) => dv.status?.phase === 'Succeeded' || dv.status?.phase === 'Failed', 90_000);
+    await trace.report('source.snapshot across namespaces');
+    expect(final.status.phase).toBe('Succeeded');
+  });
+
+  for (const volumeMode of ['Block', 'Filesystem'] as const) {
+    it(`records what CDI does with a clone target smaller than its source (${volumeMode})`, async () => {
+      const src = `small-src-${volumeMode.toLowerCase()}`;
+      const dst = `small-dst-${volumeMode.toLowerCase()}`;
+      await namespace(src);
+      await namespace(dst);
+      await sourcePvc(src, 'disk', '2Gi', volumeMode);
+      const creator = await serviceAccountCreator(dst, 'cloner', [src]);
+      const trace = traceDataVolume(dst, 'too-small', [src]);
+      const spec = { source: { pvc: { namespace: src, name: 'disk' } }, storage: { volumeMode, resources: { requests: { storage: '1Gi' } } } };
+      const created = await cluster.request('POST', dvPath(dst), dataVolume(dst, 'too-small', spec), { token: creator });
+      console.log(`smaller ${volumeMode} target: create -> ${created.status}${created.ok ? '' : `: ${created.body?.message}`}`);
+      if (!created.ok) return;
+      // Long enough for CDI's retries with backoff to show whether it ever gives up.
+      const settled = await trace.until((dv) => dv.status?.phase === 'Succeeded' || dv.status?.phase === 'Failed', 45_000).catch(() => undefined);
+      await trace.report(`smaller ${volumeMode} target`);
+      expect(settled?.status?.phase).not.toBe('Succeeded');
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  async function must(p: Promise<{ ok: boolean; status: number; text: string }>, what: string, allow: number[] = []): Promise<void> {
+    const r = await p;
+    if (!r.ok && !allow.includes(r.status)) throw new Error(`${what} -> ${r.status}: ${r.text.slice(0, 600)}`);
+  }
+
+  async function namespace(name: string): Promise<void> {
+    await must(cluster.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }), `namespace ${name}`, [409]);
+    await poll(`ServiceAccount ${name}/default`, 30_000, async () => (await cluster.request('GET', `/api/v1/namespaces/${name}/serviceaccounts/default`)).ok);
+  }
+
+  /** A PVC of the CSI stand-in's class, provisioned and bound (a disk that exists before CDI is involved). */
+  async function sourcePvc(ns: string, name: string, size: string, volumeMode: 'Block' | 'Filesystem'): Promise<void> {
+    await must(
+      cluster.request('POST', pvcPath(ns), {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name, namespace: ns },
+        spec: { accessModes: ['ReadWriteOnce'], volumeMode, storageClassName: CSI_STORAGE_CLASS, resources: { requests: { storage: size } } },
+      }),
+      `PVC ${ns}/${name}`,
+    );
+    await poll(`PVC ${ns}/${name} Bound`, 30_000, async () => (await cluster.request('GET', pvcPath(ns, name))).body?.status?.phase === 'Bound');
+  }
+
+  /**
+   * A ServiceAccount in `ns` that may manage DataVolumes there and, in each of `sourceNamespaces`,
+   * `create` `datavolumes/source` (what CDI's webhook checks: the cks-lab-golden-cloner ClusterRole).
+   */
+  async function serviceAccountCreator(ns: string, name: string, sourceNamespaces: string[]): Promise<string> {
+    await must(cluster.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } }), `SA ${ns}/${name}`, [409]);
+    const bind = async (roleNs: string, role: string, rules: unknown[]) => {
+      await must(cluster.request('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${roleNs}/roles`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: role }, rules }), `Role ${roleNs}/${role}`, [409]);
+      await must(
+        cluster.request('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${roleNs}/rolebindings`, {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name: `${role}-${ns}-${name}` },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
+          subjects: [{ kind: 'ServiceAccount', namespace: ns, name }],
+        }),
+        `RoleBinding ${roleNs}/${role}`,
+        [409],
+      );
+    };
+    await bind(ns, 'datavolume-editor', [{ apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes'], verbs: ['get', 'list', 'watch', 'create', 'delete'] }]);
+    for (const src of sourceNamespaces) {
+      await bind(src, 'clone-source', [{ apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes/source'], verbs: ['create'] }]);
+    }
+    return cluster.createServiceAccountToken(ns, name);
+  }
+
+  function dataVolume(ns: string, name: string, spec: unknown, annotations?: Record<string, string>) {
+    return { apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'DataVolume', metadata: { name, namespace: ns, ...(annotations ? { annotations } : {}) }, spec };
+  }
+
+  async function poll<T>(what: string, ms: number, check: () => Promise<T | undefined | false>): Promise<T> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const v = await check();
+      if (v) return v;
+      if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+
+  /**
+   * Samples the DataVolume, the PVCs and VolumeSnapshots of its namespace and of the source
+   * namespaces every 100 ms and keeps each distinct state, so the report shows CDI's course.
+   */
+  function traceDataVolume(ns: string, name: string, sourceNamespaces: string[]) {
+    const t0 = Date.now();
+    const states: string[] = [];
+    let last = '';
+    let latest: any;
+    const sample = async () => {
+      const dv = await cluster.request('GET', dvPath(ns, name));
+      if (!dv.ok) return;
+      latest = dv.body;
+      const pvcs = [];
+      const snaps = [];
+      for (const n of [ns, ...sourceNamespaces]) {
+        for (const p of (await cluster.request('GET', pvcPath(n))).body?.items ?? []) pvcs.push(pvcState(p));
+        for (const s of (await cluster.request('GET', snapshotPath(n))).body?.items ?? []) {
+          snaps.push(`${s.metadata.namespace}/${s.metadata.name} ready=${s.status?.readyToUse ?? '-'}${s.metadata.deletionTimestamp ? ' deleting' : ''}`);
+        }
+      }
+      const state = JSON.stringify({ dv: dvState(dv.body), pvcs, snapshots: snaps });
+      if (state !== last) {
+        last = state;
+        states.push(`+${Date.now() - t0}ms ${state}`);
+      }
+    };
+    let running = true;
+    const loop = (async () => {
+      while (running) {
+        await sample().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    return {
+      async until(done: (dv: any) => boolean, ms: number): Promise<any> {
+        try {
+          return await poll(`DataVolume ${ns}/${name} to finish`, ms, async () => (latest && done(latest) ? latest : undefined));
+        } finally {
+          running = false;
+          await loop;
+          await sample().catch(() => undefined);
+        }
+      },
+      async report(title: string): Promise<void> {
+        const events = [];
+        for (const n of [ns, ...sourceNamespaces]) {
+          for (const e of (await cluster.request('GET', `/api/v1/namespaces/${n}/events`)).body?.items ?? []) {
+            events.push(`${e.involvedObject.kind} ${e.involvedObject.namespace}/${e.involvedObject.name}: ${e.type} ${e.reason} x${e.count ?? 1} (${e.source?.component ?? e.reportingComponent}) ${e.message}`);
+          }
+        }
+        console.log(`===== ${title}: DataVolume ${ns}/${name}\n${states.join('\n')}\n--- final DataVolume:\n${JSON.stringify(redact(latest), null, 1)}\n--- events:\n${events.join('\n')}`);
+      },
+    };
+  }
+});
+
+function cdiAnnotations(annotations: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(annotations ?? {})
+      .filter(([k]) => k.includes('cdi.kubevirt.io') || k.startsWith('volume.') || k.startsWith('pv.kubernetes.io'))
+      .map(([k, v]) => [k, k.endsWith('clone.token') || k.endsWith('extended.clone.token') ? '<token>' : v]),
+  );
+}
+
+function dvState(dv: any) {
+  return {
+    phase: dv.status?.phase,
+    progress: dv.status?.progress,
+    restartCount: dv.status?.restartCount,
+    claimName: dv.status?.claimName,
+    conditions: (dv.status?.conditions ?? []).map((c: any) => `${c.type}=${c.status}${c.reason ? `(${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}`),
+    annotations: cdiAnnotations(dv.metadata.annotations),
+    finalizers: dv.metadata.finalizers,
+  };
+}
+
+function pvcState(p: any) {
+  return {
+    name: `${p.metadata.namespace}/${p.metadata.name}`,
+    phase: p.status?.phase,
+    size: p.spec.resources?.requests?.storage,
+    volumeMode: p.spec.volumeMode,
+    volumeName: p.spec.volumeName,
+    dataSourceRef: p.spec.dataSourceRef ? `${p.spec.dataSourceRef.kind}/${p.spec.dataSourceRef.namespace ?? ''}/${p.spec.dataSourceRef.name}` : undefined,
+    annotations: cdiAnnotations(p.metadata.annotations),
+    deleting: p.metadata.deletionTimestamp ? true : undefined,
+  };
+}
+
+function redact(dv: any): any {
+  if (!dv) return dv;
+  return { metadata: { ...dv.metadata, annotations: cdiAnnotations(dv.metadata.annotations), managedFields: undefined }, spec: dv.spec, status: dv.status };
+}
