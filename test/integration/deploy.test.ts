@@ -1,14 +1,15 @@
 /**
  * deploy/ against a real API server: every manifest passes a strictly validated server-side
  * dry-run apply (and the Deployment's pod the restricted Pod Security Standard its namespace enforces),
- * and the RBAC is least privilege — no wildcards, nothing beyond what the platform calls need. That
- * the RBAC is also enough is proven by provisioning.test.ts and api-server-restart.test.ts, which
- * run every platform call as this ServiceAccount.
+ * and the RBAC is least privilege — no wildcards, nothing beyond what the platform calls need, and
+ * what RBAC cannot narrow held to session namespaces by the admission policy. That the RBAC is
+ * also enough (and the policy lets it through) is proven by provisioning.test.ts and
+ * api-server-restart.test.ts, which run every platform call as this ServiceAccount.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TestCluster } from '../infra/cluster';
 import { deployManifests, installDeployRbac, serverSideApply, type Manifest } from './support/deploy-manifests';
-import { describeWithApiServer, startApiServer } from './support/test-cluster';
+import { describeWithApiServer, eventually, startApiServer } from './support/test-cluster';
 
 type Rule = { apiGroups?: string[]; resources?: string[]; verbs: string[]; resourceNames?: string[] };
 
@@ -99,6 +100,16 @@ describeWithApiServer('deploy/ manifests', () => {
     expect(await allowed('create', 'pods', { namespace: 'user-session-0badcafe' })).toBe(false);
     expect(await allowed('delete', 'customresourcedefinitions', { group: 'apiextensions.k8s.io' })).toBe(false);
     expect(await allowed('bind', 'clusterroles', { group: 'rbac.authorization.k8s.io', name: 'cluster-admin' })).toBe(false);
+    // Secrets: the one read back by name only, and none listed.
+    expect(await allowed('get', 'secrets', { namespace: 'user-session-0badcafe', name: 'cks-lab-bootstrap' })).toBe(true);
+    expect(await allowed('get', 'secrets', { namespace: 'user-session-0badcafe', name: 'cks-control-plane-user-session-0badcafe-cloudinit' })).toBe(false);
+    expect(await allowed('get', 'secrets', { namespace: 'kube-system', name: 'bootstrap-token-abcdef' })).toBe(false);
+    expect(await allowed('list', 'secrets', { namespace: 'user-session-0badcafe' })).toBe(false);
+    // The preflight's reads.
+    expect(await allowed('get', 'storageprofiles', { group: 'cdi.kubevirt.io', name: 'lab-rbd' })).toBe(true);
+    expect(await allowed('get', 'clusterroles', { group: 'rbac.authorization.k8s.io', name: 'cks-lab-golden-cloner' })).toBe(true);
+    expect(await allowed('get', 'clusterroles', { group: 'rbac.authorization.k8s.io', name: 'cluster-admin' })).toBe(false);
+    expect(await allowed('get', 'persistentvolumeclaims', { namespace: 'vm-templates', name: 'ubuntu-2404-base' })).toBe(true);
 
     // RBAC escalation prevention: it may bind the golden cloner role in vm-templates, and no other.
     const binding = (role: string) => ({
@@ -113,5 +124,56 @@ describeWithApiServer('deploy/ manifests', () => {
     const escalation = await cluster.request('POST', path, binding('cluster-admin'), { token });
     expect(escalation.status).toBe(403);
     expect(escalation.text).toMatch(/escalat|not currently held/);
+  });
+
+  it('its admission policy refuses what RBAC allows everywhere: cks-lab creating a Secret outside a session namespace, and the like', async () => {
+    if (!token) token = await installDeployRbac(cluster);
+    const session = 'user-session-0badcafe';
+    expect((await cluster.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: session } })).status).toBe(201);
+    const secret = (namespace: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'probe', namespace }, stringData: { key: 'value' } });
+    const createSecret = (namespace: string, query = '') => cluster.request('POST', `/api/v1/namespaces/${namespace}/secrets${query}`, secret(namespace), { token });
+
+    // RBAC lets cks-lab create Secrets in every namespace (it cannot match user-session-*)…
+    expect(await allowed('create', 'secrets', { namespace: 'default' })).toBe(true);
+    // …the policy does not, once the API server enforces it (dry runs until then: nothing is written).
+    const denied = /ValidatingAdmissionPolicy 'cks-lab-session-namespaces' with binding 'cks-lab-session-namespaces' denied request/;
+    await eventually('the admission policy enforced', 30_000, async () => (await createSecret('default', '?dryRun=All')).status === 403);
+    const refused = await createSecret('default');
+    expect(refused.status).toBe(403);
+    expect(refused.body.message).toMatch(denied);
+    expect(refused.body.message).toMatch(/cks-lab may create secrets only in session namespaces \(user-session-\*\), not in namespace default/);
+    expect((await cluster.request('GET', '/api/v1/namespaces/default/secrets/probe')).status).toBe(404);
+    // In a session namespace the same create goes through.
+    expect((await createSecret(session)).status).toBe(201);
+    // The policy binds cks-lab only: the admin still creates Secrets anywhere, and cks-lab may not delete them.
+    expect((await cluster.request('POST', '/api/v1/namespaces/default/secrets', secret('default'))).status).toBe(201);
+    const deleteForeign = await cluster.request('DELETE', '/api/v1/namespaces/default/secrets/probe', undefined, { token });
+    expect(deleteForeign.status).toBe(403);
+    expect(deleteForeign.body.message).toMatch(/cks-lab may delete secrets only in session namespaces/);
+    expect((await cluster.request('DELETE', '/api/v1/namespaces/default/secrets/probe')).ok).toBe(true);
+
+    // Namespaces: only session namespaces are cks-lab's to create and delete.
+    const deleteNamespace = await cluster.request('DELETE', '/api/v1/namespaces/kube-public?dryRun=All', undefined, { token });
+    expect(deleteNamespace.status).toBe(403);
+    expect(deleteNamespace.body.message).toMatch(/cks-lab may delete only session namespaces \(user-session-\*\), not namespace kube-public/);
+    const namespace = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    expect((await cluster.request('POST', '/api/v1/namespaces?dryRun=All', namespace('lab-tools'), { token })).status).toBe(403);
+    expect((await cluster.request('POST', '/api/v1/namespaces?dryRun=All', namespace('user-session-12345678'), { token })).status).toBe(201);
+
+    // DataVolumes: cks-lab's datavolumes/source right is cluster-wide, so it may create only copies of a session's VolumeSnapshot.
+    const dataVolume = (source: object) => ({
+      apiVersion: 'cdi.kubevirt.io/v1beta1',
+      kind: 'DataVolume',
+      metadata: { name: 'cks-control-plane-golden-v1', namespace: 'vm-templates' },
+      spec: { source, storage: { resources: { requests: { storage: '20Gi' } } } },
+    });
+    const createDataVolume = (source: object) =>
+      cluster.request('POST', '/apis/cdi.kubevirt.io/v1beta1/namespaces/vm-templates/datavolumes?dryRun=All&fieldValidation=Strict', dataVolume(source), { token });
+    const stealing = await createDataVolume({ pvc: { namespace: 'kube-system', name: 'etcd-backup' } });
+    expect(stealing.status).toBe(403);
+    expect(stealing.body.message).toMatch(/cks-lab may create only DataVolumes that copy a VolumeSnapshot in a session namespace/);
+    expect((await createDataVolume({ snapshot: { namespace: 'kube-system', name: 'etcd-backup' } })).status).toBe(403);
+    const golden = await createDataVolume({ snapshot: { namespace: session, name: 'vmsnapshot-0000-volume-root' } });
+    expect(golden.status, golden.text).toBe(201);
   });
 });

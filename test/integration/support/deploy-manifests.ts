@@ -32,9 +32,14 @@ export async function serverSideApply(cluster: TestCluster, manifest: Manifest, 
   return cluster.request('PATCH', `${resource}?${query}`, dump(manifest), { contentType: 'application/apply-patch+yaml' });
 }
 
-/** The ServiceAccount cks-lab runs as, with deploy/'s RBAC applied for real; returns a token for it (TokenRequest). */
+/**
+ * The ServiceAccount cks-lab runs as, with deploy/'s RBAC and the admission policy that narrows it
+ * applied for real; returns a token for it (TokenRequest). The API server starts enforcing the
+ * policy once its informer has seen it, moments later.
+ */
 export async function installDeployRbac(cluster: TestCluster): Promise<string> {
-  for (const manifest of deployManifests(['namespace.yaml', 'serviceaccount.yaml', 'clusterrole.yaml', 'role-vm-templates.yaml', 'bindings.yaml'])) {
+  const files = ['namespace.yaml', 'serviceaccount.yaml', 'clusterrole.yaml', 'role-vm-templates.yaml', 'bindings.yaml', 'admission-policy.yaml'];
+  for (const manifest of deployManifests(files)) {
     const response = await serverSideApply(cluster, manifest);
     if (!response.ok) throw new Error(`apply ${manifest.kind} ${manifest.metadata.name}: ${response.status} ${response.text}`);
   }
