@@ -17,6 +17,8 @@ export interface LabConfig {
   k8sVersion: string;
   sessionTtlMs: number;
   maxConcurrentSessions: number;
+  /** Active sessions one learner may have at once, within `maxConcurrentSessions`. */
+  sessionsPerLearner: number;
   /** kubeadm leaf certificates last a year; a golden image is retired before they expire (design §4.8). */
   goldenLifetimeMs: number;
   /** How long a superseded golden version is kept at least, so a run that just picked it can pin it. */
@@ -47,6 +49,7 @@ export const DEFAULT_CONFIG: LabConfig = {
   k8sVersion: 'v1.34.2',
   sessionTtlMs: 60 * MINUTE,
   maxConcurrentSessions: 10,
+  sessionsPerLearner: 1,
   goldenLifetimeMs: 334 * 24 * 60 * MINUTE,
   goldenGraceMs: 2 * MINUTE,
   deadlines: REAL_CLUSTER_DEADLINES,

@@ -10,8 +10,20 @@ import {
 import type { ClusterPort, Clock, IdSource, Logger, OrchestrationDeps, Store } from './ports';
 import { executeRun } from './provisioning';
 import { retryUntil } from './retry';
-import { createSession, decideStrategy, extendSession, requireSession } from './sessions';
-import type { ClusterObjectSummary, FallbackReason, Preflight, GoldenDiskState, GoldenImage, Run, Session, Step, Strategy } from './types';
+import { createSession, decideStrategy, extendSession, requireAccessibleSession, sessionToResume, visibleSessions } from './sessions';
+import {
+  SYSTEM_ACTOR,
+  type Actor,
+  type ClusterObjectSummary,
+  type FallbackReason,
+  type Preflight,
+  type GoldenDiskState,
+  type GoldenImage,
+  type Run,
+  type Session,
+  type Step,
+  type Strategy,
+} from './types';
 
 export interface LabDeps {
   cluster: ClusterPort;
@@ -99,21 +111,31 @@ export class Lab {
     }
   }
 
-  // Sessions
+  // Sessions. The actor decides what is visible (core/sessions.ts); internal callers act as the system.
 
-  async createSession(): Promise<Session> {
-    const { session, run } = await createSession({ ...this.deps, events: this.events });
+  async createSession(actor: Actor = SYSTEM_ACTOR): Promise<Session> {
+    const { session, run } = await createSession({ ...this.deps, events: this.events }, actor);
     this.launchRun(run);
     return session;
   }
 
-  async listSessions(options?: { includeEnded?: boolean }): Promise<Session[]> {
-    return this.deps.store.listSessions(options);
+  /** Start for a learner who may already be at their limit: then their newest active session is `resumed`. */
+  async startSession(actor: Actor): Promise<{ session: Session; resumed: boolean }> {
+    const existing = await sessionToResume(this.deps, actor);
+    if (existing) return { session: existing, resumed: true };
+    return { session: await this.createSession(actor), resumed: false };
+  }
+
+  async listSessions(options?: { includeEnded?: boolean }, actor: Actor = SYSTEM_ACTOR): Promise<Session[]> {
+    return this.deps.store.listSessions(visibleSessions(actor, options));
   }
 
   /** Sessions with their time-to-ready, for lists. */
-  async listSessionSummaries(options?: { includeEnded?: boolean }): Promise<Array<{ session: Session; timeToReadyMs: number | null }>> {
-    const sessions = await this.deps.store.listSessions(options);
+  async listSessionSummaries(
+    options?: { includeEnded?: boolean },
+    actor: Actor = SYSTEM_ACTOR,
+  ): Promise<Array<{ session: Session; timeToReadyMs: number | null }>> {
+    const sessions = await this.listSessions(options, actor);
     return Promise.all(
       sessions.map(async (session) => {
         const run = session.runId ? await this.deps.store.getRun(session.runId) : null;
@@ -122,26 +144,26 @@ export class Lab {
     );
   }
 
-  async getSession(id: string): Promise<SessionDetail> {
-    const session = await requireSession(this.deps.store, id);
+  async getSession(id: string, actor: Actor = SYSTEM_ACTOR): Promise<SessionDetail> {
+    const session = await requireAccessibleSession(this.deps.store, actor, id);
     const run = session.runId ? await this.deps.store.getRun(session.runId) : null;
     const steps = run ? await this.deps.store.stepsOfRun(run.id) : [];
     return { session, run, steps, timeToReadyMs: timeToReady(run) };
   }
 
   /** Read from the cluster, never from the database. */
-  async sessionObjects(id: string): Promise<ClusterObjectSummary[]> {
-    await requireSession(this.deps.store, id);
+  async sessionObjects(id: string, actor: Actor = SYSTEM_ACTOR): Promise<ClusterObjectSummary[]> {
+    await requireAccessibleSession(this.deps.store, actor, id);
     return this.read('read session objects', () => this.deps.cluster.sessionObjects(id));
   }
 
-  async extendSession(id: string): Promise<Session> {
-    return extendSession({ ...this.deps, events: this.events }, id);
+  async extendSession(id: string, actor: Actor = SYSTEM_ACTOR): Promise<Session> {
+    return extendSession({ ...this.deps, events: this.events }, id, actor);
   }
 
-  async deleteSession(id: string): Promise<Session> {
+  async deleteSession(id: string, actor: Actor = SYSTEM_ACTOR): Promise<Session> {
     const { store, clock } = this.deps;
-    const session = await requireSession(store, id);
+    const session = await requireAccessibleSession(store, actor, id);
     if (session.status === 'terminated') return session;
     const building = await store.listGolden(['building']);
     if (building.some((image) => image.sourceSessionId === id)) {

@@ -74,11 +74,21 @@ export interface ClusterPort {
   goldenDiskStates(version: number): Promise<GoldenDiskState[]>;
 }
 
+export interface SessionQuery {
+  includeEnded?: boolean;
+  ownerId?: string;
+  activeOnly?: boolean;
+}
+
 export interface SessionStore {
-  /** Inserts the session only when fewer than `limit` sessions are active; atomic. */
-  insertSessionWithinLimit(session: Session, limit: number): Promise<boolean>;
+  /**
+   * Inserts the session only when fewer than `limit` sessions are active and, given `ownerLimit`,
+   * fewer than that many of the session's owner; atomic.
+   */
+  insertSessionWithinLimit(session: Session, limit: number, ownerLimit?: number): Promise<boolean>;
   getSession(id: string): Promise<Session | null>;
-  listSessions(options?: { includeEnded?: boolean }): Promise<Session[]>;
+  /** Newest first; `ownerId` keeps one account's sessions, `activeOnly` those that hold resources. */
+  listSessions(options?: SessionQuery): Promise<Session[]>;
   updateSession(id: string, patch: Partial<Omit<Session, 'id'>>): Promise<Session>;
   countActiveSessions(): Promise<number>;
   expiredSessions(now: number): Promise<Session[]>;

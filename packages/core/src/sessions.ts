@@ -4,9 +4,9 @@ import { assertSessionId as assertId } from './naming';
 import type { LabEvents } from './events';
 import { names } from './naming';
 import { retryUntil } from './retry';
-import type { ClusterPort, Clock, IdSource, Store } from './ports';
+import type { ClusterPort, Clock, IdSource, SessionQuery, Store } from './ports';
 import { selectStrategy, type StrategyDecision } from './strategy';
-import type { Run, Session } from './types';
+import { SYSTEM_ACTOR, type Actor, type Run, type Session } from './types';
 
 export interface SessionDeps {
   cluster: ClusterPort;
@@ -29,8 +29,42 @@ export async function decideStrategy(deps: Pick<SessionDeps, 'cluster' | 'store'
   return selectStrategy({ golden, goldenDisks, preflight, k8sVersion: config.k8sVersion, now: clock.now() });
 }
 
+// Ownership: a learner sees and acts on their own sessions only; admins on all of them.
+
+export function canAccessSession(actor: Actor, session: Session): boolean {
+  return actor.role === 'admin' || session.ownerId === actor.userId;
+}
+
+/** The sessions an actor may list: a learner's own, or every session for an admin. */
+export function visibleSessions(actor: Actor, query: SessionQuery = {}): SessionQuery {
+  return actor.role === 'admin' ? query : { ...query, ownerId: actor.userId };
+}
+
+/** How many active sessions the actor may own at once; null when only the global limit applies. */
+export function ownerLimit(actor: Actor, config: Pick<LabConfig, 'sessionsPerLearner'>): number | null {
+  return actor.role === 'learner' ? config.sessionsPerLearner : null;
+}
+
+/** The session when the actor may access it; another learner's session answers as not found, never as forbidden. */
+export async function requireAccessibleSession(store: Store, actor: Actor, id: string): Promise<Session> {
+  const session = await requireSession(store, id);
+  if (!canAccessSession(actor, session)) throw new NotFoundError(`session ${id} does not exist`);
+  return session;
+}
+
+/**
+ * The learner's newest active session when they are at their own limit: pressing start again
+ * takes them back to it instead of failing.
+ */
+export async function sessionToResume(deps: Pick<SessionDeps, 'store' | 'config'>, actor: Actor): Promise<Session | null> {
+  const limit = ownerLimit(actor, deps.config);
+  if (limit === null || actor.userId === null) return null;
+  const active = await deps.store.listSessions({ ownerId: actor.userId, activeOnly: true });
+  return active.length >= limit ? (active[0] ?? null) : null;
+}
+
 /** Creates a session and its run record (status pending); provisioning is started by the caller. */
-export async function createSession(deps: SessionDeps): Promise<{ session: Session; run: Run }> {
+export async function createSession(deps: SessionDeps, actor: Actor = SYSTEM_ACTOR): Promise<{ session: Session; run: Run }> {
   const { store, clock, ids, config } = deps;
   const now = clock.now();
   const id = ids.sessionId();
@@ -46,10 +80,15 @@ export async function createSession(deps: SessionDeps): Promise<{ session: Sessi
     strategy: decision.strategy,
     failureReason: null,
     runId,
+    ownerId: actor.userId,
   };
-  if (!(await store.insertSessionWithinLimit(session, config.maxConcurrentSessions))) {
+  const perOwner = ownerLimit(actor, config);
+  if (!(await store.insertSessionWithinLimit(session, config.maxConcurrentSessions, perOwner ?? undefined))) {
+    const own = perOwner === null ? [] : await store.listSessions({ ownerId: actor.userId ?? undefined, activeOnly: true });
     throw new LimitError(
-      `the limit of ${config.maxConcurrentSessions} concurrent sessions is reached; end a session or wait for one to expire`,
+      perOwner !== null && own.length >= perOwner
+        ? `you already have ${own.length} active session${own.length === 1 ? '' : 's'} (at most ${perOwner}); end one first`
+        : `the limit of ${config.maxConcurrentSessions} concurrent sessions is reached; end a session or wait for one to expire`,
     );
   }
   const run: Run = {
@@ -79,8 +118,12 @@ export async function requireSession(store: Store, id: string): Promise<Session>
 }
 
 /** Extends the expiry by one TTL from now or from the current expiry, capped at three TTLs ahead. */
-export async function extendSession(deps: Pick<SessionDeps, 'store' | 'clock' | 'config' | 'events'>, id: string): Promise<Session> {
-  const session = await requireSession(deps.store, id);
+export async function extendSession(
+  deps: Pick<SessionDeps, 'store' | 'clock' | 'config' | 'events'>,
+  id: string,
+  actor: Actor = SYSTEM_ACTOR,
+): Promise<Session> {
+  const session = await requireAccessibleSession(deps.store, actor, id);
   if (session.status === 'terminating' || session.status === 'terminated' || session.status === 'failed') {
     throw new PreconditionError(`session ${id} is ${session.status} and cannot be extended`);
   }

@@ -21,7 +21,21 @@ export interface Session {
   strategy: Strategy | null;
   failureReason: string | null;
   runId: string | null;
+  /** The account that started it; none for sessions started by internal tools (or before accounts existed). */
+  ownerId?: string | null;
 }
+
+export type AccountRole = 'learner' | 'admin';
+export const ACCOUNT_ROLES: readonly AccountRole[] = ['learner', 'admin'];
+
+/**
+ * Who asks. A learner is always an account; an admin is an account or (userId null) an internal
+ * tool holding the admin token.
+ */
+export type Actor = { role: 'learner'; userId: string } | { role: 'admin'; userId: string | null };
+
+/** What background work and internal callers act as: an admin that owns nothing. */
+export const SYSTEM_ACTOR: Actor = { role: 'admin', userId: null };
 
 /** Why a run did not (or stopped trying to) use the snapshot strategy. */
 export type FallbackReason =

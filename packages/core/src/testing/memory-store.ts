@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError } from '../errors';
-import type { Store } from '../ports';
+import type { SessionQuery, Store } from '../ports';
 import { ACTIVE_SESSION_STATUSES, type GoldenImage, type Run, type Session, type SessionStatus, type Step } from '../types';
 
 /** Sessions that have ended: hidden from `listSessions()` unless `includeEnded`. */
@@ -76,10 +76,11 @@ export class MemoryStore implements Store {
 
   // Sessions
 
-  async insertSessionWithinLimit(session: Session, limit: number): Promise<boolean> {
-    await this.write('insertSessionWithinLimit', [session, limit]);
+  async insertSessionWithinLimit(session: Session, limit: number, ownerLimit?: number): Promise<boolean> {
+    await this.write('insertSessionWithinLimit', [session, limit, ownerLimit]);
     if (this.sessions.has(session.id)) throw new ConflictError(`session ${session.id} already exists`);
     if (this.countActive() >= limit) return false;
+    if (ownerLimit !== undefined && this.countActive(session.ownerId ?? null) >= ownerLimit) return false;
     this.sessions.set(session.id, copy(session));
     return true;
   }
@@ -89,9 +90,11 @@ export class MemoryStore implements Store {
     return session ? copy(session) : null;
   }
 
-  async listSessions(options: { includeEnded?: boolean } = {}): Promise<Session[]> {
+  async listSessions(options: SessionQuery = {}): Promise<Session[]> {
     return [...this.sessions.values()]
       .filter((s) => options.includeEnded || !ENDED_SESSION_STATUSES.includes(s.status))
+      .filter((s) => options.ownerId === undefined || s.ownerId === options.ownerId)
+      .filter((s) => !options.activeOnly || ACTIVE_SESSION_STATUSES.includes(s.status))
       .sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id))
       .map(copy);
   }
@@ -115,8 +118,11 @@ export class MemoryStore implements Store {
       .map(copy);
   }
 
-  private countActive(): number {
-    return [...this.sessions.values()].filter((s) => ACTIVE_SESSION_STATUSES.includes(s.status)).length;
+  /** Active sessions, of one owner when given. */
+  private countActive(ownerId?: string | null): number {
+    return [...this.sessions.values()].filter(
+      (s) => ACTIVE_SESSION_STATUSES.includes(s.status) && (ownerId === undefined || (s.ownerId ?? null) === ownerId),
+    ).length;
   }
 
   // Runs and steps
