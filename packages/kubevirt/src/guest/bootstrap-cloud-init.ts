@@ -3,7 +3,7 @@ import yaml from 'js-yaml';
 import { BOOTSTRAP_TOKEN_PATTERN, CA_CERT_HASH_PATTERN, type BootstrapPki } from './bootstrap-pki';
 import { file, renderCloudConfig, shellQuote, type WriteFile } from './cloud-config';
 import { k8sRelease, type K8sRelease } from './k8s-version';
-import { labNetplanFile } from './netplan';
+import { nodeNetplanFile } from './netplan';
 import { nodeSetupScript } from './node-setup-script';
 import { READINESS_SCRIPT_PATH, controlPlaneReadyScript, workerReadyScript } from './readiness-script';
 
@@ -17,7 +17,9 @@ export interface BootstrapParams {
   k8sVersion: string;
   labIp: string;
   hostname: string;
-  mac: string;
+  /** Fixed MACs of the VM spec's pod-network and lab-network NICs. */
+  podMac: string;
+  labMac: string;
   pki: BootstrapPki;
   podCidr: string;
   serviceCidr: string;
@@ -65,14 +67,14 @@ export function workerUserData(params: BootstrapParams): string {
   ]);
 }
 
-/** What both roles share: hostname, the lab NIC's static address, kernel settings for Kubernetes. */
+/** What both roles share: hostname, both NICs' network configuration, kernel settings for Kubernetes. */
 function nodeUserData(p: BootstrapParams, summary: string, roleFiles: WriteFile[]): string {
   return renderCloudConfig([`cks-lab bootstrap user data, ${summary}.`], {
     hostname: p.hostname,
     preserve_hostname: false,
     manage_etc_hosts: true,
     write_files: [
-      labNetplanFile(p.mac, p.labIp),
+      nodeNetplanFile({ podMac: p.podMac, labMac: p.labMac, labIp: p.labIp }),
       file('/etc/modules-load.d/kubernetes.conf', 'overlay\nbr_netfilter\n', '0644'),
       file('/etc/sysctl.d/90-kubernetes.conf', KERNEL_SETTINGS, '0644'),
       ...roleFiles,
@@ -192,7 +194,7 @@ function checked(p: BootstrapParams): BootstrapParams {
     const [ip = '', prefix = ''] = cidr.split('/');
     if (!IPV4.test(ip) || !/^\d+$/.test(prefix) || Number(prefix) > 32) fail(what, cidr);
   }
-  if (!MAC.test(p.mac)) fail('MAC address', p.mac);
+  for (const [what, mac] of [['pod MAC address', p.podMac], ['lab MAC address', p.labMac]] as const) if (!MAC.test(mac)) fail(what, mac);
   dnsLabel(p.hostname);
   if (!BOOTSTRAP_TOKEN_PATTERN.test(p.pki.token)) fail('bootstrap token', '<redacted>');
   if (!CA_CERT_HASH_PATTERN.test(p.pki.caCertHash)) fail('CA cert hash', p.pki.caCertHash);

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROLES, guestIdentity } from '@cks-lab/core';
 import yaml from 'js-yaml';
@@ -6,9 +7,9 @@ import { DEFAULT_CLUSTER_SETTINGS } from '../manifests/settings';
 import { bootstrapParams } from '../manifests/user-data';
 import { CALICO_VERSION, controlPlaneUserData, workerUserData, type BootstrapParams } from './bootstrap-cloud-init';
 import { generateBootstrapPki, type BootstrapPki } from './bootstrap-pki';
-import { labNetplan } from './netplan';
+import { POD_NIC_MAC, nodeNetplan } from './netplan';
 import { controlPlaneReadyScript, workerReadyScript } from './readiness-script';
-import { restoreUserData } from './restore-cloud-init';
+import { NEW_MACHINE_ID_SCRIPT_PATH, newMachineIdScript, restoreUserData } from './restore-cloud-init';
 import { parseCloudConfig, run, scriptShell, shellcheck, toolAvailable, withTempDir, type CloudConfigFile } from './tools-for-tests';
 
 let pki: BootstrapPki;
@@ -51,7 +52,7 @@ describe('every user data', () => {
         checked++;
       }
     }
-    expect(checked).toBe(6);
+    expect(checked).toBe(8);
   });
 
   it('runs commands as argument lists, never through a shell string', () => {
@@ -66,23 +67,31 @@ describe('every user data', () => {
     for (const data of Object.values(userData)) expect(data).not.toMatch(/unsafe-skip-ca-verification/);
   });
 
-  it('gives the lab NIC (matched by its fixed MAC) its fixed address, renamed lab0', () => {
+  it('gives the lab NIC (matched by its fixed MAC) its fixed address, renamed lab0, and the pod NIC DHCP by its fixed MAC', () => {
     for (const role of ROLES) {
       const { mac, labIp } = guestIdentity[role];
-      for (const data of Object.values(userData).filter((d) => d.includes(mac))) {
+      const podMac = POD_NIC_MAC[role];
+      const ofRole = Object.values(userData).filter((d) => d.includes(mac));
+      expect(ofRole).toHaveLength(2);
+      for (const data of ofRole) {
         const netplan = fileAt(data, '/etc/netplan/60-cks-lab.yaml')!;
         expect(netplan.permissions).toBe('0600');
-        expect(netplan.content).toBe(labNetplan(mac, labIp));
+        expect(netplan.content).toBe(nodeNetplan({ podMac, labMac: mac, labIp }));
         expect(yaml.load(netplan.content)).toEqual({
           network: {
             version: 2,
             ethernets: {
+              // No set-name: cloud-init's own entry for this NIC names it.
+              pod: { match: { macaddress: podMac }, dhcp4: true },
               lab0: { match: { macaddress: mac }, 'set-name': 'lab0', dhcp4: false, dhcp6: false, 'link-local': [], addresses: [`${labIp}/24`], mtu: 1400 },
             },
           },
         });
       }
     }
+    expect(new Set(Object.values(POD_NIC_MAC)).size).toBe(2);
+    expect(Object.values(POD_NIC_MAC)).not.toContain(guestIdentity['control-plane'].mac);
+    expect(Object.values(POD_NIC_MAC)).not.toContain(guestIdentity.worker.mac);
   });
 });
 
@@ -98,6 +107,7 @@ describe('restore user data', () => {
       expect(config.hostname).toBeUndefined();
       expect(config.fqdn).toBeUndefined();
       expect(config.runcmd).toEqual([
+        [NEW_MACHINE_ID_SCRIPT_PATH],
         ['netplan', 'apply'],
         ['systemctl', 'enable', '--now', 'containerd.service', 'kubelet.service'],
         ['systemctl', 'start', 'qemu-guest-agent.service'],
@@ -107,7 +117,35 @@ describe('restore user data', () => {
         permissions: '0755',
       });
     });
+
+    it(`(${role}) gives the clone its own machine ID first, replacing the golden one in one rename`, () => {
+      const data = restoreUserData(role);
+      expect(parseCloudConfig(data).runcmd?.[0]).toEqual([NEW_MACHINE_ID_SCRIPT_PATH]);
+      expect(fileAt(data, NEW_MACHINE_ID_SCRIPT_PATH)).toMatchObject({ content: newMachineIdScript, permissions: '0755' });
+    });
   }
+
+  it('the machine ID script writes a fresh ID atomically, links D-Bus to it and restarts what read the old one', () => {
+    // Run on a scratch root: the script's absolute paths are moved under it, systemctl and systemd-id128 stubbed.
+    withTempDir(
+      {
+        'etc/machine-id': 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n',
+        'dbus/machine-id': 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n',
+        'bin/systemd-id128': '#!/bin/sh\necho 0123456789abcdef0123456789abcdef\n',
+        'bin/systemctl': '#!/bin/sh\necho "$@" >>"$SYSTEMCTL_LOG"\n',
+      },
+      (dir) => {
+        const script = newMachineIdScript.replaceAll('/etc/', `${dir}/etc/`).replaceAll('/var/lib/dbus/', `${dir}/dbus/`);
+        const result = run('sh', ['-c', script], { env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}`, SYSTEMCTL_LOG: `${dir}/systemctl.log` } });
+        expect(result.status, result.output).toBe(0);
+        expect(readFileSync(`${dir}/etc/machine-id`, 'utf8')).toBe('0123456789abcdef0123456789abcdef\n');
+        expect(statSync(`${dir}/etc/machine-id`).mode & 0o777).toBe(0o444);
+        expect(readdirSync(`${dir}/etc`)).toEqual(['machine-id']);
+        expect(readlinkSync(`${dir}/dbus/machine-id`)).toBe(`${dir}/etc/machine-id`);
+        expect(readFileSync(`${dir}/systemctl.log`, 'utf8')).toBe('restart systemd-journald.service\ntry-restart systemd-networkd.service\n');
+      },
+    );
+  });
 });
 
 describe('bootstrap user data', () => {
@@ -181,7 +219,8 @@ describe('bootstrap user data', () => {
     expect(() => workerUserData({ ...good(), labIp: '192.168.100.256' })).toThrow(/lab IP/);
     expect(() => workerUserData({ ...good(), controlPlaneIp: "1.2.3.4'; reboot; '" })).toThrow(/control-plane IP/);
     expect(() => workerUserData({ ...good(), podCidr: '10.200.0.0/33' })).toThrow(/pod CIDR/);
-    expect(() => workerUserData({ ...good(), mac: '02:C5:1A:00:00:11:00' })).toThrow(/MAC/);
+    expect(() => workerUserData({ ...good(), labMac: '02:C5:1A:00:00:11:00' })).toThrow(/lab MAC/);
+    expect(() => workerUserData({ ...good(), podMac: '02:c5:1a:00:01' })).toThrow(/pod MAC/);
     expect(() => workerUserData({ ...good(), hostname: 'Node01' })).toThrow(/DNS-1123/);
     expect(() => workerUserData({ ...good(), pki: { ...pki, token: 'abc' } })).toThrow(/bootstrap token/);
     expect(() => controlPlaneUserData({ ...good(), calicoVersion: 'v3.31.3; rm -rf /' })).toThrow(/Calico version/);

@@ -1,3 +1,4 @@
+import type { Role } from '@cks-lab/core';
 import yaml from 'js-yaml';
 import { file, type WriteFile } from './cloud-config';
 
@@ -12,20 +13,44 @@ export const LAB_PREFIX_LENGTH = 24;
 export const LAB_MTU = 1400;
 /** After cloud-init's own 50-cloud-init.yaml, which configures the primary (masquerade) NIC by DHCP. */
 export const LAB_NETPLAN_PATH = '/etc/netplan/60-cks-lab.yaml';
+/**
+ * Fixed MAC of each role's pod-network (masquerade) NIC. Every session uses the same ones: behind
+ * masquerade the guest's MAC never leaves its virt-launcher pod.
+ */
+export const POD_NIC_MAC: Record<Role, string> = {
+  'control-plane': '02:c5:1a:00:01:10',
+  worker: '02:c5:1a:00:01:11',
+};
 
-/** Static address on the NIC with the VM spec's fixed MAC (design §4.6). */
-export function labNetplan(mac: string, ip: string): string {
+/** The guest's two NICs, each matched by the fixed MAC the VM spec gives it. */
+export interface NodeNics {
+  podMac: string;
+  labMac: string;
+  labIp: string;
+}
+
+/**
+ * The guest's network (design §4.6): the pod NIC by DHCP and the lab NIC with its static address,
+ * each matched by the VM spec's fixed MAC. cloud-init's own file also configures the pod NIC, by
+ * the MAC it saw when it rendered it (once per instance); this entry keeps the pod NIC configured
+ * whatever that file says. It sets no name, so it never competes with cloud-init's.
+ */
+export function nodeNetplan({ podMac, labMac, labIp }: NodeNics): string {
   return yaml.dump({
     network: {
       version: 2,
       ethernets: {
+        pod: {
+          match: { macaddress: podMac },
+          dhcp4: true,
+        },
         [LAB_INTERFACE]: {
-          match: { macaddress: mac },
+          match: { macaddress: labMac },
           'set-name': LAB_INTERFACE,
           dhcp4: false,
           dhcp6: false,
           'link-local': [],
-          addresses: [`${ip}/${LAB_PREFIX_LENGTH}`],
+          addresses: [`${labIp}/${LAB_PREFIX_LENGTH}`],
           mtu: LAB_MTU,
         },
       },
@@ -34,6 +59,6 @@ export function labNetplan(mac: string, ip: string): string {
 }
 
 /** netplan refuses to be quiet about world-readable files: 0600. */
-export function labNetplanFile(mac: string, ip: string): WriteFile {
-  return file(LAB_NETPLAN_PATH, labNetplan(mac, ip), '0600');
+export function nodeNetplanFile(nics: NodeNics): WriteFile {
+  return file(LAB_NETPLAN_PATH, nodeNetplan(nics), '0600');
 }

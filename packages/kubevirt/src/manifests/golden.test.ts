@@ -21,9 +21,10 @@ describe('golden image builders', () => {
     );
   });
 
-  it.runIf(examplesAvailable())('copy: the example plus a role label and immediate binding', () => {
-    const expected = withLabels(example('DataVolume'), { 'cks-lab.io/role': 'control-plane' });
+  it.runIf(examplesAvailable())('copy: the example plus a role label and immediate binding, sized by CDI from the snapshot', () => {
+    const expected: AnyObject = withLabels(example('DataVolume'), { 'cks-lab.io/role': 'control-plane' });
     expected.metadata = { ...expected.metadata, annotations: { 'cdi.kubevirt.io/storage.bind.immediate.requested': 'true' } };
+    expected.spec = { ...expected.spec, storage: {} };
     expect(goldenCopyDataVolume(3, disk(), 'user-session-76c3ac1b', DEFAULT_CLUSTER_SETTINGS)).toEqual(expected);
   });
 
@@ -38,14 +39,18 @@ describe('golden image builders', () => {
     expect((goldenDataSource('worker', 12) as AnyObject).spec.source.pvc).toEqual({ namespace: 'vm-templates', name: 'cks-worker-golden-v12' });
   });
 
-  it('sizes a copy at least as big as its snapshot, and uses the storage class', () => {
-    const big = 30 * 2 ** 30;
+  // CDI v1.64.0 pkg/controller/datavolume/snapshot-clone-controller.go detectCloneSize: no size → the
+  // snapshot's restoreSize, exactly; a size is inflated by the filesystem overhead once more.
+  it('asks for no size, so CDI gives the copy the snapshot\'s restoreSize, and uses the storage class', () => {
     const settings = clusterSettings({ storageClassName: 'ceph-rbd' });
-    expect((goldenCopyDataVolume(3, disk(big), 'ns', settings) as AnyObject).spec.storage).toEqual({
-      resources: { requests: { storage: String(big) } },
-      storageClassName: 'ceph-rbd',
+    expect((goldenCopyDataVolume(3, disk(30 * 2 ** 30), 'ns', settings) as AnyObject).spec.storage).toEqual({ storageClassName: 'ceph-rbd' });
+    expect((goldenCopyDataVolume(3, disk(), 'ns', DEFAULT_CLUSTER_SETTINGS) as AnyObject).spec.storage).toEqual({});
+  });
+
+  it('asks for the size it is given when the snapshot has no restoreSize to go by', () => {
+    expect((goldenCopyDataVolume(3, disk(), 'ns', DEFAULT_CLUSTER_SETTINGS, '21Gi') as AnyObject).spec.storage).toEqual({
+      resources: { requests: { storage: '21Gi' } },
     });
-    expect((goldenCopyDataVolume(3, disk(2 ** 30), 'ns', settings) as AnyObject).spec.storage.resources.requests.storage).toBe('20Gi');
   });
 
   it('refuses to copy a disk whose VolumeSnapshot is not known yet', () => {

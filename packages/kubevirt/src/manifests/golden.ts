@@ -5,7 +5,6 @@ import type { KubeObject } from '../object-api';
 import { R } from '../resources';
 import { kubeObject } from './kube-object';
 import { ANNOTATIONS, goldenLabels, LABELS } from './labels';
-import { maxQuantity } from './quantity';
 import type { ClusterSettings } from './settings';
 import { ROOT_VOLUME } from './virtual-machine';
 
@@ -33,15 +32,21 @@ export function vmSnapshot(sessionId: string, role: Role, version: number): Kube
 
 /**
  * Build step 5: copies the disk's VolumeSnapshot from the session namespace into vm-templates
- * (CDI crosses namespaces, design §4.2) as this version's PVC. At least the configured disk size,
- * and never smaller than the snapshot (a clone target must hold its source). Bound at once: the
- * copy has no consumer pod to wait for on WaitForFirstConsumer storage.
+ * (CDI crosses namespaces, design §4.2) as this version's PVC. Bound at once: the copy has no
+ * consumer pod to wait for on WaitForFirstConsumer storage.
+ *
+ * Size: none, so CDI gives the copy exactly the snapshot's restoreSize (containerized-data-importer
+ * v1.64.0 pkg/controller/datavolume/snapshot-clone-controller.go detectCloneSize). A requested size
+ * would be inflated by the filesystem overhead once more on Filesystem storage (the session's disk
+ * already was), making the golden PVC bigger than the disks cloned from it. Only when the CSI
+ * driver reports no restoreSize does CDI need one: `explicitSize`.
  */
 export function goldenCopyDataVolume(
   version: number,
   disk: GoldenDisk,
   sourceNamespace: string,
   settings: ClusterSettings,
+  explicitSize?: string,
 ): KubeObject & V1beta1DataVolume {
   if (!disk.volumeSnapshot) throw new ValidationError(`golden v${version} ${disk.role} disk has no VolumeSnapshot to copy from`);
   return kubeObject<V1beta1DataVolume>(
@@ -56,7 +61,7 @@ export function goldenCopyDataVolume(
       spec: {
         source: { snapshot: { namespace: sourceNamespace, name: disk.volumeSnapshot } },
         storage: {
-          resources: { requests: { storage: maxQuantity(settings.diskSize, disk.sizeBytes) } },
+          ...(explicitSize ? { resources: { requests: { storage: explicitSize } } } : {}),
           ...(settings.storageClassName ? { storageClassName: settings.storageClassName } : {}),
         },
       },

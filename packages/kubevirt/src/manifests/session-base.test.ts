@@ -26,14 +26,44 @@ describe('sessionBaseObjects', () => {
     expect(() => sessionBaseObjects('76C3AC1B', DEFAULT_CLUSTER_SETTINGS)).toThrow(/malformed session id/);
   });
 
-  it.runIf(examplesAvailable())('matches the example Namespace, network and RoleBinding', () => {
-    expect(byKind('Namespace')).toEqual(example('Namespace'));
+  it.runIf(examplesAvailable())('matches the example Namespace (plus its Pod Security and KubeMacPool labels), network and RoleBinding', () => {
+    const namespace = example('Namespace');
+    namespace.metadata.labels = {
+      ...namespace.metadata.labels,
+      'pod-security.kubernetes.io/enforce': 'baseline',
+      'mutatevirtualmachines.kubemacpool.io': 'ignore',
+    };
+    expect(byKind('Namespace')).toEqual(namespace);
     const nad = example('NetworkAttachmentDefinition');
     expect(byKind('NetworkAttachmentDefinition')).toEqual({
       ...nad,
       metadata: { ...nad.metadata, labels: { 'app.kubernetes.io/managed-by': 'cks-lab', 'cks-lab.io/session': SESSION } },
     });
     expect(byKind('RoleBinding')).toEqual(example('RoleBinding'));
+  });
+
+  // kubevirt v1.8.0: the PSA feature gate is GA and inert (pkg/virt-config/featuregate/inactive.go), so
+  // nothing labels the namespace; a virt-launcher pod adds NET_BIND_SERVICE and has no seccomp
+  // profile by default (pkg/virt-controller/services/template.go), which `restricted` refuses.
+  it('labels the namespace for Pod Security `baseline`, which virt-launcher pods pass, and out of KubeMacPool', () => {
+    expect(byKind('Namespace').metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'baseline',
+      'mutatevirtualmachines.kubemacpool.io': 'ignore',
+    });
+  });
+
+  it('lets the session clone from the base image namespace too when that is not vm-templates', () => {
+    const settings = clusterSettings({ baseImage: { namespace: 'os-images', name: 'ubuntu' } });
+    const bindings = sessionBaseObjects(SESSION, settings).filter((object) => object.kind === 'RoleBinding') as AnyObject[];
+    expect(bindings.map((b) => `${b.metadata.namespace}/${b.metadata.name}`)).toEqual([
+      'vm-templates/golden-clone-user-session-76c3ac1b',
+      'os-images/golden-clone-user-session-76c3ac1b',
+    ]);
+    for (const binding of bindings) {
+      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cks-lab-golden-cloner' });
+      expect(binding.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:serviceaccounts:user-session-76c3ac1b' }]);
+    }
+    expect(base().filter((object) => object.kind === 'RoleBinding')).toHaveLength(1);
   });
 
   it('takes the secondary network CNI configuration from the settings', () => {
@@ -73,11 +103,20 @@ describe('sessionBaseObjects', () => {
       expect(dns.to).toEqual([
         { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } },
       ]);
-      // Integers: a string port would be a (malformed) named port.
+      // Integers: a string port would be a (malformed) named port. 5353: OpenShift's DNS pods.
       expect(dns.ports).toEqual([
         { protocol: 'UDP', port: 53 },
         { protocol: 'TCP', port: 53 },
+        { protocol: 'UDP', port: 5353 },
+        { protocol: 'TCP', port: 5353 },
       ]);
+      const custom = clusterSettings({ hostDns: { namespace: 'openshift-dns', podLabels: { 'dns.operator.openshift.io/daemonset-dns': 'default' }, ports: [5353] } });
+      const openShift = (sessionBaseObjects(SESSION, custom).find((object) => object.kind === 'NetworkPolicy') as AnyObject).spec.egress.find((rule: AnyObject) => rule.ports);
+      expect(openShift.ports).toEqual([
+        { protocol: 'UDP', port: 5353 },
+        { protocol: 'TCP', port: 5353 },
+      ]);
+      expect(openShift.to[0].namespaceSelector.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'openshift-dns' });
       expect(egress).toContainEqual({ to: [{ podSelector: {} }] });
     });
   });

@@ -21,21 +21,52 @@ export const API_SERVER_PORT = 6443;
 const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 /**
+ * Labels of a session namespace beyond cks-lab's own:
+ * - Pod Security admission `baseline`: KubeVirt ≥ 1.6 no longer labels namespaces for its
+ *   virt-launcher pods (the PSA feature gate is GA and inert, kubevirt v1.8.0
+ *   pkg/virt-config/featuregate/inactive.go), and a virt-launcher pod does not pass `restricted` —
+ *   its compute container adds NET_BIND_SERVICE and it has no seccomp profile unless the cluster
+ *   configures one (pkg/virt-controller/services/template.go computePodSecurityContext) — so a
+ *   cluster that enforces `restricted` by default would refuse the VMs' pods
+ *   (pkg/virt-controller/watch/vmi/lifecycle.go "violates PodSecurity");
+ * - KubeMacPool opt-out: every session's VMs use the same fixed MACs (a restored node keeps its
+ *   identity), which KubeMacPool — on by default in OpenShift Virtualization — would refuse as
+ *   collisions across namespaces. The MACs never leave the session: the pod NIC is masqueraded
+ *   and the lab network is a separate L2 segment per session.
+ */
+export const SESSION_NAMESPACE_LABELS = {
+  'pod-security.kubernetes.io/enforce': 'baseline',
+  'mutatevirtualmachines.kubemacpool.io': 'ignore',
+} as const;
+
+/**
  * A session's scaffolding (design §5.2 step 1), in creation order: the namespace first, because
- * everything else but the RoleBinding (which lives in vm-templates) is created inside it.
+ * everything else but the RoleBindings (which live in the clone source namespaces) is created inside it.
  */
 export function sessionBaseObjects(sessionId: string, settings: ClusterSettings): KubeObject[] {
   return [
     sessionNamespace(sessionId),
     labNetwork(sessionId, settings),
     sessionNetworkPolicy(sessionId, settings),
-    goldenCloneRoleBinding(sessionId),
+    ...cloneSourceNamespaces(settings).map((namespace) => cloneRoleBinding(sessionId, namespace)),
     apiServerService(sessionId),
   ];
 }
 
+/**
+ * Where sessions clone disks from: vm-templates (the golden disks) and the base image's namespace
+ * (the bootstrap VMs' `sourceRef`), once each.
+ */
+export function cloneSourceNamespaces(settings: ClusterSettings): string[] {
+  return [...new Set([GOLDEN_NAMESPACE, settings.baseImage.namespace])];
+}
+
 export function sessionNamespace(sessionId: string): KubeObject & IoK8sApiCoreV1Namespace {
-  return kubeObject<IoK8sApiCoreV1Namespace>(R.namespace, { name: names.namespace(sessionId), labels: sessionLabels(sessionId) }, {});
+  return kubeObject<IoK8sApiCoreV1Namespace>(
+    R.namespace,
+    { name: names.namespace(sessionId), labels: { ...sessionLabels(sessionId), ...SESSION_NAMESPACE_LABELS } },
+    {},
+  );
 }
 
 /** The session's isolated secondary L2 network for the fixed node addresses (design §4.6). */
@@ -61,13 +92,13 @@ export function labNetwork(sessionId: string, settings: ClusterSettings): KubeOb
  * CGNAT address — that is where other sessions' pods and the host cluster's pods and nodes live;
  * a NetworkPolicy cannot name "other session namespaces" in an egress rule that still allows the
  * internet, so excluding the private ranges is the practical line. The host cluster's DNS pods
- * are allowed on port 53 by name, since masquerade makes them the guests' resolvers.
+ * are allowed on their ports by selector, since masquerade makes them the guests' resolvers.
  */
 export function sessionNetworkPolicy(sessionId: string, settings: ClusterSettings): KubeObject & IoK8sApiNetworkingV1NetworkPolicy {
   const namespace = names.namespace(sessionId);
-  const cloneSources = [...new Set([GOLDEN_NAMESPACE, settings.baseImage.namespace])];
+  const cloneSources = cloneSourceNamespaces(settings);
   // The generated type says string for IntOrString; the API needs the integer (a string is a named port).
-  const dnsPort = (protocol: 'UDP' | 'TCP') => ({ protocol, port: 53 as unknown as string });
+  const dnsPorts = settings.hostDns.ports.flatMap((port) => (['UDP', 'TCP'] as const).map((protocol) => ({ protocol, port: port as unknown as string })));
   return kubeObject<IoK8sApiNetworkingV1NetworkPolicy>(
     R.networkPolicy,
     { name: names.networkPolicy(), namespace, labels: sessionLabels(sessionId) },
@@ -94,7 +125,7 @@ export function sessionNetworkPolicy(sessionId: string, settings: ClusterSetting
                 podSelector: { matchLabels: settings.hostDns.podLabels },
               },
             ],
-            ports: [dnsPort('UDP'), dnsPort('TCP')],
+            ports: dnsPorts,
           },
           {
             to: [
@@ -114,13 +145,14 @@ export function sessionNetworkPolicy(sessionId: string, settings: ClusterSetting
 
 /**
  * Lets the session's VMs (their `dataVolumeTemplates` are created as the namespace's `default`
- * ServiceAccount) clone disks from vm-templates (design §4.2). It lives in vm-templates, so
- * deleting the session namespace does not delete it: session deletion must.
+ * ServiceAccount) clone disks from a source namespace (design §4.2): vm-templates for the golden
+ * disks, and the base image's namespace when that is another. It lives in the source namespace,
+ * so deleting the session namespace does not delete it: session deletion must.
  */
-export function goldenCloneRoleBinding(sessionId: string): KubeObject & IoK8sApiRbacV1RoleBinding {
+export function cloneRoleBinding(sessionId: string, sourceNamespace: string): KubeObject & IoK8sApiRbacV1RoleBinding {
   return kubeObject<IoK8sApiRbacV1RoleBinding>(
     R.roleBinding,
-    { name: names.cloneRoleBinding(sessionId), namespace: GOLDEN_NAMESPACE, labels: sessionLabels(sessionId) },
+    { name: names.cloneRoleBinding(sessionId), namespace: sourceNamespace, labels: sessionLabels(sessionId) },
     {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: GOLDEN_CLONER_CLUSTER_ROLE },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: `system:serviceaccounts:${names.namespace(sessionId)}` }],

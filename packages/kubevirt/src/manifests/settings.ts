@@ -32,8 +32,11 @@ export interface ClusterSettings {
   /**
    * The host cluster's DNS pods: the session NetworkPolicy lets the VMs reach them, because
    * masquerade hands the guests the virt-launcher pod's resolv.conf (the host cluster's DNS).
+   * `ports` are the pods' own ports (a NetworkPolicy sees the Service's target port): CoreDNS
+   * answers on 53, OpenShift's DNS pods on 5353 (namespace `openshift-dns`, pod label
+   * `dns.operator.openshift.io/daemonset-dns: default`). Each is allowed over UDP and TCP.
    */
-  hostDns: { namespace: string; podLabels: Record<string, string> };
+  hostDns: { namespace: string; podLabels: Record<string, string>; ports: number[] };
   resources: Record<Role, VmResources>;
 }
 
@@ -76,7 +79,7 @@ export const DEFAULT_CLUSTER_SETTINGS: ClusterSettings = {
   podCidr: DEFAULT_POD_CIDR,
   serviceCidr: DEFAULT_SERVICE_CIDR,
   labNetwork: { cniConfig: ovnLayer2CniConfig },
-  hostDns: { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } },
+  hostDns: { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' }, ports: [53, 5353] },
   resources: Object.fromEntries(ROLES.map((role) => [role, { cores: 2, memory: '4Gi' }])) as Record<Role, VmResources>,
 };
 

@@ -1,6 +1,7 @@
 import { ValidationError, guestIdentity, type DiskSource, type Role } from '@cks-lab/core';
 import { controlPlaneUserData, workerUserData, type BootstrapParams } from '../guest/bootstrap-cloud-init';
 import type { BootstrapPki } from '../guest/bootstrap-pki';
+import { POD_NIC_MAC } from '../guest/netplan';
 import { restoreUserData } from '../guest/restore-cloud-init';
 import type { ClusterSettings } from './settings';
 
@@ -11,7 +12,8 @@ export function bootstrapParams(role: Role, settings: ClusterSettings, pki: Boot
     k8sVersion: settings.k8sVersion,
     labIp,
     hostname,
-    mac,
+    podMac: POD_NIC_MAC[role],
+    labMac: mac,
     pki,
     podCidr: settings.podCidr,
     serviceCidr: settings.serviceCidr,

@@ -1,5 +1,6 @@
 import { names, type DiskSource } from '@cks-lab/core';
 import { describe, expect, it } from 'vitest';
+import { POD_NIC_MAC } from '../guest/netplan';
 import { example, examplesAvailable, type AnyObject } from './examples-for-tests';
 import { DEFAULT_CLUSTER_SETTINGS, clusterSettings } from './settings';
 import { cloudInitSecret, virtualMachine } from './virtual-machine';
@@ -14,11 +15,14 @@ describe('virtualMachine', () => {
     const expected = example('VirtualMachine');
     // The run's pinned golden version is recorded on the VM.
     expected.metadata.labels['cks-lab.io/golden-version'] = '3';
-    // The pinned version's PVC instead of the stable DataSource (see rootDiskTemplate).
+    // The pinned version's PVC instead of the stable DataSource, and no size: CDI sizes the clone
+    // from it (see rootDiskTemplate).
     expected.spec.dataVolumeTemplates[0].spec = {
       source: { pvc: { namespace: 'vm-templates', name: 'cks-control-plane-golden-v3' } },
-      storage: expected.spec.dataVolumeTemplates[0].spec.storage,
+      storage: {},
     };
+    // A fixed MAC on the pod-network NIC too (see virtualMachine).
+    expected.spec.template.spec.domain.devices.interfaces[0].macAddress = '02:c5:1a:00:01:10';
     // The cloud-init Secret is named by core's naming.
     expected.spec.template.spec.volumes[1].cloudInitNoCloud.secretRef.name = 'cks-control-plane-user-session-76c3ac1b-cloudinit';
     expect(vm('control-plane', golden(3, 'control-plane'))).toEqual(expected);
@@ -35,7 +39,10 @@ describe('virtualMachine', () => {
     });
     const spec = worker.spec.template.spec;
     expect(spec.hostname).toBe('node01');
-    expect(spec.domain.devices.interfaces[1]).toEqual({ name: 'lab', bridge: {}, macAddress: '02:c5:1a:00:00:11' });
+    expect(spec.domain.devices.interfaces).toEqual([
+      { name: 'default', masquerade: {}, macAddress: '02:c5:1a:00:01:11' },
+      { name: 'lab', bridge: {}, macAddress: '02:c5:1a:00:00:11' },
+    ]);
     expect(spec.readinessProbe.exec.command).toEqual(['/usr/local/bin/cks-lab-ready']);
     expect(worker.spec.dataVolumeTemplates[0].metadata.name).toBe('cks-worker-node-user-session-76c3ac1b-root');
     expect(worker.spec.dataVolumeTemplates[0].spec.source).toEqual({ pvc: { namespace: 'vm-templates', name: 'cks-worker-golden-v3' } });
@@ -65,14 +72,34 @@ describe('virtualMachine', () => {
     }
   });
 
-  it('uses the configured disk size, storage class and VM resources', () => {
-    const settings = clusterSettings({
-      diskSize: '40Gi',
+  it('gives the pod-network NIC a fixed MAC of its role, the same for a restored and a bootstrapped VM', () => {
+    for (const role of ['control-plane', 'worker'] as const) {
+      const macs = [golden(1, role), { kind: 'base-image' } as const].map((source) => vm(role, source).spec.template.spec.domain.devices.interfaces[0]);
+      expect(macs).toEqual([
+        { name: 'default', masquerade: {}, macAddress: POD_NIC_MAC[role] },
+        { name: 'default', masquerade: {}, macAddress: POD_NIC_MAC[role] },
+      ]);
+    }
+  });
+
+  // CDI v1.64.0 pkg/controller/clone/planner.go validateSourcePVC refuses a target claim smaller than
+  // its source, and a requested size is inflated by the filesystem overhead that the golden PVC
+  // already carries: a golden clone asks for no size (pvc-clone-controller.go detectCloneSize).
+  it('lets CDI size a golden clone from its source, and grows a base-image clone to the configured disk size', () => {
+    const settings = clusterSettings({ diskSize: '40Gi', storageClassName: 'ceph-rbd' });
+    expect(vm('control-plane', golden(2, 'control-plane'), settings).spec.dataVolumeTemplates[0].spec.storage).toEqual({ storageClassName: 'ceph-rbd' });
+    expect(vm('worker', golden(2, 'worker')).spec.dataVolumeTemplates[0].spec.storage).toEqual({});
+    expect(vm('worker', { kind: 'base-image' }, settings).spec.dataVolumeTemplates[0].spec.storage).toEqual({
+      resources: { requests: { storage: '40Gi' } },
       storageClassName: 'ceph-rbd',
+    });
+  });
+
+  it('uses the configured VM resources', () => {
+    const settings = clusterSettings({
       resources: { 'control-plane': { cores: 4, memory: '8Gi' }, worker: { cores: 1, memory: '2Gi' } },
     });
     const controlPlane = vm('control-plane', golden(2, 'control-plane'), settings);
-    expect(controlPlane.spec.dataVolumeTemplates[0].spec.storage).toEqual({ resources: { requests: { storage: '40Gi' } }, storageClassName: 'ceph-rbd' });
     expect(controlPlane.spec.template.spec.domain.cpu).toEqual({ cores: 4 });
     expect(controlPlane.spec.template.spec.domain.memory).toEqual({ guest: '8Gi' });
     expect(vm('worker', golden(2, 'worker'), settings).spec.template.spec.domain.memory).toEqual({ guest: '2Gi' });

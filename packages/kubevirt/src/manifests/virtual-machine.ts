@@ -1,6 +1,7 @@
 import { GOLDEN_NAMESPACE, guestIdentity, names, type DiskSource, type Role } from '@cks-lab/core';
 import type { IoK8sApiCoreV1Secret } from '@kubevirt-ui-ext/kubevirt-api/kubernetes';
 import type { V1DataVolumeTemplateSpec, V1Probe, V1VirtualMachine } from '@kubevirt-ui-ext/kubevirt-api/kubevirt';
+import { POD_NIC_MAC } from '../guest/netplan';
 import { READINESS_SCRIPT_PATH } from '../guest/readiness-script';
 import type { KubeObject } from '../object-api';
 import { R } from '../resources';
@@ -19,8 +20,8 @@ export const USER_DATA_KEY = 'userdata';
 
 /**
  * A lab VM (design §5.2 step 2, §5.3 steps 2–3): always running, its root disk cloned by a
- * `dataVolumeTemplates` entry, fixed hostname and lab-network MAC, cloud-init from a Secret, and
- * the guest readiness check as its readiness probe so `status.ready` is the one thing to watch.
+ * `dataVolumeTemplates` entry, fixed hostname and MACs, cloud-init from a Secret, and the guest
+ * readiness check as its readiness probe so `status.ready` is the one thing to watch.
  */
 export function virtualMachine(sessionId: string, role: Role, source: DiskSource, settings: ClusterSettings): KubeObject & V1VirtualMachine {
   const identity = guestIdentity[role];
@@ -49,8 +50,11 @@ export function virtualMachine(sessionId: string, role: Role, source: DiskSource
                   { name: CLOUD_INIT_VOLUME, disk: { bus: 'virtio' } },
                 ],
                 interfaces: [
-                  // Egress and platform access (the API Service) through the pod network.
-                  { name: POD_NETWORK, masquerade: {} },
+                  // Egress and platform access (the API Service) through the pod network. A fixed
+                  // MAC: without one each start gets a new one, and the guest's MAC-matched network
+                  // configuration (cloud-init's, rendered once per instance) would no longer match
+                  // after a restart, such as the golden build's halt and restart.
+                  { name: POD_NETWORK, masquerade: {}, macAddress: POD_NIC_MAC[role] },
                   // The fixed node address; the guest's netplan matches this MAC.
                   { name: LAB_NETWORK, bridge: {}, macAddress: identity.mac },
                 ],
@@ -77,17 +81,21 @@ export function virtualMachine(sessionId: string, role: Role, source: DiskSource
  * switched to a new version in place (design §5.4 step 6); a run pins its version once, so both
  * VMs — and a run resumed after a restart — clone the same pair even when a switch happens in
  * between, and garbage collection keeps that version while the run is unfinished.
- * Base image: the admin-configured DataSource (the bootstrap strategy installs everything).
+ * No size: CDI sizes the clone from the golden PVC (containerized-data-importer v1.64.0
+ * pkg/controller/datavolume/pvc-clone-controller.go detectCloneSize). A requested size is inflated
+ * by the filesystem overhead on Filesystem storage, and the golden PVC already carries that
+ * overhead (it holds a copy of an inflated disk): CDI's clone planner would refuse the smaller
+ * target for ever (pkg/controller/clone/planner.go validateSourcePVC).
+ * Base image: the admin-configured DataSource, grown to the configured disk size (the bootstrap
+ * strategy installs everything).
  */
 function rootDiskTemplate(name: string, source: DiskSource, settings: ClusterSettings): V1DataVolumeTemplateSpec {
-  const storage = {
-    resources: { requests: { storage: settings.diskSize } },
-    ...(settings.storageClassName ? { storageClassName: settings.storageClassName } : {}),
-  };
+  const storageClass = settings.storageClassName ? { storageClassName: settings.storageClassName } : {};
   if (source.kind === 'golden') {
-    return { metadata: { name }, spec: { source: { pvc: { namespace: GOLDEN_NAMESPACE, name: source.pvc } }, storage } };
+    return { metadata: { name }, spec: { source: { pvc: { namespace: GOLDEN_NAMESPACE, name: source.pvc } }, storage: storageClass } };
   }
   const { namespace, name: dataSource } = settings.baseImage;
+  const storage = { resources: { requests: { storage: settings.diskSize } }, ...storageClass };
   return { metadata: { name }, spec: { sourceRef: { kind: 'DataSource', namespace, name: dataSource }, storage } };
 }
 
