@@ -2,6 +2,7 @@ export * from './schema';
 export type { LabDb } from './lab-db';
 export { openDatabase, MIGRATIONS_FOLDER, type LabDatabase, type OpenDatabaseOptions } from './open-database';
 export { SqliteStore } from './store';
+export { SqliteAccounts, type Account } from './accounts';
 export * from './metrics';
 export { seedSynthetic, type SyntheticOptions, type SyntheticResult } from './synthetic';
 export { benchMetrics, timeMetricsQueries, type MetricsBenchResult, type MetricsTimings } from './metrics-bench';

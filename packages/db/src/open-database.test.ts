@@ -30,7 +30,17 @@ describe('openDatabase', () => {
       .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
       .pluck()
       .all();
-    expect(tables).toEqual(['__drizzle_migrations', 'golden_images', 'runs', 'sessions', 'steps']);
+    expect(tables).toEqual([
+      '__drizzle_migrations',
+      'auth_accounts',
+      'auth_sessions',
+      'auth_verifications',
+      'golden_images',
+      'runs',
+      'sessions',
+      'steps',
+      'users',
+    ]);
     const indexes = db.$client.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL`).all() as Array<{
       name: string;
       sql: string;
@@ -189,6 +199,18 @@ describe('openDatabase', () => {
       'golden_images_one_ready',
     ]);
     await expect(store.updateGolden(3, { status: 'ready' })).rejects.toThrow(/another image already is/);
+  });
+
+  it('upgrades a database written before accounts: its sessions keep going, owned by nobody', async () => {
+    const path = join(dir.path, 'lab.db');
+    const old = openDatabase(path, { migrationsFolder: migrationsUpTo(3) });
+    inserter(old)('sessions', { id: '0000000a', namespace: 'ns', status: 'running', created_at: 1, updated_at: 1, expires_at: 2, synthetic: 0 });
+    old.close();
+
+    const { store, accounts } = open(path);
+    expect(await store.getSession('0000000a')).toMatchObject({ status: 'running', ownerId: null });
+    expect(await accounts.list()).toEqual([]);
+    expect(await store.listSessions({ activeOnly: true })).toHaveLength(1);
   });
 
   it('accepts file: paths, file:// URLs and :memory:', async () => {

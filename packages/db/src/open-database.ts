@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { SqliteAccounts } from './accounts';
 import type { LabDb } from './lab-db';
 import { SqliteMetrics } from './metrics';
 import * as schema from './schema';
@@ -12,6 +13,7 @@ import { SqliteStore } from './store';
 export interface LabDatabase {
   store: SqliteStore;
   metrics: SqliteMetrics;
+  accounts: SqliteAccounts;
   db: LabDb;
   close(): void;
 }
@@ -46,7 +48,7 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): La
     sqlite.pragma('synchronous = NORMAL');
     const db = drizzle(sqlite, { schema });
     migrate(db, { migrationsFolder: options.migrationsFolder ?? MIGRATIONS_FOLDER });
-    return { store: new SqliteStore(db), metrics: new SqliteMetrics(db), db, close: () => sqlite.close() };
+    return { store: new SqliteStore(db), metrics: new SqliteMetrics(db), accounts: new SqliteAccounts(db), db, close: () => sqlite.close() };
   } catch (error) {
     sqlite.close();
     throw error;

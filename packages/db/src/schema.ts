@@ -1,4 +1,5 @@
 import type {
+  AccountRole,
   FallbackReason,
   GoldenDisk,
   GoldenPhase,
@@ -32,10 +33,14 @@ export const sessions = sqliteTable(
     runId: text('run_id'),
     /** Rows written by the synthetic seeder for load tests; never part of the real history. */
     synthetic: integer('synthetic', { mode: 'boolean' }).notNull().default(false),
+    /** The account that started it; null for internal tools and sessions from before accounts. */
+    ownerId: text('owner_id').references(() => users.id),
   },
   (t) => [
     index('sessions_synthetic_created_at_idx').on(t.synthetic, t.createdAt),
     index('sessions_status_expires_at_idx').on(t.status, t.expiresAt),
+    // A learner's own (active) sessions: their list and the per-learner limit.
+    index('sessions_owner_status_idx').on(t.ownerId, t.status),
   ],
 );
 
@@ -138,4 +143,79 @@ export const goldenImages = sqliteTable(
     // New sessions clone from the one ready image; a second one could mix versions.
     uniqueIndex('golden_images_one_ready').on(t.status).where(sql`status = 'ready'`),
   ],
+);
+
+/**
+ * Accounts, stored by better-auth through its Drizzle adapter (apps/web/src/server/auth.ts): the
+ * property names are the library's field names. Roles and the disabled flag are cks-lab's own.
+ * `auth_` prefixes keep its sessions apart from lab sessions.
+ */
+export const users = sqliteTable('users', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** Local accounts have no real address: `<username>@local.invalid`; OIDC accounts the issuer's. */
+  email: text('email').notNull().unique(),
+  emailVerified: integer('email_verified', { mode: 'boolean' }).notNull().default(false),
+  image: text('image'),
+  /** Lowercase; null for OIDC accounts without one. */
+  username: text('username').unique(),
+  role: text('role').$type<AccountRole>().notNull().default('learner'),
+  /** A disabled account cannot sign in and its auth sessions are removed. */
+  disabled: integer('disabled', { mode: 'boolean' }).notNull().default(false),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+});
+
+export const authSessions = sqliteTable(
+  'auth_sessions',
+  {
+    id: text('id').primaryKey(),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+    token: text('token').notNull().unique(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+    ipAddress: text('ip_address'),
+    userAgent: text('user_agent'),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+  },
+  (t) => [index('auth_sessions_user_id_idx').on(t.userId)],
+);
+
+/** Credentials: the password hash of a local account, or the link to an OIDC identity. */
+export const authAccounts = sqliteTable(
+  'auth_accounts',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    providerId: text('provider_id').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    accessToken: text('access_token'),
+    refreshToken: text('refresh_token'),
+    idToken: text('id_token'),
+    accessTokenExpiresAt: integer('access_token_expires_at', { mode: 'timestamp_ms' }),
+    refreshTokenExpiresAt: integer('refresh_token_expires_at', { mode: 'timestamp_ms' }),
+    scope: text('scope'),
+    password: text('password'),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('auth_accounts_user_id_idx').on(t.userId)],
+);
+
+/** OIDC state and other one-time values. */
+export const authVerifications = sqliteTable(
+  'auth_verifications',
+  {
+    id: text('id').primaryKey(),
+    identifier: text('identifier').notNull(),
+    value: text('value').notNull(),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('auth_verifications_identifier_idx').on(t.identifier)],
 );

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type LabDatabase } from './open-database';
 import type { SqliteStore } from './store';
 import { seedSynthetic } from './synthetic';
+import { authSessions, users } from './schema';
 import { goldenRecord, runRecord, sessionRecord, stepRecord } from './testing/fixtures';
 
 describe('SqliteStore', () => {
@@ -75,6 +76,91 @@ describe('SqliteStore', () => {
       ];
       for (const session of expiring) await store.insertSessionWithinLimit(session, 10);
       expect((await store.expiredSessions(300)).map((s) => s.id)).toEqual(['00000002', '00000001', '00000003']);
+    });
+  });
+
+  describe('sessions of accounts', () => {
+    beforeEach(() => {
+      for (const id of ['alice', 'bob']) {
+        lab.db.insert(users).values({ id, name: id, email: `${id}@local.invalid`, username: id, createdAt: new Date(1), updatedAt: new Date(1) }).run();
+      }
+    });
+
+    it('holds the per-owner limit next to the global one, counting only active sessions', async () => {
+      expect(await store.insertSessionWithinLimit(sessionRecord('00000001', { ownerId: 'alice' }), 10, 1)).toBe(true);
+      expect(await store.insertSessionWithinLimit(sessionRecord('00000002', { ownerId: 'alice' }), 10, 1)).toBe(false);
+      expect(await store.insertSessionWithinLimit(sessionRecord('00000003', { ownerId: 'bob' }), 10, 1)).toBe(true);
+      // Sessions without an owner count against each other only when a limit is asked for.
+      expect(await store.insertSessionWithinLimit(sessionRecord('00000004'), 10)).toBe(true);
+      expect(await store.insertSessionWithinLimit(sessionRecord('00000005'), 10)).toBe(true);
+      await store.updateSession('00000001', { status: 'terminated' });
+      expect(await store.insertSessionWithinLimit(sessionRecord('00000006', { ownerId: 'alice' }), 10, 1)).toBe(true);
+      // The global limit still applies to an owner below their own.
+      expect(await store.insertSessionWithinLimit(sessionRecord('00000007', { ownerId: 'bob' }), 4, 3)).toBe(false);
+    });
+
+    it('lets only one of two concurrent inserts of one owner in', async () => {
+      const results = await Promise.all([
+        store.insertSessionWithinLimit(sessionRecord('00000001', { ownerId: 'alice' }), 10, 1),
+        store.insertSessionWithinLimit(sessionRecord('00000002', { ownerId: 'alice' }), 10, 1),
+      ]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('lists one owner’s sessions, and only the active ones when asked', async () => {
+      await store.insertSessionWithinLimit(sessionRecord('00000001', { ownerId: 'alice', createdAt: 1, status: 'failed' }), 10);
+      await store.insertSessionWithinLimit(sessionRecord('00000002', { ownerId: 'alice', createdAt: 2, status: 'running' }), 10);
+      await store.insertSessionWithinLimit(sessionRecord('00000003', { ownerId: 'bob', createdAt: 3 }), 10);
+      expect((await store.listSessions({ ownerId: 'alice' })).map((s) => s.id)).toEqual(['00000002', '00000001']);
+      expect((await store.listSessions({ ownerId: 'alice', activeOnly: true })).map((s) => s.id)).toEqual(['00000002']);
+      expect((await store.listSessions()).map((s) => s.ownerId)).toEqual(['bob', 'alice', 'alice']);
+    });
+
+    it('refuses an owner that is not an account', async () => {
+      await expect(store.insertSessionWithinLimit(sessionRecord('00000001', { ownerId: 'mallory' }), 10)).rejects.toThrow(/FOREIGN KEY/);
+    });
+  });
+
+  describe('accounts', () => {
+    const add = (id: string, overrides: Partial<typeof users.$inferInsert> = {}) =>
+      lab.db
+        .insert(users)
+        .values({ id, name: id, email: `${id}@local.invalid`, username: id, createdAt: new Date(Number(id.length)), updatedAt: new Date(1), ...overrides })
+        .run();
+
+    it('finds accounts by username, case-insensitively, and lists them with their active sessions', async () => {
+      add('alice');
+      add('admin1', { role: 'admin' });
+      add('oidc-user', { username: null, email: 'carol@example.org' });
+      await store.insertSessionWithinLimit(sessionRecord('00000001', { ownerId: 'alice' }), 10);
+      await store.insertSessionWithinLimit(sessionRecord('00000002', { ownerId: 'alice', status: 'terminated' }), 10);
+      const accounts = lab.accounts;
+      expect(await accounts.findByUsername('ALICE')).toMatchObject({ id: 'alice', role: 'learner', disabled: false });
+      expect(await accounts.findByUsername('nobody')).toBeNull();
+      expect((await accounts.list()).map((a) => [a.id, a.role, a.activeSessions])).toEqual([
+        ['alice', 'learner', 1],
+        ['admin1', 'admin', 0],
+        ['oidc-user', 'learner', 0],
+      ]);
+      expect(await accounts.displayNames(['alice', 'oidc-user', 'alice'])).toEqual(
+        new Map([
+          ['alice', 'alice'],
+          ['oidc-user', 'carol@example.org'],
+        ]),
+      );
+      expect(await accounts.countAdmins()).toBe(1);
+    });
+
+    it('disables an account and removes its sign-ins in one step; enabling keeps them removed', async () => {
+      add('alice');
+      lab.db
+        .insert(authSessions)
+        .values({ id: 's1', token: 't1', userId: 'alice', expiresAt: new Date(9e12), createdAt: new Date(1), updatedAt: new Date(1) })
+        .run();
+      expect(await lab.accounts.setDisabled('alice', true)).toMatchObject({ id: 'alice', disabled: true });
+      expect(lab.db.select().from(authSessions).all()).toEqual([]);
+      expect(await lab.accounts.setDisabled('alice', false)).toMatchObject({ disabled: false });
+      expect(await lab.accounts.setDisabled('nobody', true)).toBeNull();
     });
   });
 

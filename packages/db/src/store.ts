@@ -5,11 +5,12 @@ import {
   type GoldenImage,
   type Run,
   type Session,
+  type SessionQuery,
   type SessionStatus,
   type Step,
   type Store,
 } from '@cks-lab/core';
-import { and, asc, count, desc, eq, getTableColumns, inArray, lte, max, ne } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, lte, max, ne, type SQL } from 'drizzle-orm';
 import type { LabDb } from './lab-db';
 import { goldenImages, runs, sessions, steps } from './schema';
 
@@ -32,15 +33,17 @@ export class SqliteStore implements Store {
 
   // Sessions
 
-  async insertSessionWithinLimit(session: Session, limit: number): Promise<boolean> {
+  async insertSessionWithinLimit(session: Session, limit: number, ownerLimit?: number): Promise<boolean> {
     return this.db.transaction(
       (tx) => {
-        const [row] = tx
-          .select({ active: count() })
-          .from(sessions)
-          .where(and(notSyntheticSession, inArray(sessions.status, [...ACTIVE_SESSION_STATUSES])))
-          .all();
+        const activeWhere = (also?: SQL) => and(notSyntheticSession, inArray(sessions.status, [...ACTIVE_SESSION_STATUSES]), also);
+        const [row] = tx.select({ active: count() }).from(sessions).where(activeWhere()).all();
         if ((row?.active ?? 0) >= limit) return false;
+        if (ownerLimit !== undefined) {
+          const owner = session.ownerId ? eq(sessions.ownerId, session.ownerId) : isNull(sessions.ownerId);
+          const [own] = tx.select({ active: count() }).from(sessions).where(activeWhere(owner)).all();
+          if ((own?.active ?? 0) >= ownerLimit) return false;
+        }
         tx.insert(sessions).values(session).run();
         return true;
       },
@@ -53,11 +56,18 @@ export class SqliteStore implements Store {
   }
 
   /** Newest first; ended (terminated) sessions only when asked for. Failed ones are always listed. */
-  async listSessions(options: { includeEnded?: boolean } = {}): Promise<Session[]> {
+  async listSessions(options: SessionQuery = {}): Promise<Session[]> {
     return this.db
       .select(sessionColumns)
       .from(sessions)
-      .where(and(notSyntheticSession, options.includeEnded ? undefined : ne(sessions.status, 'terminated')))
+      .where(
+        and(
+          notSyntheticSession,
+          options.includeEnded ? undefined : ne(sessions.status, 'terminated'),
+          options.ownerId === undefined ? undefined : eq(sessions.ownerId, options.ownerId),
+          options.activeOnly ? inArray(sessions.status, [...ACTIVE_SESSION_STATUSES]) : undefined,
+        ),
+      )
       .orderBy(desc(sessions.createdAt), desc(sessions.id))
       .all();
   }

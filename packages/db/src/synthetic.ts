@@ -171,6 +171,7 @@ function* syntheticHistory(
       strategy: usedStrategy,
       failureReason,
       runId,
+      ownerId: null,
     };
     yield { session, run, steps: runSteps };
   }

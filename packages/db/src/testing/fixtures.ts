@@ -16,6 +16,7 @@ export function sessionRecord(id: string, overrides: Partial<Session> = {}): Ses
     strategy: 'snapshot',
     failureReason: null,
     runId: null,
+    ownerId: null,
     ...overrides,
   };
 }
