@@ -21,10 +21,13 @@ import {
   type BootstrapPki,
 } from './guest/bootstrap-pki';
 import {
+  cloneSourceNamespaces,
   cloudInitSecret,
   goldenCopyDataVolume,
   goldenDataSource,
+  maxQuantity,
   quantityBytes,
+  ROOT_VOLUME,
   sessionBaseObjects,
   userDataFor,
   virtualMachine,
@@ -72,8 +75,8 @@ export class KubevirtCluster implements ClusterPort {
     const namespace = names.namespace(sessionId);
     const label = `${target} of ${roles.join(' and ')} in ${namespace}`;
     const base = { api: this.api, namespace, deadlineAt, signal, label };
+    const disks = roles.map((role) => names.rootDisk(role, sessionId));
     if (target === 'disk-ready') {
-      const disks = roles.map((role) => names.rootDisk(role, sessionId));
       return waitFor<Obj>({ ...base, type: R.dataVolume, evaluate: (objects) => allOf(disks, objects, namespace, dataVolumeVerdict) });
     }
     const vms = roles.map((role) => names.vm(role, sessionId));
@@ -99,17 +102,22 @@ export class KubevirtCluster implements ClusterPort {
         },
       });
     }
-    return waitFor<Obj>({
-      ...base,
-      type: R.vm,
-      evaluate: (objects) =>
-        allOf(vms, objects, namespace, (vm) => {
-          if (vm?.status?.ready === true) return { done: true };
-          const status = vm?.status?.printableStatus ?? 'absent';
-          const failed = ['DataVolumeError', 'CrashLoopBackOff', 'ErrorUnschedulable', 'ErrImagePull'].includes(status);
-          return { done: false, failure: failed ? `VM status ${status}` : undefined, waitingFor: `VM ${status}, not ready` };
-        }),
-    });
+    // The ready wait covers the disks' clones too (the bootstrap path waits for nothing else first), and
+    // the VM's status alone cannot tell a clone CDI retries from one it never finishes.
+    return failFastOnDisks(
+      { ...base, disks },
+      waitFor<Obj>({
+        ...base,
+        type: R.vm,
+        evaluate: (objects) =>
+          allOf(vms, objects, namespace, (vm) => {
+            if (vm?.status?.ready === true) return { done: true };
+            const status = vm?.status?.printableStatus ?? 'absent';
+            const failure = TERMINAL_VM_STATUSES.includes(status) ? `VM status ${status}` : undefined;
+            return { done: false, failure, waitingFor: `VM ${status}, not ready` };
+          }),
+      }),
+    );
   }
 
   async setRunStrategy(sessionId: string, roles: readonly Role[], runStrategy: 'Always' | 'Halted'): Promise<void> {
@@ -126,22 +134,26 @@ export class KubevirtCluster implements ClusterPort {
       [R.secret, names.cloudInit(role, sessionId)],
     ]);
     for (const [type, name] of owned) await this.api.delete(type, namespace, name);
-    for (const type of [R.vm, R.vmi, R.dataVolume]) {
+    // The claims too: a claim outlives its DataVolume while a pod still uses it (its
+    // kubernetes.io/pvc-protection finalizer), and CDI will not create the next attempt's claim of
+    // the same name until the old one is gone.
+    for (const type of [R.vm, R.vmi, R.dataVolume, R.pvc]) {
       await waitFor<Obj>({
         api: this.api,
         type,
         namespace,
         deadlineAt,
         label: `removal of ${type.plural} in ${namespace}`,
-        evaluate: (objects) => (objects.size === 0 ? { done: true } : { done: false, waitingFor: `${[...objects.keys()].join(', ')} to go` }),
+        evaluate: (objects) =>
+          objects.size === 0 ? { done: true } : { done: false, waitingFor: `${[...objects.values()].map(describeLeftover).join(', ')} to go` },
       });
     }
   }
 
   async deleteSession(sessionId: string, deadlineAt: number): Promise<void> {
     const namespace = names.namespace(sessionId);
-    // Namespace deletion does not reach the RoleBinding in vm-templates (design §7): remove it explicitly.
-    await this.api.delete(R.roleBinding, GOLDEN_NAMESPACE, names.cloneRoleBinding(sessionId));
+    // Namespace deletion does not reach the RoleBindings in the clone source namespaces (design §7): remove them explicitly.
+    for (const source of cloneSourceNamespaces(this.settings)) await this.api.delete(R.roleBinding, source, names.cloneRoleBinding(sessionId));
     await this.api.delete(R.namespace, undefined, namespace);
     await waitFor<Obj>({
       api: this.api,
@@ -187,20 +199,20 @@ export class KubevirtCluster implements ClusterPort {
         return { done: false, waitingFor: `snapshot phase ${status?.phase ?? 'pending'}` };
       },
     });
-    // "Succeeded" can be a config-only snapshot: a disk without a VolumeSnapshotClass is silently excluded (design §4.3).
     const snapshot = await this.api.get<Obj>(R.vmSnapshot, namespace, name);
-    const excluded: string[] = snapshot?.status?.snapshotVolumes?.excludedVolumes ?? [];
-    if (excluded.length > 0) {
-      throw new ClusterFailure(
-        `snapshot ${name} excluded volume(s) ${excluded.join(', ')}: no VolumeSnapshotClass for their StorageClass (a partial, disk-less snapshot)`,
-      );
-    }
     const contentName = snapshot?.status?.virtualMachineSnapshotContentName;
     const content = contentName ? await this.api.get<Obj>(R.vmSnapshotContent, namespace, contentName) : null;
-    const backup = (content?.spec?.volumeBackups ?? []).find((b: any) => b.volumeName === 'root');
+    const partial = partialSnapshotVolumes(snapshot, content);
+    if (partial.length > 0) {
+      throw new ClusterFailure(
+        `snapshot ${name} excluded volume(s) ${partial.join(', ')}: no VolumeSnapshotClass for their StorageClass, or an unbound claim (a partial, disk-less snapshot)`,
+      );
+    }
+    const backup = (content?.spec?.volumeBackups ?? []).find((b: any) => b.volumeName === ROOT_VOLUME);
     if (!backup?.volumeSnapshotName) throw new ClusterFailure(`snapshot ${name} has no VolumeSnapshot of the root disk`);
     const volumeSnapshot = await this.api.get<Obj>(R.volumeSnapshot, namespace, backup.volumeSnapshotName);
-    const size = volumeSnapshot?.status?.restoreSize ?? backup.persistentVolumeClaim?.spec?.resources?.requests?.storage ?? this.settings.diskSize;
+    const restoreSize = positiveQuantity(volumeSnapshot?.status?.restoreSize);
+    const size = restoreSize ?? backup.persistentVolumeClaim?.spec?.resources?.requests?.storage ?? this.settings.diskSize;
     return { volumeSnapshot: backup.volumeSnapshotName, sizeBytes: quantityBytes(String(size)) };
   }
 
@@ -210,7 +222,12 @@ export class KubevirtCluster implements ClusterPort {
   }
 
   async ensureGoldenCopy(version: number, disk: GoldenDisk, sourceNamespace: string): Promise<void> {
-    await this.createIfAbsent(goldenCopyDataVolume(version, disk, sourceNamespace, this.settings));
+    // CDI sizes the copy from the snapshot's restoreSize; a CSI driver that reports none (0) leaves
+    // CDI without a size, so the copy then asks for the disk's (containerized-data-importer v1.64.0
+    // pkg/controller/datavolume/snapshot-clone-controller.go validateSnapshotClone).
+    const volumeSnapshot = disk.volumeSnapshot ? await this.api.get<Obj>(R.volumeSnapshot, sourceNamespace, disk.volumeSnapshot) : null;
+    const explicitSize = positiveQuantity(volumeSnapshot?.status?.restoreSize) ? undefined : maxQuantity(this.settings.diskSize, disk.sizeBytes);
+    await this.createIfAbsent(goldenCopyDataVolume(version, disk, sourceNamespace, this.settings, explicitSize));
   }
 
   waitGoldenCopies(version: number, deadlineAt: number): Promise<void> {
@@ -296,14 +313,123 @@ function allOf(names_: readonly string[], objects: ReadonlyMap<string, Obj>, nam
   return pending.length === 0 ? { done: true } : { done: false, waitingFor: pending.join(', ') };
 }
 
+/**
+ * VM statuses that end the wait (kubevirt v1.8.0 pkg/virt-controller/watch/vm/vm.go
+ * setPrintableStatus). CrashLoopBackOff: the instance failed before it ever ran and KubeVirt only
+ * retries it after a growing backoff. Every other status is waited through, because KubeVirt also
+ * shows it while something recovers by itself: DataVolumeError while CDI restarts an importer or
+ * clone pod (pkg/storage/types/dv.go HasDataVolumeErrors counts a Running=False/Error condition),
+ * ErrImagePull and ImagePullBackOff while the kubelet retries a pull, ErrorUnschedulable while the
+ * scheduler waits for room. A clone that can never finish is caught on the DataVolume itself.
+ */
+const TERMINAL_VM_STATUSES = ['CrashLoopBackOff'];
+
+/** Keeps the DataVolume watch that fails a VM wait early from reporting the deadline itself: it is stopped when the VM wait ends. */
+const DISK_WATCH_GRACE_MS = 60_000;
+
+/**
+ * Runs `vmWait` while watching the VMs' DataVolumes: a DataVolume that can never complete (see
+ * dataVolumeFailure) fails the wait at once instead of at its deadline.
+ */
+async function failFastOnDisks(
+  watch: { api: ObjectApi; namespace: string; disks: string[]; deadlineAt: number; signal?: AbortSignal; label: string },
+  vmWait: Promise<void>,
+): Promise<void> {
+  const stop = new AbortController();
+  const forward = () => stop.abort();
+  watch.signal?.addEventListener('abort', forward, { once: true });
+  const diskFailure = waitFor<Obj>({
+    api: watch.api,
+    type: R.dataVolume,
+    namespace: watch.namespace,
+    label: watch.label,
+    signal: stop.signal,
+    deadlineAt: watch.deadlineAt + DISK_WATCH_GRACE_MS,
+    evaluate: (objects) => {
+      for (const disk of watch.disks) {
+        const failure = dataVolumeFailure(objects.get(`${watch.namespace}/${disk}`));
+        if (failure) return { done: false, failure: `${disk}: ${failure}`, waitingFor: disk };
+      }
+      return { done: false, waitingFor: 'the VM wait' };
+    },
+  });
+  try {
+    await Promise.race([vmWait, diskFailure]);
+  } finally {
+    watch.signal?.removeEventListener('abort', forward);
+    stop.abort();
+  }
+}
+
+/**
+ * A DataVolume CDI will not complete by itself (containerized-data-importer v1.64.0):
+ * - phase Failed;
+ * - a clone CDI did not start: its source does not exist (CloneWithoutSource) or the target does not
+ *   meet its validation (CloneValidationFailed), on the Bound condition, the phase unchanged
+ *   (pkg/controller/datavolume/pvc-clone-controller.go, snapshot-clone-controller.go);
+ * - a target claim smaller than its source claim, which the clone planner refuses on every retry
+ *   (pkg/controller/clone/planner.go validateSourcePVC): the clone populator records the error and
+ *   the DataVolume shows Running=False/Error with it, never Failed
+ *   (clone-controller-base.go updateStatusPhaseForPopulator). Other Running=False/Error conditions
+ *   are a pod CDI restarts, not an end.
+ */
+function dataVolumeFailure(dv: Obj | undefined): string | undefined {
+  const conditions: any[] = dv?.status?.conditions ?? [];
+  if (dv?.status?.phase === 'Failed') {
+    const reason = conditions.map((c) => c.message).filter(Boolean).join('; ');
+    return `DataVolume failed${reason ? `: ${reason}` : ''}`;
+  }
+  const bound = conditions.find((c) => c.type === 'Bound');
+  if (bound?.status === 'False' && ['CloneWithoutSource', 'CloneValidationFailed'].includes(bound.reason)) {
+    return `CDI does not start the clone (${bound.reason}): ${bound.message}`;
+  }
+  const running = conditions.find((c) => c.type === 'Running');
+  if (running?.status === 'False' && running.reason === 'Error' && /storage size is smaller than the source/.test(running.message ?? '')) {
+    return `CDI refuses the clone: ${running.message}`;
+  }
+  return undefined;
+}
+
 function dataVolumeVerdict(dv: Obj | undefined): WaitVerdict {
   const phase = dv?.status?.phase;
   if (phase === 'Succeeded') return { done: true };
-  if (phase === 'Failed') {
-    const reason = (dv?.status?.conditions ?? []).map((c: any) => c.message).filter(Boolean).join('; ');
-    return { done: false, failure: `DataVolume failed${reason ? `: ${reason}` : ''}`, waitingFor: '' };
-  }
-  return { done: false, waitingFor: `DataVolume ${phase ?? 'absent'}${dv?.status?.progress ? ` ${dv.status.progress}` : ''}` };
+  const failure = dataVolumeFailure(dv);
+  if (failure) return { done: false, failure, waitingFor: '' };
+  const running = (dv?.status?.conditions ?? []).find((c: any) => c.type === 'Running' && c.status === 'False' && c.reason && c.message);
+  return {
+    done: false,
+    waitingFor: `DataVolume ${phase ?? 'absent'}${dv?.status?.progress ? ` ${dv.status.progress}` : ''}${running ? ` (${running.reason}: ${running.message})` : ''}`,
+  };
+}
+
+/**
+ * The claim volumes of the snapshot's VM that KubeVirt did not back up. KubeVirt lists every volume
+ * it did not back up as excluded, cloud-init's too (kubevirt v1.8.0 pkg/storage/snapshot/snapshot.go
+ * updateSnapshotSnapshotableVolumes): only claim volumes matter, and the root disk must have a
+ * VolumeSnapshot. v1.8.0 has no snapshot-level "partial" indication (its indications are Online,
+ * NoGuestAgent, GuestAgent, QuiesceTimeout and Paused; its conditions Progressing, Ready, Failure).
+ */
+function partialSnapshotVolumes(snapshot: Obj | null, content: Obj | null): string[] {
+  const lists = snapshot?.status?.snapshotVolumes ?? {};
+  const included: string[] = lists.includedVolumes ?? [];
+  const excluded: string[] = lists.excludedVolumes ?? [];
+  const volumes: any[] = content?.spec?.source?.virtualMachine?.spec?.template?.spec?.volumes ?? [];
+  const claimVolumes = new Set(volumes.filter((v) => v.dataVolume || v.persistentVolumeClaim).map((v) => v.name as string));
+  claimVolumes.add(ROOT_VOLUME);
+  const backedUp = new Set((content?.spec?.volumeBackups ?? []).filter((b: any) => b.volumeSnapshotName).map((b: any) => b.volumeName as string));
+  return [...claimVolumes].filter((volume) => excluded.includes(volume) || !included.includes(volume) || !backedUp.has(volume));
+}
+
+/** A quantity that is present and above zero (a CSI driver may report a restoreSize of 0: unknown). */
+function positiveQuantity(quantity: unknown): string | undefined {
+  return quantity !== undefined && quantity !== null && quantityBytes(String(quantity)) > 0 ? String(quantity) : undefined;
+}
+
+function describeLeftover(object: Obj): string {
+  const finalizers = object.metadata.finalizers ?? [];
+  return object.metadata.deletionTimestamp
+    ? `${object.metadata.name} (terminating${finalizers.length ? `, finalizers ${finalizers.join(', ')}` : ''})`
+    : object.metadata.name;
 }
 
 function describeDataVolume(dv: Obj): string {

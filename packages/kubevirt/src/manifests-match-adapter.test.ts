@@ -4,6 +4,7 @@ import { bootstrapPkiFromSecret } from './guest/bootstrap-pki';
 import { KubevirtCluster } from './kubevirt-cluster';
 import { DEFAULT_CLUSTER_SETTINGS, bootstrapFlowObjects, goldenBuildObjects, snapshotFlowObjects } from './manifests';
 import type { KubeObject, ObjectApi } from './object-api';
+import { R } from './resources';
 import { MemoryObjectApi } from './simulator/memory-object-api';
 
 /**
@@ -31,7 +32,7 @@ async function recordingCluster() {
       return typeof value === 'function' ? value.bind(target) : value;
     },
   }) as ObjectApi;
-  return { cluster: new KubevirtCluster(api, settings, 'simulated', preflight), sent };
+  return { cluster: new KubevirtCluster(api, settings, 'simulated', preflight), sent, memory };
 }
 
 describe('the manifests command shows what the adapter sends', () => {
@@ -52,10 +53,15 @@ describe('the manifests command shows what the adapter sends', () => {
   });
 
   it('golden image build', async () => {
-    const { cluster, sent } = await recordingCluster();
+    const { cluster, sent, memory } = await recordingCluster();
     await cluster.ensureSessionBase(sessionId);
     sent.length = 0;
     const volumeSnapshots: Record<Role, string> = { 'control-plane': 'vmsnapshot-a-volume-root', worker: 'vmsnapshot-b-volume-root' };
+    // The snapshotter reports their restoreSize, which CDI sizes the copies by.
+    for (const role of ROLES) {
+      await memory.create({ apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshot', metadata: { name: volumeSnapshots[role], namespace: names.namespace(sessionId) } });
+      await memory.patchStatus(R.volumeSnapshot, names.namespace(sessionId), volumeSnapshots[role], { readyToUse: true, restoreSize: '22763326669' });
+    }
     for (const role of ROLES) await cluster.ensureVmSnapshot(sessionId, role, 4);
     for (const role of ROLES) {
       await cluster.ensureGoldenCopy(4, { role, volumeSnapshot: volumeSnapshots[role], pvc: names.goldenCopy(role, 4), sizeBytes: null }, names.namespace(sessionId));

@@ -14,13 +14,19 @@ export interface MemoryObjectApiOptions {
   namespaceTerminationMs?: number;
 }
 
+/** Added to every PVC by the API server's StorageObjectInUseProtection admission plugin. */
+export const PVC_PROTECTION_FINALIZER = 'kubernetes.io/pvc-protection';
+
 /**
  * An in-memory Kubernetes API with the semantics our code relies on: resourceVersions, watches,
- * AlreadyExists, status subresources, owner-reference garbage collection and namespace termination.
+ * AlreadyExists, status subresources, finalizers, owner-reference garbage collection and namespace
+ * termination.
  */
 export class MemoryObjectApi implements ObjectApi {
   private readonly objects = new Map<string, KubeObject>();
   private readonly listeners = new Set<Listener>();
+  /** Terminating namespaces whose contents have been deleted: they go once the last finalized object has. */
+  private readonly emptying = new Set<string>();
   private revision = 0;
   private requests = 0;
 
@@ -64,8 +70,11 @@ export class MemoryObjectApi implements ObjectApi {
     const key = keyOf(type, namespace, name);
     if (this.objects.has(key)) throw new AlreadyExistsError(`${type.plural} "${name}" already exists`);
     const stored = structuredClone(object) as T;
+    const finalizers = type === R.pvc ? [...new Set([...(stored.metadata.finalizers ?? []), PVC_PROTECTION_FINALIZER])] : stored.metadata.finalizers;
+    delete stored.metadata.deletionTimestamp;
     stored.metadata = {
       ...stored.metadata,
+      ...(finalizers?.length ? { finalizers } : {}),
       uid: randomUUID(),
       resourceVersion: String(++this.revision),
       generation: 1,
@@ -141,7 +150,15 @@ export class MemoryObjectApi implements ObjectApi {
     const current = this.objects.get(key);
     if (!current) throw new NotFoundError(`${type.plural} "${name}" not found`);
     const next = change(structuredClone(current));
-    next.metadata = { ...next.metadata, uid: current.metadata.uid, resourceVersion: String(++this.revision) };
+    // Only the API server sets the deletion timestamp, and once set it stays.
+    const deletionTimestamp = type === R.namespace ? next.metadata.deletionTimestamp : current.metadata.deletionTimestamp;
+    next.metadata = { ...next.metadata, deletionTimestamp, uid: current.metadata.uid, resourceVersion: String(++this.revision) };
+    if (!deletionTimestamp) delete next.metadata.deletionTimestamp;
+    if (type !== R.namespace && deletionTimestamp && !next.metadata.finalizers?.length) {
+      // The last finalizer of an object being deleted is gone: the object goes.
+      this.erase(type, key, next);
+      return structuredClone(next) as T;
+    }
     this.objects.set(key, next);
     this.emit('MODIFIED', type, next);
     return structuredClone(next) as T;
@@ -152,10 +169,27 @@ export class MemoryObjectApi implements ObjectApi {
     const current = this.objects.get(key);
     if (!current) return;
     if (type === R.namespace) return this.terminateNamespace(current);
+    if (current.metadata.finalizers?.length) {
+      // Finalizers hold the object, marked for deletion, until their controllers remove them.
+      if (!current.metadata.deletionTimestamp) {
+        const marked = structuredClone(current);
+        marked.metadata.deletionTimestamp = new Date().toISOString();
+        marked.metadata.resourceVersion = String(++this.revision);
+        this.objects.set(key, marked);
+        this.emit('MODIFIED', type, marked);
+      }
+      return;
+    }
+    this.erase(type, key, current);
+  }
+
+  private erase(type: ResourceType, key: string, current: KubeObject): void {
     this.objects.delete(key);
     current.metadata.resourceVersion = String(++this.revision);
     this.emit('DELETED', type, current);
     this.collectDependents(current.metadata.uid);
+    const namespace = current.metadata.namespace;
+    if (namespace && this.emptying.has(namespace)) this.finishNamespace(namespace);
   }
 
   /** What the namespace controller does: Terminating, contents deleted, then the namespace itself. */
@@ -168,16 +202,24 @@ export class MemoryObjectApi implements ObjectApi {
       status: { phase: 'Terminating' },
     }));
     setTimeout(() => {
+      this.emptying.add(name);
       for (const object of [...this.objects.values()]) {
         if (object.metadata.namespace === name) this.remove(typeOf(object), name, object.metadata.name);
       }
-      const key = keyOf(R.namespace, undefined, name);
-      const ns = this.objects.get(key);
-      if (!ns) return;
-      this.objects.delete(key);
-      ns.metadata.resourceVersion = String(++this.revision);
-      this.emit('DELETED', R.namespace, ns);
+      this.finishNamespace(name);
     }, this.options.namespaceTerminationMs ?? 50).unref?.();
+  }
+
+  /** A terminating namespace disappears once nothing is left in it (finalized objects included). */
+  private finishNamespace(name: string): void {
+    if ([...this.objects.values()].some((object) => object.metadata.namespace === name)) return;
+    this.emptying.delete(name);
+    const key = keyOf(R.namespace, undefined, name);
+    const ns = this.objects.get(key);
+    if (!ns) return;
+    this.objects.delete(key);
+    ns.metadata.resourceVersion = String(++this.revision);
+    this.emit('DELETED', R.namespace, ns);
   }
 
   /** Background cascading deletion, as the garbage collector does for ownerReferences. */
