@@ -12,6 +12,11 @@ export interface LatencyModel {
   vmHalt: number;
   vmSnapshot: number;
   goldenCopy: number;
+  /**
+   * From the last pod using a claim gone to the claim's `kubernetes.io/pvc-protection` finalizer
+   * removed (the kubelet's volume teardown, then kube-controller-manager's pvc-protection controller).
+   */
+  claimRelease: number;
 }
 
 export const DEFAULT_LATENCY_MODEL: LatencyModel = {
@@ -24,6 +29,7 @@ export const DEFAULT_LATENCY_MODEL: LatencyModel = {
   vmHalt: 15,
   vmSnapshot: 30,
   goldenCopy: 20,
+  claimRelease: 2,
 };
 
 /** Modelled critical path of one session per strategy (the worker joins after the control plane). */
