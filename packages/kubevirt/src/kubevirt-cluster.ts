@@ -152,7 +152,7 @@ export class KubevirtCluster implements ClusterPort {
 
   async deleteSession(sessionId: string, deadlineAt: number): Promise<void> {
     const namespace = names.namespace(sessionId);
-    // Namespace deletion does not reach the RoleBindings in the clone source namespaces (design §7): remove them explicitly.
+    // Namespace deletion does not reach the RoleBindings in the clone source namespaces: remove them explicitly.
     for (const source of cloneSourceNamespaces(this.settings)) await this.api.delete(R.roleBinding, source, names.cloneRoleBinding(sessionId));
     await this.api.delete(R.namespace, undefined, namespace);
     await waitFor<Obj>({

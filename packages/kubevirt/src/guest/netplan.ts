@@ -30,7 +30,7 @@ export interface NodeNics {
 }
 
 /**
- * The guest's network (design §4.6): the pod NIC by DHCP and the lab NIC with its static address,
+ * The guest's network: the pod NIC by DHCP and the lab NIC with its static address,
  * each matched by the VM spec's fixed MAC. cloud-init's own file also configures the pod NIC, by
  * the MAC it saw when it rendered it (once per instance); this entry keeps the pod NIC configured
  * whatever that file says. It sets no name, so it never competes with cloud-init's.

@@ -37,7 +37,7 @@ echo "cks-lab: new machine ID $new_id"
 `;
 
 /**
- * User data of a VM cloned from the golden image (design §4.6). The clone is a new VM, hence a new
+ * User data of a VM cloned from the golden image. The clone is a new VM, hence a new
  * firmware UUID, hence a new cloud-init instance-id: this runs once on its first boot. The disk
  * already holds a working kubeadm node, so this must not change its cluster identity — no kubeadm,
  * no hostname change (`preserve_hostname`; the kubelet's certificate names the node), no new

@@ -32,7 +32,7 @@ export function vmSnapshot(sessionId: string, role: Role, version: number): Kube
 
 /**
  * Build step 5: copies the disk's VolumeSnapshot from the session namespace into vm-templates
- * (CDI crosses namespaces, design §4.2) as this version's PVC. Bound at once: the copy has no
+ * (CDI crosses namespaces; VM snapshots do not) as this version's PVC. Bound at once: the copy has no
  * consumer pod to wait for on WaitForFirstConsumer storage.
  *
  * Size: none, so CDI gives the copy exactly the snapshot's restoreSize (containerized-data-importer

@@ -40,7 +40,7 @@ export const SESSION_NAMESPACE_LABELS = {
 } as const;
 
 /**
- * A session's scaffolding (design §5.2 step 1), in creation order: the namespace first, because
+ * A session's scaffolding, in creation order: the namespace first, because
  * everything else but the RoleBindings (which live in the clone source namespaces) is created inside it.
  */
 export function sessionBaseObjects(sessionId: string, settings: ClusterSettings): KubeObject[] {
@@ -79,8 +79,8 @@ export function labNetwork(sessionId: string, settings: ClusterSettings): KubeOb
 }
 
 /**
- * Every session shares the golden image's CA and keys, so sessions must not reach each other
- * (design §4.10). This policy selects every pod of the session namespace (the virt-launcher pods,
+ * Every session shares the golden image's CA and keys, so sessions must not reach each other.
+ * This policy selects every pod of the session namespace (the virt-launcher pods,
  * i.e. the VMs' primary interfaces; the secondary network is a separate segment per session).
  *
  * Ingress: from the session itself; from the platform namespace (it talks to the inner API server
@@ -145,9 +145,10 @@ export function sessionNetworkPolicy(sessionId: string, settings: ClusterSetting
 
 /**
  * Lets the session's VMs (their `dataVolumeTemplates` are created as the namespace's `default`
- * ServiceAccount) clone disks from a source namespace (design §4.2): vm-templates for the golden
- * disks, and the base image's namespace when that is another. It lives in the source namespace,
- * so deleting the session namespace does not delete it: session deletion must.
+ * ServiceAccount) clone disks from a source namespace, where CDI checks `datavolumes/source`:
+ * vm-templates for the golden disks, and the base image's namespace when that is another. It
+ * lives in the source namespace, so deleting the session namespace does not delete it: session
+ * deletion must.
  */
 export function cloneRoleBinding(sessionId: string, sourceNamespace: string): KubeObject & IoK8sApiRbacV1RoleBinding {
   return kubeObject<IoK8sApiRbacV1RoleBinding>(

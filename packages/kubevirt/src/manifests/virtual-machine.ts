@@ -19,7 +19,7 @@ const LAB_NETWORK = 'lab';
 export const USER_DATA_KEY = 'userdata';
 
 /**
- * A lab VM (design §5.2 step 2, §5.3 steps 2–3): always running, its root disk cloned by a
+ * A lab VM: always running, its root disk cloned by a
  * `dataVolumeTemplates` entry, fixed hostname and MACs, cloud-init from a Secret, and the guest
  * readiness check as its readiness probe so `status.ready` is the one thing to watch.
  */
@@ -39,7 +39,7 @@ export function virtualMachine(sessionId: string, role: Role, source: DiskSource
           // The API Service selects the control plane's virt-launcher pod by these labels.
           metadata: { labels: { [LABELS.session]: sessionId, [LABELS.role]: role } },
           spec: {
-            // The node name baked into the cluster; a restored node must keep it (design §4.6).
+            // The node name baked into the cluster; a restored node must keep it.
             hostname: identity.hostname,
             domain: {
               cpu: { cores },
@@ -78,7 +78,7 @@ export function virtualMachine(sessionId: string, role: Role, source: DiskSource
 
 /**
  * Golden: the pinned version's PVC in vm-templates, not the stable DataSource. The DataSources are
- * switched to a new version in place (design §5.4 step 6); a run pins its version once, so both
+ * switched to a new version in place by each golden build; a run pins its version once, so both
  * VMs — and a run resumed after a restart — clone the same pair even when a switch happens in
  * between, and garbage collection keeps that version while the run is unfinished.
  * No size: CDI sizes the clone from the golden PVC (containerized-data-importer v1.64.0

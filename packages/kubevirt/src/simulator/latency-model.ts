@@ -1,5 +1,5 @@
 /**
- * Modelled latencies of the operations the simulator plays (design §8), in model seconds. They are a
+ * Modelled latencies of the operations the simulator plays, in model seconds. They are a
  * model from the user's plan and public measurements, not a measurement of any cluster.
  */
 export interface LatencyModel {
