@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { ClusterBanner } from '~/components/cluster-banner';
 import { SiteHeader } from '~/components/site-header';
 import { Providers } from '~/lib/providers';
+import { currentIdentity } from '~/server/page-auth';
 import { getRuntime } from '~/server/runtime';
 import './globals.css';
 
@@ -21,7 +22,7 @@ export const viewport: Viewport = {
 export const dynamic = 'force-dynamic';
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
-  const { simulation } = await getRuntime();
+  const [{ simulation }, identity] = await Promise.all([getRuntime(), currentIdentity()]);
   return (
     <html lang="en">
       <body>
@@ -29,7 +30,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           Skip to content
         </a>
         <Providers>
-          <SiteHeader />
+          <SiteHeader account={identity && { name: identity.name, role: identity.actor.role }} />
           <ClusterBanner simulation={simulation} />
           <main id="main" className="page" tabIndex={-1}>
             {children}

@@ -2,14 +2,20 @@
 
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
+import { SignOutButton } from './auth/sign-out-button';
 
 const LINKS = [
-  { href: '/', label: 'Sessions', matches: (path: string) => path === '/' || path.startsWith('/sessions') },
-  { href: '/metrics', label: 'Metrics', matches: (path: string) => path.startsWith('/metrics') },
-  { href: '/admin', label: 'Admin', matches: (path: string) => path.startsWith('/admin') },
+  { href: '/', label: 'Sessions', admin: false, matches: (path: string) => path === '/' || path.startsWith('/sessions') },
+  { href: '/metrics', label: 'Metrics', admin: false, matches: (path: string) => path.startsWith('/metrics') },
+  { href: '/admin', label: 'Admin', admin: true, matches: (path: string) => path.startsWith('/admin') },
 ];
 
-export function SiteHeader() {
+export interface HeaderAccount {
+  name: string;
+  role: 'learner' | 'admin';
+}
+
+export function SiteHeader({ account }: { account: HeaderAccount | null }) {
   const pathname = usePathname();
   return (
     <header className="site-header">
@@ -21,17 +27,28 @@ export function SiteHeader() {
           </svg>
           cks-lab
         </Link>
-        <nav aria-label="Main">
-          <ul className="nav-list">
-            {LINKS.map((link) => (
-              <li key={link.href}>
-                <Link href={link.href} className="nav-link" aria-current={link.matches(pathname) ? 'page' : undefined}>
-                  {link.label}
-                </Link>
-              </li>
-            ))}
-          </ul>
-        </nav>
+        {account && (
+          <>
+            <nav aria-label="Main">
+              <ul className="nav-list">
+                {LINKS.filter((link) => !link.admin || account.role === 'admin').map((link) => (
+                  <li key={link.href}>
+                    <Link href={link.href} className="nav-link" aria-current={link.matches(pathname) ? 'page' : undefined}>
+                      {link.label}
+                    </Link>
+                  </li>
+                ))}
+              </ul>
+            </nav>
+            <div className="account-menu">
+              <span className="account-name" title={account.role === 'admin' ? 'admin' : 'learner'}>
+                {account.name}
+                {account.role === 'admin' && <span className="visually-hidden"> (admin)</span>}
+              </span>
+              <SignOutButton />
+            </div>
+          </>
+        )}
       </div>
     </header>
   );

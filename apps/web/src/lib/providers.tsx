@@ -1,23 +1,34 @@
 'use client';
 
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError } from '@trpc/client';
 import { useState, type ReactNode } from 'react';
 import type { AppRouter } from '~/server/trpc/root';
-import { readAdminToken } from './admin-token';
 import { TRPCProvider } from './trpc';
 
 const API_URL = '/api/trpc';
+/** The server refuses larger batches (app/api/trpc). */
+const MAX_BATCH_SIZE = 10;
 
-/** Client errors (bad input, not found, wrong token) will not change on retry; server hiccups may. */
+const statusOf = (error: unknown) =>
+  error instanceof TRPCClientError ? (error.data as { httpStatus?: number } | undefined)?.httpStatus : undefined;
+
+/** Client errors (bad input, not found, not allowed) will not change on retry; server hiccups may. */
 function shouldRetry(failureCount: number, error: unknown): boolean {
-  const status = error instanceof TRPCClientError ? (error.data as { httpStatus?: number } | undefined)?.httpStatus : undefined;
+  const status = statusOf(error);
   if (status !== undefined && status < 500) return false;
   return failureCount < 2;
 }
 
+/** A sign-in that ended (signed out in another tab, disabled, expired) sends the page to sign in again. */
+function onError(error: unknown): void {
+  if (statusOf(error) === 401) window.location.assign(`/sign-in?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
+}
+
 function makeQueryClient(): QueryClient {
   return new QueryClient({
+    queryCache: new QueryCache({ onError }),
+    mutationCache: new MutationCache({ onError }),
     defaultOptions: {
       queries: { staleTime: 5_000, retry: shouldRetry },
     },
@@ -31,18 +42,8 @@ function makeTrpcClient() {
         condition: (op) => op.type === 'subscription',
         // Live session progress over SSE; EventSource resends the last tracked id on reconnect.
         true: httpSubscriptionLink({ url: API_URL }),
-        false: splitLink({
-          // Only the admin procedures see the token, so it never rides along with public calls.
-          condition: (op) => op.path.startsWith('snapshots.'),
-          true: httpBatchLink({
-            url: API_URL,
-            headers: () => {
-              const token = readAdminToken();
-              return token ? { authorization: `Bearer ${token}` } : {};
-            },
-          }),
-          false: httpBatchLink({ url: API_URL }),
-        }),
+        // The sign-in cookie goes along with every call (same origin).
+        false: httpBatchLink({ url: API_URL, maxItems: MAX_BATCH_SIZE }),
       }),
     ],
   });

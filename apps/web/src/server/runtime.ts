@@ -1,9 +1,12 @@
 import { Lab, type Logger } from '@cks-lab/core';
 import { openDatabase, type LabDatabase } from '@cks-lab/db';
 import { startSimulatedCluster } from '@cks-lab/kubevirt';
-import { loadAdminToken } from './admin-token';
+import { Accounts } from './accounts';
+import { loadAdminToken, loadAuthSecret } from './admin-token';
+import { createAuth, type Auth } from './auth';
 import { readServerConfig, type ServerConfig } from './config';
 import { createLogger } from './logger';
+import { RateLimiter } from './rate-limit';
 import { randomIds, systemClock } from './system';
 
 export interface Runtime {
@@ -11,6 +14,10 @@ export interface Runtime {
   database: LabDatabase;
   config: ServerConfig;
   adminToken: string;
+  auth: Auth;
+  accounts: Accounts;
+  /** Session starts per learner per hour. */
+  sessionStarts: RateLimiter;
   logger: Logger;
   simulated: boolean;
   /** Simulator facts shown in the UI so nobody mistakes it for a real cluster. */
@@ -25,6 +32,9 @@ export async function createRuntime(config: ServerConfig = readServerConfig(), o
   const logger = createLogger({ cluster: config.cluster === 'sim' ? 'simulated' : 'kubernetes' });
   const database = openDatabase(config.databaseUrl);
   const adminToken = loadAdminToken(config.dataDir, config.adminToken, logger);
+  const auth = createAuth({ database, secret: loadAuthSecret(config.dataDir, config.auth.secret), config: config.auth, logger });
+  const accounts = new Accounts(auth, database.accounts, logger);
+  await accounts.ensureFirstAdmin(config.auth.firstAdmin);
   const cluster = await startCluster(config, logger);
   const lab = new Lab({ cluster: cluster.port, store: database.store, clock: systemClock, ids: randomIds, logger, config: config.lab });
   await lab.start({ maintenanceIntervalMs: options.maintenance === false ? undefined : config.maintenanceIntervalMs });
@@ -34,6 +44,9 @@ export async function createRuntime(config: ServerConfig = readServerConfig(), o
     database,
     config,
     adminToken,
+    auth,
+    accounts,
+    sessionStarts: new RateLimiter(config.auth.sessionStartsPerHour, 3_600_000),
     logger,
     simulated: config.cluster === 'sim',
     simulation: config.cluster === 'sim' ? { timeScale: config.sim.timeScale, faults: [...config.sim.faults] } : null,

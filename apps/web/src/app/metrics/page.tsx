@@ -5,6 +5,8 @@ import { Suspense } from 'react';
 import { MetricsDashboard } from '~/components/metrics/metrics-dashboard';
 import { LoadingArea } from '~/components/ui/skeleton';
 import { parseRange, rangeStart } from '~/components/metrics/time-range';
+import type { Identity } from '~/server/identity';
+import { requireSignIn } from '~/server/page-auth';
 import { getRuntime } from '~/server/runtime';
 import { appRouter } from '~/server/trpc/root';
 
@@ -19,22 +21,23 @@ interface Props {
  * as soon as the page hydrates instead of after a round trip started by the browser's scripts; the
  * shell streams first, so the scripts load while the database answers.
  */
-export default function Page({ searchParams }: Props) {
+export default async function Page({ searchParams }: Props) {
+  const identity = await requireSignIn('/metrics');
   return (
     <Suspense fallback={<LoadingArea label="Loading provisioning metrics" lines={8} />}>
-      <MetricsWithData searchParams={searchParams} />
+      <MetricsWithData searchParams={searchParams} identity={identity} />
     </Suspense>
   );
 }
 
-async function MetricsWithData({ searchParams }: Props) {
+async function MetricsWithData({ searchParams, identity }: Props & { identity: Identity }) {
   const params = await searchParams;
   const range = parseRange(params.range);
   // Synthetic (seeded) runs are never shown as history unless the address asks for them.
   const includeSynthetic = params.synthetic === '1';
   const input = { from: rangeStart(range, Date.now()), includeSynthetic };
   const queryClient = new QueryClient();
-  const trpc = createTRPCOptionsProxy({ router: appRouter, ctx: { runtime: await getRuntime(), token: null }, queryClient });
+  const trpc = createTRPCOptionsProxy({ router: appRouter, ctx: { runtime: await getRuntime(), caller: { ok: true, identity } }, queryClient });
   await Promise.all([
     queryClient.prefetchQuery(trpc.metrics.summary.queryOptions(input)),
     queryClient.prefetchQuery(trpc.metrics.series.queryOptions(input)),

@@ -1,20 +1,17 @@
 'use client';
 
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useCallback, useEffect, useState } from 'react';
-import { Button } from '~/components/ui/button';
 import { Card } from '~/components/ui/card';
 import { ErrorState } from '~/components/ui/error-state';
 import { LoadingArea } from '~/components/ui/skeleton';
 import { StatusIndicator } from '~/components/ui/status-indicator';
-import { storeAdminToken, useAdminToken } from '~/lib/admin-token';
 import { formatDateTime } from '~/lib/format';
 import { useTRPC, type GoldenStatus } from '~/lib/trpc';
-import { AdminSignIn } from './admin-sign-in';
 import { GoldenActions } from './golden-actions';
 import { GoldenImageCard } from './golden-image-card';
 import { StrategyStatus } from './strategy-status';
+import { UsersCard } from './users-card';
 
 /**
  * Golden status has no subscription; it is polled only while a build or deletion runs and the
@@ -23,51 +20,8 @@ import { StrategyStatus } from './strategy-status';
 const BUILD_POLL_MS = 1_000;
 const IN_FLIGHT = new Set(['building', 'deleting']);
 
+/** For admin accounts only (the page checks on the server; the API checks every call). */
 export function AdminPage() {
-  const token = useAdminToken();
-  const [signInError, setSignInError] = useState<string | null>(null);
-  const queryClient = useQueryClient();
-  const trpc = useTRPC();
-
-  const signOut = useCallback(
-    (reason: string | null) => {
-      storeAdminToken(null);
-      queryClient.removeQueries({ queryKey: trpc.snapshots.pathKey() });
-      setSignInError(reason);
-    },
-    [queryClient, trpc],
-  );
-
-  return (
-    <>
-      <div className="page-heading">
-        <h1>Admin</h1>
-        {token && (
-          <Button size="small" variant="ghost" onClick={() => signOut(null)}>
-            Forget token
-          </Button>
-        )}
-      </div>
-      {token === undefined ? (
-        <Card>
-          <LoadingArea label="Loading" lines={2} />
-        </Card>
-      ) : token === null ? (
-        <AdminSignIn
-          error={signInError && `Not accepted: ${signInError}`}
-          onSubmit={(value) => {
-            setSignInError(null);
-            storeAdminToken(value);
-          }}
-        />
-      ) : (
-        <AdminDashboard onRejected={signOut} />
-      )}
-    </>
-  );
-}
-
-function AdminDashboard({ onRejected }: { onRejected: (message: string) => void }) {
   const trpc = useTRPC();
   const status = useQuery(
     trpc.snapshots.status.queryOptions(undefined, {
@@ -75,31 +29,26 @@ function AdminDashboard({ onRejected }: { onRejected: (message: string) => void 
     }),
   );
 
-  const code = status.error?.data?.code;
-  const rejected = code === 'UNAUTHORIZED' || code === 'FORBIDDEN';
-  const rejectionMessage = status.error?.message ?? '';
-  useEffect(() => {
-    // A wrong token goes back to the form, with the server's reason next to the field.
-    if (rejected) onRejected(rejectionMessage);
-  }, [rejected, rejectionMessage, onRejected]);
-
-  if (status.isPending || rejected) {
-    return (
-      <Card>
-        <LoadingArea label="Loading the golden image status" lines={5} />
-      </Card>
-    );
-  }
-  if (status.isError) {
-    return <ErrorState title="Could not load the golden image status" error={status.error} onRetry={() => void status.refetch()} />;
-  }
-  const golden = status.data;
   return (
     <>
-      <StrategyStatus golden={golden} />
-      <GoldenImageCard golden={golden} />
-      {golden.previous && <PreviousVersion previous={golden.previous} />}
-      <GoldenActions golden={golden} />
+      <div className="page-heading">
+        <h1>Admin</h1>
+      </div>
+      {status.isPending ? (
+        <Card>
+          <LoadingArea label="Loading the golden image status" lines={5} />
+        </Card>
+      ) : status.isError ? (
+        <ErrorState title="Could not load the golden image status" error={status.error} onRetry={() => void status.refetch()} />
+      ) : (
+        <>
+          <StrategyStatus golden={status.data} />
+          <GoldenImageCard golden={status.data} />
+          {status.data.previous && <PreviousVersion previous={status.data.previous} />}
+          <GoldenActions golden={status.data} />
+        </>
+      )}
+      <UsersCard />
     </>
   );
 }

@@ -15,12 +15,13 @@ const ENDABLE = new Set(['pending', 'provisioning', 'running', 'failed']);
 const LIVE = new Set(['pending', 'provisioning', 'running']);
 
 /** Sessions as a table, newest first (the server's order); below 40rem each row becomes a labelled block (see .session-table in globals.css). */
-export function SessionTable({ sessions }: { sessions: SessionSummary[] }) {
+export function SessionTable({ sessions, showOwners }: { sessions: SessionSummary[]; showOwners: boolean }) {
   return (
     <table className="data-table session-table">
       <thead>
         <tr>
           <th scope="col">Session</th>
+          {showOwners && <th scope="col">Owner</th>}
           <th scope="col">Status</th>
           <th scope="col">Strategy</th>
           <th scope="col">Time to ready</th>
@@ -32,14 +33,14 @@ export function SessionTable({ sessions }: { sessions: SessionSummary[] }) {
       </thead>
       <tbody>
         {sessions.map((session) => (
-          <SessionRow key={session.id} session={session} />
+          <SessionRow key={session.id} session={session} showOwner={showOwners} />
         ))}
       </tbody>
     </table>
   );
 }
 
-function SessionRow({ session }: { session: SessionSummary }) {
+function SessionRow({ session, showOwner }: { session: SessionSummary; showOwner: boolean }) {
   return (
     <tr>
       <th scope="row" data-label="Session">
@@ -47,6 +48,11 @@ function SessionRow({ session }: { session: SessionSummary }) {
           {session.id}
         </Link>
       </th>
+      {showOwner && (
+        <td data-label="Owner" className="session-owner">
+          {session.owner?.name ?? <span className="muted">internal tool</span>}
+        </td>
+      )}
       <td data-label="Status">
         <StatusIndicator {...SESSION_STATUS[session.status]} />
         {session.failureReason && <span className="cell-note">{session.failureReason}</span>}

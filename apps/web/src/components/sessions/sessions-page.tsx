@@ -16,7 +16,8 @@ const FAST_REFRESH_MS = 2_000;
 /** Otherwise it only needs to catch expiries and other tabs. */
 const SLOW_REFRESH_MS = 30_000;
 
-export function SessionsPage() {
+/** `showOwners`: admins see everyone's sessions, so each row says whose it is. */
+export function SessionsPage({ showOwners }: { showOwners: boolean }) {
   const trpc = useTRPC();
   const [includeEnded, setIncludeEnded] = useState(false);
   const toggleId = useId();
@@ -57,7 +58,7 @@ export function SessionsPage() {
             <p>Start a session above. With a golden image it is ready in about a minute or two; without one it is built from scratch in 8–15 minutes.</p>
           </EmptyState>
         ) : (
-          <SessionTable sessions={sessions.data} />
+          <SessionTable sessions={sessions.data} showOwners={showOwners} />
         )}
       </Card>
     </>

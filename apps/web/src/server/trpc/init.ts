@@ -1,19 +1,18 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { ZodError } from 'zod';
-import { tokenMatches } from '../admin-token';
+import { identify, type Identification } from '../identity';
 import { getRuntime, type Runtime } from '../runtime';
 
 export interface Context {
   runtime: Runtime;
-  /** The bearer token the caller presented, if any. */
-  token: string | null;
+  /** Who is asking (server/identity.ts). */
+  caller: Identification;
 }
 
-export async function createContext({ req }: { req: Request }): Promise<Context> {
-  const header = req.headers.get('authorization') ?? '';
-  const token = header.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : null;
-  return { runtime: await getRuntime(), token };
+export async function createContext({ headers }: { headers: Headers }): Promise<Context> {
+  const runtime = await getRuntime();
+  return { runtime, caller: await identify(runtime, headers) };
 }
 
 const t = initTRPC.context<Context>().create({
@@ -46,18 +45,29 @@ export function asTRPCError(error: unknown): unknown {
   return code ? new TRPCError({ code, message: (error as Error).message, cause: error }) : error;
 }
 
+/** Domain errors get their code; everything else (input errors are BAD_REQUEST already) stays as it is. */
 const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause) throw asTRPCError(result.error.cause);
+  if (!result.ok && result.error.code === 'INTERNAL_SERVER_ERROR' && result.error.cause) throw asTRPCError(result.error.cause);
   return result;
 });
 
 export const router = t.router;
-export const publicProcedure = t.procedure.use(domainErrors);
+const procedure = t.procedure.use(domainErrors);
 
-/** Admin operations need the admin token: missing → UNAUTHORIZED, wrong → FORBIDDEN. */
-export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.token) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'admin token required (Authorization: Bearer <token>)' });
-  if (!tokenMatches(ctx.runtime.adminToken, ctx.token)) throw new TRPCError({ code: 'FORBIDDEN', message: 'the admin token is not valid' });
+/**
+ * Every procedure needs a caller: a signed-in account or the admin token. None → UNAUTHORIZED;
+ * credentials that do not hold (a wrong token, `--as` an unknown account) say why.
+ */
+export const signedInProcedure = procedure.use(({ ctx, next }) => {
+  const { caller } = ctx;
+  if (!caller.ok) throw new TRPCError({ code: caller.code, message: caller.message });
+  if (!caller.identity) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'sign in first (or present the admin token: Authorization: Bearer <token>)' });
+  return next({ ctx: { identity: caller.identity, actor: caller.identity.actor } });
+});
+
+/** Admin operations: an admin account or the admin token; a learner is FORBIDDEN. */
+export const adminProcedure = signedInProcedure.use(({ ctx, next }) => {
+  if (ctx.actor.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'this needs an admin account' });
   return next();
 });

@@ -1,10 +1,14 @@
-import { FALLBACK_REASON_TEXT, names, type GoldenStatusView, type Session } from '@cks-lab/core';
+import { FALLBACK_REASON_TEXT, names, type Actor, type GoldenStatusView, type Session } from '@cks-lab/core';
+import type { Account } from '@cks-lab/db';
 import type { Runtime } from '../runtime';
 
 /** The JSON shapes the API returns: what the CLI prints and the pages render. */
-export function sessionView(session: Session, runtime: Runtime) {
+function sessionFields(session: Session, runtime: Runtime, owners: Map<string, string>) {
+  const ownerId = session.ownerId ?? null;
   return {
     id: session.id,
+    /** Who started it (null: an internal tool); admins see it in lists. */
+    owner: ownerId ? { id: ownerId, name: owners.get(ownerId) ?? ownerId } : null,
     namespace: session.namespace,
     status: session.status,
     strategy: session.strategy,
@@ -15,13 +19,25 @@ export function sessionView(session: Session, runtime: Runtime) {
   };
 }
 
-export async function sessionDetailView(runtime: Runtime, id: string) {
-  const detail = await runtime.lab.getSession(id);
+const ownersOf = (runtime: Runtime, sessions: Session[]) =>
+  runtime.accounts.displayNames(sessions.flatMap((s) => (s.ownerId ? [s.ownerId] : [])));
+
+export async function sessionView(session: Session, runtime: Runtime) {
+  return sessionFields(session, runtime, await ownersOf(runtime, [session]));
+}
+
+export async function sessionListView(summaries: Array<{ session: Session; timeToReadyMs: number | null }>, runtime: Runtime) {
+  const owners = await ownersOf(runtime, summaries.map((s) => s.session));
+  return summaries.map(({ session, timeToReadyMs }) => ({ ...sessionFields(session, runtime, owners), timeToReadyMs }));
+}
+
+export async function sessionDetailView(runtime: Runtime, id: string, actor: Actor) {
+  const detail = await runtime.lab.getSession(id, actor);
   const ended = detail.session.status === 'terminated';
-  const objects = ended ? [] : await runtime.lab.sessionObjects(id);
+  const objects = ended ? [] : await runtime.lab.sessionObjects(id, actor);
   const { run } = detail;
   return {
-    ...sessionView(detail.session, runtime),
+    ...(await sessionView(detail.session, runtime)),
     runId: run?.id ?? null,
     requestedStrategy: run?.requestedStrategy ?? null,
     fallbackReason: run?.fallbackReason ?? null,
@@ -83,5 +99,17 @@ export function goldenView(view: GoldenStatusView, runtime: Runtime) {
     reasonText: view.reason ? FALLBACK_REASON_TEXT[view.reason] : null,
     reasonDetail: view.reasonDetail,
     simulated: runtime.simulated,
+  };
+}
+
+export function accountView(account: Account & { activeSessions?: number }) {
+  return {
+    id: account.id,
+    username: account.username,
+    email: account.email,
+    role: account.role,
+    disabled: account.disabled,
+    createdAt: new Date(account.createdAt).toISOString(),
+    activeSessions: account.activeSessions ?? null,
   };
 }

@@ -1,8 +1,8 @@
-import { publicProcedure, router } from '../init';
+import { signedInProcedure, router } from '../init';
 
 /** What the platform runs on, said plainly: simulated or real, limits, and the preflight checks. */
 export const clusterRouter = router({
-  info: publicProcedure.query(async ({ ctx }) => {
+  info: signedInProcedure.query(async ({ ctx }) => {
     const { runtime } = ctx;
     const [preflight, active] = await Promise.all([runtime.lab.preflight(), runtime.database.store.countActiveSessions()]);
     return {

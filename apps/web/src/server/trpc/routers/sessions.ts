@@ -1,40 +1,53 @@
-import { tracked } from '@trpc/server';
+import { tracked, TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { sessionId } from '../inputs';
-import { asTRPCError, publicProcedure, router } from '../init';
-import { sessionView, sessionDetailView } from '../views';
+import { asTRPCError, router, signedInProcedure } from '../init';
+import { sessionDetailView, sessionListView, sessionView } from '../views';
 
+/** Learners are limited in how often they start; admins and internal tools only by the session limits. */
+const startRateLimited = signedInProcedure.use(({ ctx, next }) => {
+  if (ctx.actor.role === 'learner') {
+    const taken = ctx.runtime.sessionStarts.take(ctx.actor.userId);
+    if (!taken.ok) {
+      const minutes = Math.ceil(taken.retryAfterMs / 60_000);
+      throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `too many session starts; try again in ${minutes} min` });
+    }
+  }
+  return next();
+});
+
+/** Every procedure acts as the caller: a learner reaches only their own sessions (core/sessions.ts). */
 export const sessionsRouter = router({
-  create: publicProcedure.mutation(async ({ ctx }) => sessionView(await ctx.runtime.lab.createSession(), ctx.runtime)),
+  /** Starts a session, or answers with the learner's running one (`resumed`) when they are at their limit. */
+  create: startRateLimited.mutation(async ({ ctx }) => {
+    const { session, resumed } = await ctx.runtime.lab.startSession(ctx.actor);
+    return { ...(await sessionView(session, ctx.runtime)), resumed };
+  }),
 
-  list: publicProcedure
+  list: signedInProcedure
     .input(z.object({ includeEnded: z.boolean().default(false) }).default({ includeEnded: false }))
-    .query(async ({ ctx, input }) =>
-      (await ctx.runtime.lab.listSessionSummaries(input)).map(({ session, timeToReadyMs }) => ({ ...sessionView(session, ctx.runtime), timeToReadyMs })),
-    ),
+    .query(async ({ ctx, input }) => sessionListView(await ctx.runtime.lab.listSessionSummaries(input, ctx.actor), ctx.runtime)),
 
-  get: publicProcedure
-    .input(z.object({ id: sessionId }))
-    .query(({ ctx, input }) => sessionDetailView(ctx.runtime, input.id)),
+  get: signedInProcedure.input(z.object({ id: sessionId })).query(({ ctx, input }) => sessionDetailView(ctx.runtime, input.id, ctx.actor)),
 
-  delete: publicProcedure
+  delete: signedInProcedure
     .input(z.object({ id: sessionId }))
-    .mutation(async ({ ctx, input }) => sessionView(await ctx.runtime.lab.deleteSession(input.id), ctx.runtime)),
+    .mutation(async ({ ctx, input }) => sessionView(await ctx.runtime.lab.deleteSession(input.id, ctx.actor), ctx.runtime)),
 
-  extend: publicProcedure
+  extend: signedInProcedure
     .input(z.object({ id: sessionId }))
-    .mutation(async ({ ctx, input }) => sessionView(await ctx.runtime.lab.extendSession(input.id), ctx.runtime)),
+    .mutation(async ({ ctx, input }) => sessionView(await ctx.runtime.lab.extendSession(input.id, ctx.actor), ctx.runtime)),
 
   /**
    * Live progress over SSE. Each event is the whole session detail, tracked by a change counter: a
    * reconnect (Last-Event-ID) immediately gets the current state, so nothing is missed.
    */
-  watch: publicProcedure
+  watch: signedInProcedure
     .input(z.object({ id: sessionId, lastEventId: z.string().nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
       const { lab } = ctx.runtime;
       // Thrown inside the generator, past the error middleware: map it here, so an unknown session is NOT_FOUND, not retried.
-      await lab.getSession(input.id).catch((error: unknown) => {
+      await lab.getSession(input.id, ctx.actor).catch((error: unknown) => {
         throw asTRPCError(error);
       });
       let changes = 0;
@@ -54,7 +67,7 @@ export const sessionsRouter = router({
             continue;
           }
           sent = changes;
-          const detail = await sessionDetailView(ctx.runtime, input.id);
+          const detail = await sessionDetailView(ctx.runtime, input.id, ctx.actor);
           yield tracked(`${Date.now()}-${sent}`, detail);
           if (detail.status === 'terminated') return;
         }

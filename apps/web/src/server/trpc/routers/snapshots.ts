@@ -5,7 +5,7 @@ import { z } from 'zod';
 
 const fromSession = z.object({ sessionId });
 
-/** The golden image admin operations (design §5.4); all need the admin token. */
+/** The golden image admin operations; all need an admin account or the admin token. */
 export const snapshotsRouter = router({
   status: adminProcedure.query(async ({ ctx }) => goldenView(await ctx.runtime.lab.goldenStatus(), ctx.runtime)),
 

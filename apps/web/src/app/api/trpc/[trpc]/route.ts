@@ -1,15 +1,31 @@
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
+import { guardRequest } from '~/server/http-guard';
+import { getRuntime } from '~/server/runtime';
 import { createContext } from '~/server/trpc/init';
 import { appRouter } from '~/server/trpc/root';
 
 export const dynamic = 'force-dynamic';
 
-const handler = (req: Request) =>
-  fetchRequestHandler({
+/** The pages batch at most a handful of queries; a larger batch is not one of ours. */
+const MAX_BATCH_SIZE = 10;
+
+async function handler(incoming: Request): Promise<Response> {
+  const runtime = await getRuntime();
+  const req = await guardRequest(incoming, { publicOrigin: runtime.config.auth.publicUrl && new URL(runtime.config.auth.publicUrl).origin });
+  if (req instanceof Response) return req;
+  return fetchRequestHandler({
     endpoint: '/api/trpc',
     req,
     router: appRouter,
-    createContext: () => createContext({ req }),
+    maxBatchSize: MAX_BATCH_SIZE,
+    createContext: () => createContext({ headers: req.headers }),
+    onError({ error, path, type }) {
+      const fields = { path, type, code: error.code, error: error.message };
+      // Callers' mistakes are worth a line (the reason is in the answer too); server faults get the stack.
+      if (error.code === 'INTERNAL_SERVER_ERROR') runtime.logger.error({ ...fields, stack: error.cause?.stack ?? error.stack }, 'API call failed');
+      else if (error.code !== 'UNAUTHORIZED' && error.code !== 'NOT_FOUND') runtime.logger.warn(fields, 'API call refused');
+    },
   });
+}
 
 export { handler as GET, handler as POST };
