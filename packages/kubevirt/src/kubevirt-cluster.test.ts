@@ -96,6 +96,20 @@ describe('waitVmSnapshot', () => {
   });
 });
 
+describe('waitVmSnapshot of a snapshot past its failureDeadline', () => {
+  // kubevirt v1.8.0 pkg/storage/snapshot/snapshot.go updateSnapshotStatus: phase Failed with a Failure
+  // condition whose reason is "snapshot deadline exceeded", and no error.
+  it('fails with the Failure condition\'s reason', async () => {
+    const { cluster, put } = await setup();
+    await put(R.vmSnapshot, names.goldenSnapshot('worker', 2), { spec: {} }, {
+      phase: 'Failed',
+      readyToUse: false,
+      conditions: [{ type: 'Failure', status: 'True', reason: 'snapshot deadline exceeded' }],
+    });
+    await expect(cluster.waitVmSnapshot(SESSION, 'worker', 2, Date.now() + 2000)).rejects.toThrow(/: snapshot deadline exceeded$/);
+  });
+});
+
 describe('waitVms ready', () => {
   const vm = names.vm('control-plane', SESSION);
   const disk = names.rootDisk('control-plane', SESSION);

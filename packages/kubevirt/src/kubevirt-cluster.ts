@@ -194,7 +194,12 @@ export class KubevirtCluster implements ClusterPort {
       label: `VirtualMachineSnapshot ${namespace}/${name}`,
       evaluate: (objects) => {
         const status = objects.get(`${namespace}/${name}`)?.status;
-        if (status?.phase === 'Failed') return { done: false, failure: status.error?.message ?? 'snapshot failed', waitingFor: '' };
+        if (status?.phase === 'Failed') {
+          // A missed failureDeadline leaves no error, only a Failure condition whose reason says so
+          // (kubevirt v1.8.0 pkg/storage/snapshot/snapshot.go updateSnapshotStatus).
+          const failure = (status.conditions ?? []).find((c: any) => c.type === 'Failure' && c.status === 'True');
+          return { done: false, failure: status.error?.message ?? failure?.reason ?? 'snapshot failed', waitingFor: '' };
+        }
         if (status?.readyToUse === true && status.phase === 'Succeeded') return { done: true };
         return { done: false, waitingFor: `snapshot phase ${status?.phase ?? 'pending'}` };
       },
