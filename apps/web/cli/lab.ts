@@ -2,8 +2,12 @@
  * `npm run lab -- <command> [--json]`: the internal-tools CLI, built on the typed tRPC client.
  * LAB_URL (default http://localhost:3000) and LAB_ADMIN_TOKEN configure it.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
+import { ACT_AS_HEADER } from '../src/server/identity';
 import type { AppRouter } from '../src/server/trpc/root';
 import { render } from './render';
 
@@ -17,16 +21,32 @@ const USAGE = `usage: lab <command> [--json]
   snapshots create <sessionId>    build the golden image from a running session (admin)
   snapshots recreate <sessionId>  replace the golden image                       (admin)
   snapshots delete                remove the golden image                        (admin)
+  users list                      accounts, their roles and active sessions      (admin)
+  users create [--admin] <name>   a learner (or admin) account; prints its generated password once
+  users reset-password <name>     a new generated password, printed once; ends the account's sign-ins
+  users disable <name>            no more sign-ins; its current ones end
+  users enable <name>             allow sign-in again
   metrics                         time-to-ready per strategy and the improvement
+  whoami                          who the CLI acts as
 options: --json  one JSON document on stdout   --no-wait  return at once from snapshots create/recreate
-env: LAB_URL (default http://localhost:3000), LAB_ADMIN_TOKEN`;
+         --as <username>  act for that account (sessions are then theirs)
+env: LAB_URL (default http://localhost:3000), LAB_ADMIN_TOKEN (default: the server's data/admin-token
+     when it is on this machine: LAB_DATA_DIR or <repository>/data)`;
 
 const WAIT_DEADLINE_MS = 60 * 60_000;
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { json: { type: 'boolean' }, wait: { type: 'boolean' }, 'no-wait': { type: 'boolean' }, all: { type: 'boolean' }, help: { type: 'boolean' } },
+    options: {
+      json: { type: 'boolean' },
+      wait: { type: 'boolean' },
+      'no-wait': { type: 'boolean' },
+      all: { type: 'boolean' },
+      admin: { type: 'boolean' },
+      as: { type: 'string' },
+      help: { type: 'boolean' },
+    },
   });
   const [group, command, arg] = positionals;
   if (values.help || !group) {
@@ -34,10 +54,22 @@ async function main(): Promise<void> {
     return;
   }
   const url = (process.env.LAB_URL ?? 'http://localhost:3000').replace(/\/$/, '');
-  const token = process.env.LAB_ADMIN_TOKEN;
+  const token = process.env.LAB_ADMIN_TOKEN ?? localAdminToken();
+  const actAs = values.as;
   const client = createTRPCClient<AppRouter>({
-    links: [httpLink({ url: `${url}/api/trpc`, headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })],
+    links: [
+      httpLink({
+        url: `${url}/api/trpc`,
+        headers: () => ({ ...(token ? { authorization: `Bearer ${token}` } : {}), ...(actAs ? { [ACT_AS_HEADER]: actAs } : {}) }),
+      }),
+    ],
   });
+  /** Accounts are named by username here; the API takes their ids. */
+  const accountId = async (username: string) => {
+    const account = (await client.users.list.query()).find((a) => a.username === username.toLowerCase());
+    if (!account) throw new Error(`no account named ${username}`);
+    return account.id;
+  };
   const need = (what: string) => {
     if (!arg) throw new UsageError(`${group} ${command} needs ${what}`);
     return arg;
@@ -71,8 +103,19 @@ async function main(): Promise<void> {
       }
       case 'snapshots delete':
         return client.snapshots.delete.mutate();
+      case 'users list':
+        return client.users.list.query();
+      case 'users create':
+        return client.users.create.mutate({ username: need('a username'), role: values.admin ? 'admin' : 'learner' });
+      case 'users reset-password':
+        return client.users.resetPassword.mutate({ id: await accountId(need('a username')) });
+      case 'users disable':
+      case 'users enable':
+        return client.users.setDisabled.mutate({ id: await accountId(need('a username')), disabled: command === 'disable' });
       case 'metrics':
         return client.metrics.summary.query({});
+      case 'whoami':
+        return client.account.me.query();
       default:
         throw new UsageError(`unknown command "${positionals.join(' ')}"`);
     }
@@ -83,6 +126,13 @@ async function main(): Promise<void> {
 }
 
 class UsageError extends Error {}
+
+/** The token the local server generated (`npm start` on this machine), so the commands it prints just work. */
+function localAdminToken(): string | undefined {
+  const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  const path = join(process.env.LAB_DATA_DIR ?? join(repo, 'data'), 'admin-token');
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
+}
 
 /** Polls the API (the CLI has no SSE client) until `done`, with a deadline. */
 async function waitUntil<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {

@@ -2,6 +2,10 @@
 export function render(command: string, result: unknown): string {
   if (Array.isArray(result)) return result.length === 0 ? '(none)' : result.map((row) => line(row)).join('\n');
   if (command === 'metrics') return renderMetrics(result as Metrics);
+  if (command === 'users create' || command === 'users reset-password') {
+    const { username, password } = result as { username: string; password: string };
+    return `${username}: password ${password}\n(shown once: only its hash is stored)`;
+  }
   return block(result as Record<string, unknown>);
 }
 
@@ -22,7 +26,9 @@ function renderMetrics(m: Metrics): string {
 function line(row: unknown): string {
   if (typeof row !== 'object' || row === null) return String(row);
   const r = row as Record<string, unknown>;
-  return [r.id, r.status, r.strategy ?? '-', r.namespace].filter((v) => v !== undefined).join('\t');
+  if ('role' in r) return [r.username ?? r.email, r.role, r.disabled ? 'disabled' : 'active', `${String(r.activeSessions)} active sessions`].join('\t');
+  const owner = (r.owner as { name: string } | null | undefined)?.name;
+  return [r.id, r.status, r.strategy ?? '-', r.namespace, owner].filter((v) => v !== undefined).join('\t');
 }
 
 function block(value: Record<string, unknown>, indent = ''): string {
