@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the binaries used by the integration test tier (test/infra/cluster.ts):
-#   kube-apiserver, kube-controller-manager, kubectl  from k8s.io/kubernetes@$K8S_VERSION
+#   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl  from k8s.io/kubernetes@$K8S_VERSION
 #   etcd                                     from go.etcd.io/etcd/server/v3 at the version
 #                                            that Kubernetes release pins in its go.mod
 #
@@ -8,9 +8,9 @@
 #
 # Output: ${CKS_LAB_CACHE:-$HOME/.cache/cks-lab}/k8s-<k8s>-etcd-<etcd>/bin/
 #         <that dir>/env and ${CKS_LAB_CACHE:-$HOME/.cache/cks-lab}/current.env with
-#         KUBE_APISERVER= KUBE_CONTROLLER_MANAGER= ETCD= K8S_TEST_VERSION= ETCD_TEST_VERSION=
+#         KUBE_APISERVER= KUBE_CONTROLLER_MANAGER= KUBE_SCHEDULER= KUBECTL= ETCD= K8S_TEST_VERSION= ETCD_TEST_VERSION=
 #
-# Idempotent: when the three binaries already exist it prints "cached" and exits 0.
+# Idempotent: when the binaries already exist it prints "cached" and exits 0.
 # Environment knobs:
 #   K8S_VERSION        Kubernetes release to build (default below)
 #   ETCD_VERSION       override the etcd version (default: the one Kubernetes pins)
@@ -149,6 +149,7 @@ write_env() {
   content="$(
     printf 'KUBE_APISERVER=%s\n' "$(env_value "$BIN_DIR/kube-apiserver")"
     printf 'KUBE_CONTROLLER_MANAGER=%s\n' "$(env_value "$BIN_DIR/kube-controller-manager")"
+    printf 'KUBE_SCHEDULER=%s\n' "$(env_value "$BIN_DIR/kube-scheduler")"
     printf 'KUBECTL=%s\n' "$(env_value "$BIN_DIR/kubectl")"
     printf 'ETCD=%s\n' "$(env_value "$BIN_DIR/etcd")"
     printf 'K8S_TEST_VERSION=%s\n' "$K8S_VERSION"
@@ -159,7 +160,7 @@ write_env() {
   printf '%s\n' "$content"
 }
 
-if [[ -x "$BIN_DIR/kube-apiserver" && -x "$BIN_DIR/kube-controller-manager" && -x "$BIN_DIR/kubectl" && -x "$BIN_DIR/etcd" ]]; then
+if [[ -x "$BIN_DIR/kube-apiserver" && -x "$BIN_DIR/kube-controller-manager" && -x "$BIN_DIR/kube-scheduler" && -x "$BIN_DIR/kubectl" && -x "$BIN_DIR/etcd" ]]; then
   echo "cached"
   write_env
   echo "build time: $(($(date +%s) - start_ts)) s (cached)"
@@ -193,6 +194,7 @@ fi
   echo "tool ("
   echo "	k8s.io/kubernetes/cmd/kube-apiserver"
   echo "	k8s.io/kubernetes/cmd/kube-controller-manager"
+  echo "	k8s.io/kubernetes/cmd/kube-scheduler"
   echo "	k8s.io/kubernetes/cmd/kubectl"
   echo ")"
   echo
@@ -232,9 +234,10 @@ done
 
 log "resolving Kubernetes module graph (go mod tidy)"
 (cd "$SCRATCH/k8s" && go mod tidy)
-log "compiling kube-apiserver, kube-controller-manager and kubectl (about 5 min on 2 cores with a cold Go build cache, seconds with a warm one)"
+log "compiling kube-apiserver, kube-controller-manager, kube-scheduler and kubectl (about 5 min on 2 cores with a cold Go build cache, seconds with a warm one)"
 (cd "$SCRATCH/k8s" && go build -trimpath -ldflags "$k8s_ldflags" -o "$SCRATCH/bin/" \
-  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl)
+  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+  k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
 
 log "resolving etcd module graph (go mod tidy)"
 (cd "$SCRATCH/etcd" && go mod tidy)
@@ -248,11 +251,13 @@ apiserver_version="$("$SCRATCH/bin/kube-apiserver" --version 2>&1 || true)"
 [[ "$apiserver_version" == "Kubernetes $K8S_VERSION" ]] || die "kube-apiserver --version printed '$apiserver_version', expected 'Kubernetes $K8S_VERSION'"
 kcm_version="$("$SCRATCH/bin/kube-controller-manager" --version 2>&1 || true)"
 [[ "$kcm_version" == "Kubernetes $K8S_VERSION" ]] || die "kube-controller-manager --version printed '$kcm_version'"
+scheduler_version="$("$SCRATCH/bin/kube-scheduler" --version 2>&1 || true)"
+[[ "$scheduler_version" == "Kubernetes $K8S_VERSION" ]] || die "kube-scheduler --version printed '$scheduler_version'"
 etcd_version_out="$("$SCRATCH/bin/etcd" --version 2>&1 || true)"
 grep -q "etcd Version: ${ETCD_VERSION#v}" <<<"$etcd_version_out" || die "etcd --version printed '$etcd_version_out'"
 
 mkdir -p "$BIN_DIR"
-for b in kube-apiserver kube-controller-manager kubectl etcd; do
+for b in kube-apiserver kube-controller-manager kube-scheduler kubectl etcd; do
   mv -f "$SCRATCH/bin/$b" "$BIN_DIR/$b"
 done
 {
