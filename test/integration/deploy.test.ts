@@ -152,10 +152,10 @@ describeWithApiServer('deploy/ manifests', () => {
     expect(deleteForeign.body.message).toMatch(/cks-lab may delete secrets only in session namespaces/);
     expect((await cluster.request('DELETE', '/api/v1/namespaces/default/secrets/probe')).ok).toBe(true);
 
-    // Namespaces: only session namespaces are cks-lab's to create and delete.
-    const deleteNamespace = await cluster.request('DELETE', '/api/v1/namespaces/kube-public?dryRun=All', undefined, { token });
+    // Namespaces: only session namespaces are cks-lab's to create and delete (not even its own).
+    const deleteNamespace = await cluster.request('DELETE', '/api/v1/namespaces/cks-lab?dryRun=All', undefined, { token });
     expect(deleteNamespace.status).toBe(403);
-    expect(deleteNamespace.body.message).toMatch(/cks-lab may delete only session namespaces \(user-session-\*\), not namespace kube-public/);
+    expect(deleteNamespace.body.message).toMatch(/cks-lab may delete only session namespaces \(user-session-\*\), not namespace cks-lab/);
     const namespace = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     expect((await cluster.request('POST', '/api/v1/namespaces?dryRun=All', namespace('lab-tools'), { token })).status).toBe(403);
     expect((await cluster.request('POST', '/api/v1/namespaces?dryRun=All', namespace('user-session-12345678'), { token })).status).toBe(201);
