@@ -68,7 +68,7 @@ export function cacheRoot(): string {
   return process.env.CKS_LAB_CACHE || path.join(os.homedir(), '.cache', 'cks-lab');
 }
 
-function parseEnvFile(text: string): Record<string, string> {
+export function parseEnvFile(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const raw of text.split('\n')) {
     const line = raw.trim();
@@ -84,7 +84,7 @@ function parseEnvFile(text: string): Record<string, string> {
   return out;
 }
 
-function isExecutable(p: string): boolean {
+export function isExecutable(p: string): boolean {
   try {
     accessSync(p, fsConstants.X_OK);
     return statSync(p).isFile();

@@ -15,12 +15,12 @@ const TIME_SCALE = 0.002;
 /** Real API calls, simulated controllers: generous against scheduling noise on 2 cores and an API server restart. */
 const DEADLINE_MS = 60_000;
 
-const config: LabConfig = {
+const labConfig = (deadlineMs: number): LabConfig => ({
   ...DEFAULT_CONFIG,
-  deadlines: Object.fromEntries(Object.keys(DEFAULT_CONFIG.deadlines).map((step) => [step, DEADLINE_MS])) as unknown as StepDeadlines,
+  deadlines: Object.fromEntries(Object.keys(DEFAULT_CONFIG.deadlines).map((step) => [step, deadlineMs])) as unknown as StepDeadlines,
   retryBackoffMs: 100,
   goldenGraceMs: 0,
-};
+});
 
 const clock: Clock = { now: () => Date.now(), sleep: (ms) => sleep(ms) };
 const ids: IdSource = { sessionId: () => randomBytes(4).toString('hex'), runId: () => randomUUID() };
@@ -43,22 +43,34 @@ export interface Platform {
   kube: KubernetesCluster;
   /** Admin credentials, for the simulated KubeVirt/CDI controllers and for test assertions. */
   admin: ClientNodeObjectApi;
-  /** Faults the simulated controllers inject; change it between steps. */
+  /** Faults the simulated controllers inject (none when the real controllers run); change it between steps. */
   faults: Set<Fault>;
   database: LabDatabase;
   stop(): Promise<void>;
 }
 
+export interface PlatformOptions {
+  /** Play KubeVirt, CDI and the snapshotter with the simulator's controllers (default), or leave them to the real ones already running. */
+  simulatedControllers?: boolean;
+  /** Deadline of every provisioning step. */
+  stepDeadlineMs?: number;
+}
+
 /**
  * cks-lab as it runs in real-cluster mode — core's Lab, the SQLite store, startKubernetesCluster —
  * against the test API server with `token` (a ServiceAccount bound to deploy/'s RBAC), while
- * SimulatedControllers play KubeVirt, CDI and the snapshotter there with admin credentials.
+ * SimulatedControllers play KubeVirt, CDI and the snapshotter there with admin credentials, unless
+ * the real controllers run (test/infra/control-plane).
  */
-export async function startPlatform(cluster: TestCluster, token: string): Promise<Platform> {
+export async function startPlatform(cluster: TestCluster, token: string, options: PlatformOptions = {}): Promise<Platform> {
   const faults = new Set<Fault>();
   const admin = new ClientNodeObjectApi(kubeConfigOf(cluster));
-  const controllers = new SimulatedControllers({ api: admin, model: DEFAULT_LATENCY_MODEL, timeScale: TIME_SCALE, faults, logger: testLogger('simulated KubeVirt') });
-  controllers.start();
+  const controllers =
+    options.simulatedControllers === false
+      ? undefined
+      : new SimulatedControllers({ api: admin, model: DEFAULT_LATENCY_MODEL, timeScale: TIME_SCALE, faults, logger: testLogger('simulated KubeVirt') });
+  controllers?.start();
+  const config = labConfig(options.stepDeadlineMs ?? DEADLINE_MS);
   const logger = testLogger('cks-lab');
   const kube = await startKubernetesCluster({ settings: SETTINGS, logger, kubeConfig: kubeConfigOf(cluster, token) });
   const database = openDatabase(':memory:');
@@ -72,7 +84,7 @@ export async function startPlatform(cluster: TestCluster, token: string): Promis
     database,
     async stop() {
       await lab.stop();
-      controllers.stop();
+      controllers?.stop();
       kube.stop();
       admin.close();
       database.close();

@@ -1,0 +1,157 @@
+/**
+ * A test cluster whose control planes are the real ones: kube-apiserver, etcd,
+ * kube-controller-manager and kube-scheduler, KubeVirt's virt-api and virt-controller, CDI's
+ * cdi-apiserver and cdi-controller, and the CSI snapshot-controller, all built from their Go
+ * modules. Only what runs on a node is played by test code (test/infra/node): the kubelet, the
+ * CSI driver with its sidecars, and virt-handler with a timing model of the guest.
+ */
+import path from 'node:path';
+import { DEFAULT_CRDS_DIR, findTestBinaries, startTestCluster, type ManagedProcess, type TestCluster } from '../cluster';
+import { startCsiDriver, type CsiDriverStandIn } from '../node/csi-driver';
+import { startKubelet, type Kubelet, type Pod, type Workloads } from '../node/kubelet';
+import { startVirtHandler, type GuestTimings, type VirtHandler } from '../node/virt-handler';
+import { applyAll, loadYamlDir } from './apply';
+import { findControlPlaneBinaries, type ControlPlaneBinaries } from './binaries';
+import { startCdi, type CdiControlPlane } from './cdi';
+import { startKubevirt, type KubevirtControlPlane } from './kubevirt';
+import { startSnapshotController, type SnapshotController } from './snapshot-controller';
+
+export interface RealCluster {
+  cluster: TestCluster;
+  kubevirt: KubevirtControlPlane;
+  cdi: CdiControlPlane;
+  snapshotController: SnapshotController;
+  scheduler: ManagedProcess;
+  csi: CsiDriverStandIn;
+  kubelet: Kubelet;
+  virtHandler: VirtHandler;
+  /** Component -> release, for the test log. */
+  versions: Record<string, string>;
+  /** Start-up time of each part, ms. */
+  timings: Record<string, number>;
+  stop(): Promise<void>;
+}
+
+export interface StartRealClusterOptions {
+  guest?: Partial<GuestTimings>;
+  /** Deadline for the whole start-up. Default 240 s (cold caches on 2 cores). */
+  startTimeoutMs?: number;
+}
+
+/** The KubeVirt feature gates cks-lab needs on v1.8 (Snapshot is Beta, off unless listed). */
+export const KUBEVIRT_FEATURE_GATES = ['Snapshot'];
+
+/** Why the real-controller tier cannot run here, or undefined when it can. */
+export function realClusterUnavailable(): string | undefined {
+  const k8s = findTestBinaries();
+  if ('missing' in k8s) return k8s.missing;
+  const planes = findControlPlaneBinaries();
+  return 'missing' in planes ? planes.missing : undefined;
+}
+
+export async function startRealCluster(opts: StartRealClusterOptions = {}): Promise<RealCluster> {
+  const found = findControlPlaneBinaries();
+  if ('missing' in found) throw new Error(found.missing);
+  const bins: ControlPlaneBinaries = found;
+  const deadlineAt = Date.now() + (opts.startTimeoutMs ?? 240_000);
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    const result = await work();
+    timings[name] = Date.now() - t0;
+    return result;
+  };
+
+  const cluster = await timed('kube-apiserver', () =>
+    startTestCluster({
+      // The real controllers' own CRDs come with them; of ../shared only what no controller here installs (Multus).
+      crdsDir: false,
+      controllerManagerArgs: [
+        // The PV binder binds what the CSI stand-in provisions; pv/pvc-protection keep deletes honest.
+        '--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token,pvc-protection,pv-protection,persistentvolume-binder,ttl-after-finished',
+      ],
+    }),
+  );
+  const stops: Array<() => Promise<void>> = [() => cluster.stop()];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    await applyAll(cluster, loadYamlDir(DEFAULT_CRDS_DIR).filter((d) => d.metadata.name === 'network-attachment-definitions.k8s.cni.cncf.io'), deadlineAt);
+
+    const scheduler = cluster.spawnProcess({
+      name: 'kube-scheduler',
+      bin: bins.kubeScheduler,
+      args: [`--kubeconfig=${cluster.kubeconfigPath}`, '--leader-elect=false', '--secure-port=0'],
+    });
+
+    // Storage first: CDI makes a StorageProfile per StorageClass, and virt-controller looks for CDI's APIs once at start.
+    const csi = await timed('csi-driver', () => startCsiDriver(cluster, { defaultClass: true }));
+    stops.push(() => csi.stop());
+    const snapshotController = await timed('snapshot-controller', () =>
+      startSnapshotController(cluster, { bin: bins.snapshotController, manifestsDir: path.join(bins.manifests, 'snapshot'), deadlineAt }),
+    );
+    stops.push(() => snapshotController.stop());
+    const cdi = await timed('cdi', () =>
+      startCdi(cluster, {
+        binaries: { controller: bins.cdiController, apiserver: bins.cdiApiserver },
+        manifestsDir: path.join(bins.manifests, 'cdi'),
+        deadlineAt,
+        storageClass: { name: csi.storageClass, claimPropertySets: [{ accessModes: ['ReadWriteOnce'], volumeMode: 'Filesystem' }] },
+      }),
+    );
+    stops.push(() => cdi.stop());
+
+    const kubevirt = await timed('kubevirt', () =>
+      startKubevirt(cluster, {
+        virtApiBin: bins.virtApi,
+        virtControllerBin: bins.virtController,
+        version: bins.kubevirtVersion,
+        manifestsDir: path.join(bins.manifests, 'kubevirt'),
+        featureGates: KUBEVIRT_FEATURE_GATES,
+        deadlineAt,
+      }),
+    );
+    stops.push(() => kubevirt.stop());
+
+    // The kubelet asks virt-handler's guest model about virt-launcher pods; other pods run and are ready.
+    let virtHandler: VirtHandler | undefined;
+    const workloads: Workloads = {
+      ready: (pod: Pod, container: string) => (isLauncher(pod) ? (virtHandler?.ready(pod, container) ?? false) : true),
+      exitCode: (pod: Pod) => (isLauncher(pod) ? virtHandler?.exitCode(pod) : undefined),
+    };
+    const kubelet = await startKubelet(cluster, workloads);
+    stops.push(() => kubelet.stop());
+    const handlerToken = kubevirt.handlerToken;
+    virtHandler = await startVirtHandler(cluster, (method, urlPath, body, ropts) => cluster.request(method, urlPath, body, { ...ropts, token: handlerToken }), opts.guest);
+    stops.push(() => virtHandler!.stop());
+
+    return {
+      cluster,
+      kubevirt,
+      cdi,
+      snapshotController,
+      scheduler,
+      csi,
+      kubelet,
+      virtHandler,
+      versions: {
+        'kube-apiserver': cluster.version,
+        'kube-scheduler': cluster.version,
+        'virt-controller': bins.kubevirtVersion,
+        'virt-api': bins.kubevirtVersion,
+        'cdi-controller': cdi.versions.controller,
+        'cdi-apiserver': cdi.versions.apiserver,
+        'snapshot-controller': snapshotController.version,
+      },
+      timings,
+      stop: stopAll,
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+const isLauncher = (pod: Pod) => pod.metadata.labels?.['kubevirt.io'] === 'virt-launcher';
+

@@ -1,0 +1,137 @@
+/**
+ * cks-lab's flows against the real control planes: KubeVirt v1.8 (virt-api, virt-controller), CDI
+ * v1.64 (cdi-apiserver, cdi-controller) and the CSI snapshot-controller v8, built from their Go
+ * modules and run against the test kube-apiserver (test/infra/control-plane). Every status cks-lab
+ * waits on, every clone and size check, every authorization check and webhook rejection comes from
+ * those binaries; only the node (kubelet, CSI driver, virt-handler with a guest timing model) is
+ * played by test code. cks-lab runs as its own ServiceAccount bound only to deploy/'s RBAC.
+ */
+import { GOLDEN_NAMESPACE, ROLES, names, type Session } from '@cks-lab/core';
+import { R, type KubeObject } from '@cks-lab/kubevirt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { realClusterUnavailable, startRealCluster, type RealCluster } from '../infra/control-plane/real-cluster';
+import { installDeployRbac } from './support/deploy-manifests';
+import { SETTINGS, startPlatform, type Platform } from './support/platform';
+import { eventually } from './support/test-cluster';
+
+type Obj = KubeObject & { spec?: any; status?: any };
+
+const unavailable = realClusterUnavailable();
+const suite = unavailable && !process.env.CI ? describe.skip : describe;
+if (unavailable) console.warn(`[integration] real-controller flows: ${unavailable}`);
+
+/** Generous: virt-controller and CDI re-queue with their own backoffs, and 2 cores run everything. */
+const STEP_DEADLINE_MS = 120_000;
+
+const measured: Record<string, { requests: number; ms: number }> = {};
+
+suite('cks-lab flows on the real KubeVirt, CDI and snapshot controllers', () => {
+  let real: RealCluster;
+  let platform: Platform;
+  const sessions: Record<string, Session> = {};
+
+  async function measure<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const requests = platform.kube.api.requestCount;
+    const t0 = Date.now();
+    const result = await work();
+    measured[name] = { requests: platform.kube.api.requestCount - requests, ms: Date.now() - t0 };
+    return result;
+  }
+
+  async function provision(name: string) {
+    const session = await measure(name, async () => {
+      const created = await platform.lab.createSession();
+      await platform.lab.idle();
+      return created;
+    });
+    sessions[name] = session;
+    return platform.lab.getSession(session.id);
+  }
+
+  const vmsOf = async (sessionId: string) => (await platform.admin.list<Obj>(R.vm, names.namespace(sessionId))).items;
+
+  beforeAll(async () => {
+    if (unavailable) throw new Error(unavailable);
+    real = await startRealCluster();
+    console.log(`real control planes: ${JSON.stringify(real.versions)}; start-up ms ${JSON.stringify(real.timings)}`);
+    await installBaseImage(real);
+    platform = await startPlatform(real.cluster, await installDeployRbac(real.cluster), { simulatedControllers: false, stepDeadlineMs: STEP_DEADLINE_MS });
+  });
+  afterAll(async () => {
+    await platform?.stop();
+    await real?.stop();
+    if (Object.keys(measured).length) console.log(`platform API requests and time per flow (real controllers): ${JSON.stringify(measured, null, 2)}`);
+  });
+
+  it('preflight passes on the real control planes', async () => {
+    const preflight = await platform.kube.cluster.preflight();
+    const failing = preflight.checks.filter((c) => !c.ok);
+    expect(failing, JSON.stringify(failing, null, 2)).toEqual([]);
+  });
+
+  it('bootstrap: without a golden image a session is provisioned to running', async () => {
+    const { session, run } = await provision('bootstrap session');
+    expect(run, JSON.stringify(run)).toMatchObject({ usedStrategy: 'bootstrap', outcome: 'succeeded' });
+    expect(session.status).toBe('running');
+    expect((await vmsOf(session.id)).map((vm) => vm.status?.ready)).toEqual([true, true]);
+  });
+
+  it('golden image: the real snapshot controllers back up both disks, CDI copies them into vm-templates', async () => {
+    const source = sessions['bootstrap session']!;
+    await measure('golden image build', async () => {
+      await platform.lab.createGolden(source.id);
+      await platform.lab.idle();
+    });
+    const status = await platform.lab.goldenStatus();
+    expect(status, JSON.stringify(status.image)).toMatchObject({ status: 'ready', activeStrategy: 'snapshot' });
+    for (const role of ROLES) {
+      const copy = await platform.admin.get<Obj>(R.dataVolume, GOLDEN_NAMESPACE, names.goldenCopy(role, status.image!.version));
+      expect(copy!.status.phase).toBe('Succeeded');
+    }
+    await eventually('the source session ready again', 60_000, async () => (await vmsOf(source.id)).every((vm) => vm.spec.runStrategy === 'Always' && vm.status?.ready));
+  });
+
+  it('snapshot: a new session clones both disks from the golden image and runs without a fallback', async () => {
+    const { session, run } = await provision('snapshot session');
+    expect(run, JSON.stringify(run)).toMatchObject({ usedStrategy: 'snapshot', fallbackReason: null, outcome: 'succeeded' });
+    expect(session.status).toBe('running');
+  });
+
+  it('deleting every session leaves nothing behind', async () => {
+    const ids = Object.values(sessions).map((s) => s.id);
+    await measure(`delete ${ids.length} sessions`, async () => {
+      for (const id of ids) await platform.lab.deleteSession(id);
+      await platform.lab.idle();
+    });
+    for (const id of ids) {
+      expect((await platform.lab.getSession(id)).session.status).toBe('terminated');
+      expect(await platform.admin.get(R.namespace, undefined, names.namespace(id))).toBeNull();
+    }
+  });
+});
+
+/** The base OS image the bootstrap VMs clone: a PVC on the CSI class (provisioned by the node stand-in) and its DataSource. */
+async function installBaseImage(real: RealCluster): Promise<void> {
+  const { namespace, name } = SETTINGS.baseImage;
+  const { cluster } = real;
+  const must = async (path: string, body: unknown) => {
+    const r = await cluster.request('POST', path, body);
+    if (!r.ok && r.status !== 409) throw new Error(`POST ${path} -> ${r.status}: ${r.text}`);
+  };
+  await must(`/api/v1/namespaces/${namespace}/persistentvolumeclaims`, {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name, namespace },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } }, storageClassName: real.csi.storageClass },
+  });
+  await must(`/apis/cdi.kubevirt.io/v1beta1/namespaces/${namespace}/datasources`, {
+    apiVersion: 'cdi.kubevirt.io/v1beta1',
+    kind: 'DataSource',
+    metadata: { name, namespace },
+    spec: { source: { pvc: { namespace, name } } },
+  });
+  await eventually(`DataSource ${namespace}/${name} Ready`, 60_000, async () => {
+    const ds = (await cluster.request('GET', `/apis/cdi.kubevirt.io/v1beta1/namespaces/${namespace}/datasources/${name}`)).body;
+    return (ds?.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
+  });
+}
