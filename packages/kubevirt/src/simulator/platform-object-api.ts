@@ -5,7 +5,10 @@ import type { ResourceType } from '../resources';
 /**
  * The platform's own view of the simulated API: it counts the platform's requests apart from the
  * simulated controllers' (benchmarks report requests per session) and, with the `api-error` fault,
- * fails every `failEvery`-th call with HTTP 500 — deterministic, so runs are reproducible.
+ * fails one call in `failEvery` with HTTP 500. Which calls fail follows a fixed pseudo-random
+ * sequence of the call number: deterministic, so runs are reproducible, yet never in step with a
+ * retry loop — failing strictly every n-th call can hit the same call of every retry for ever
+ * (a retry of n calls, or of two attempts that add up to a multiple of n), which no API server does.
  * The simulated controllers use the inner API: the fault is the platform's to survive.
  */
 export class PlatformObjectApi implements ObjectApi {
@@ -22,7 +25,7 @@ export class PlatformObjectApi implements ObjectApi {
 
   private call(what: string): void {
     this.calls++;
-    if (this.failEvery && this.calls % this.failEvery === 0) {
+    if (this.failEvery && scramble(this.calls) % this.failEvery === 0) {
       throw new TransientError(`simulated API error: 500 Internal Server Error on ${what}`);
     }
   }
@@ -61,4 +64,12 @@ export class PlatformObjectApi implements ObjectApi {
     this.call(`watch ${type.kind}`);
     return this.inner.watch(type, namespace, options, onEvent, onClose);
   }
+}
+
+/** A 32-bit integer hash (the "lowbias32" mix): consecutive inputs give unrelated outputs. */
+function scramble(n: number): number {
+  let x = n >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+  return (x ^ (x >>> 16)) >>> 0;
 }
