@@ -4,12 +4,14 @@ import { clearScreenshots, collectPageErrors, DESKTOP, launchChromium, screensho
 import { startNextServer, type NextServer } from './support/next-server';
 
 /**
- * The new-user flow of issue 3, in one browser tab on a fresh server: a first session comes up by
- * bootstrap, an admin builds the golden image from it, a second session comes up by snapshot, and
- * the metrics page compares the two. Each `it` continues where the previous one stopped.
+ * The new-user flow of issue 3, in one browser tab on a fresh server: the first admin (from the
+ * environment) signs in, a first session comes up by bootstrap, the admin builds the golden image
+ * from it, a second session comes up by snapshot, and the metrics page compares the two. Each `it`
+ * continues where the previous one stopped.
  */
 
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
+const ADMIN = { username: 'admin', password: 'e2e-admin-password-0123' };
 /** Simulated time ×100: a bootstrap takes about 5 s, a snapshot well under 1 s. */
 const TIME_SCALE = '0.01';
 const SESSION_READY_MS = 60_000;
@@ -23,7 +25,9 @@ const sessions: { bootstrap?: string; snapshot?: string } = {};
 
 beforeAll(async () => {
   clearScreenshots();
-  server = await startNextServer({ env: { SIM_TIME_SCALE: TIME_SCALE, ADMIN_TOKEN } });
+  server = await startNextServer({
+    env: { SIM_TIME_SCALE: TIME_SCALE, ADMIN_TOKEN, LAB_ADMIN_USERNAME: ADMIN.username, LAB_ADMIN_PASSWORD: ADMIN.password },
+  });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: DESKTOP });
   errors = collectPageErrors(page);
@@ -35,8 +39,20 @@ afterAll(async () => {
 });
 
 describe('a new user, start to finish', () => {
-  it('sees the simulated-cluster banner and an empty session list', async () => {
+  it('is asked to sign in, signs in, and sees the simulated-cluster banner and an empty session list', async () => {
     await page.goto(`${server.url}/`);
+    await page.waitForURL(/\/sign-in\?next=%2F$/);
+    await expectVisible(page.getByRole('heading', { name: 'Sign in' }));
+    await page.getByLabel('Username').fill(ADMIN.username);
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expectVisible(page.getByRole('alert').getByText(/invalid username or password/i));
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await screenshotBothWidths(page, '00-sign-in');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${server.url}/`);
+    await expectVisible(page.locator('.account-name', { hasText: ADMIN.username }));
+
     await expectVisible(page.getByRole('note', { name: 'Simulated cluster' }).getByText('Simulated cluster — no VMs run; time ×100 faster; faults: none'));
     await expectVisible(page.getByText('No active sessions'));
     await screenshotBothWidths(page, '01-sessions-empty');
@@ -66,11 +82,8 @@ describe('a new user, start to finish', () => {
     await screenshotBothWidths(page, '04-session-running-bootstrap');
   });
 
-  it('signs in on the admin page and builds the golden image from that session', async () => {
+  it('opens the admin page and builds the golden image from that session', async () => {
     await page.getByRole('link', { name: 'Admin' }).click();
-    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
-    await screenshotBothWidths(page, '05-admin-sign-in');
-    await page.getByRole('button', { name: 'Continue' }).click();
     await expectVisible(page.getByText('No golden image yet'));
     await expectVisible(page.getByText(/New sessions are built from scratch with kubeadm .* because no golden image exists yet/));
     await screenshotBothWidths(page, '06-admin-no-golden');

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,8 @@ export interface NextServer {
   dataDir: string;
   /** Everything the server printed, for a failing test's message. */
   output(): string;
+  /** Resident memory of the server's processes together (Linux), in bytes. */
+  rssBytes(): number;
   stop(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export async function startNextServer(options: StartOptions): Promise<NextServer
     url,
     dataDir,
     output: () => output,
+    rssBytes: () => processGroupRss(child.pid!),
     async stop() {
       await terminate(child);
       if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -93,7 +96,7 @@ async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: numbe
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}:\n${output()}`);
     try {
-      const response = await fetch(`${url}/api/trpc/cluster.info`);
+      const response = await fetch(`${url}/api/health`);
       if (response.ok) return;
     } catch {
       // Not listening yet.
@@ -101,6 +104,25 @@ async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: numbe
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`next start did not answer within ${timeoutMs} ms:\n${output()}`);
+}
+
+/** `next start` may run the server in a child process: add up every process of its group. */
+function processGroupRss(pgid: number): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name, which is in parentheses and may contain spaces: state ppid pgrp …
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (pgrp !== pgid) continue;
+      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'));
+      if (rss) total += Number(rss[1]) * 1024;
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return total;
 }
 
 async function terminate(child: ChildProcess): Promise<void> {

@@ -15,14 +15,14 @@ export async function createContext({ headers }: { headers: Headers }): Promise<
   return { runtime, caller: await identify(runtime, headers) };
 }
 
+/** Input errors read as one sentence, not as zod's JSON list of issues; others as they are. */
+export function errorText(error: TRPCError): string {
+  if (!(error.cause instanceof ZodError)) return error.message;
+  return error.cause.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
 const t = initTRPC.context<Context>().create({
-  errorFormatter({ shape, error }) {
-    // Input errors read as one sentence, not as zod's JSON list of issues.
-    if (error.cause instanceof ZodError) {
-      return { ...shape, message: error.cause.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ') };
-    }
-    return shape;
-  },
+  errorFormatter: ({ shape, error }) => ({ ...shape, message: errorText(error) }),
 });
 
 /**

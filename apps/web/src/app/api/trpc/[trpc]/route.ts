@@ -1,7 +1,7 @@
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { guardRequest } from '~/server/http-guard';
 import { getRuntime } from '~/server/runtime';
-import { createContext } from '~/server/trpc/init';
+import { createContext, errorText } from '~/server/trpc/init';
 import { appRouter } from '~/server/trpc/root';
 
 export const dynamic = 'force-dynamic';
@@ -20,7 +20,7 @@ async function handler(incoming: Request): Promise<Response> {
     maxBatchSize: MAX_BATCH_SIZE,
     createContext: () => createContext({ headers: req.headers }),
     onError({ error, path, type }) {
-      const fields = { path, type, code: error.code, error: error.message };
+      const fields = { path, type, code: error.code, error: errorText(error) };
       // Callers' mistakes are worth a line (the reason is in the answer too); server faults get the stack.
       if (error.code === 'INTERNAL_SERVER_ERROR') runtime.logger.error({ ...fields, stack: error.cause?.stack ?? error.stack }, 'API call failed');
       else if (error.code !== 'UNAUTHORIZED' && error.code !== 'NOT_FOUND') runtime.logger.warn(fields, 'API call refused');
