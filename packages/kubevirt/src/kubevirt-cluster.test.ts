@@ -91,8 +91,12 @@ describe('waitVmSnapshot', () => {
 
   it('rejects a root disk listed as included but without a VolumeSnapshot in the content', async () => {
     await expect(snapshotWith({ includedVolumes: ['root'], excludedVolumes: ['cloudinit'] }, [{ ...rootBackup, volumeSnapshotName: undefined }])).rejects.toThrow(
-      /excluded volume\(s\) root/,
+      'snapshot cks-control-plane-base-snapshot-v3 has no VolumeSnapshot of the root disk',
     );
+  });
+
+  it('rejects a snapshot that lists the root disk nowhere', async () => {
+    await expect(snapshotWith({ excludedVolumes: ['cloudinit'] }, [rootBackup])).rejects.toThrow(/excluded volume\(s\) root/);
   });
 });
 

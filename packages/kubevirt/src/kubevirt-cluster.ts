@@ -410,19 +410,17 @@ function dataVolumeVerdict(dv: Obj | undefined): WaitVerdict {
 /**
  * The claim volumes of the snapshot's VM that KubeVirt did not back up. KubeVirt lists every volume
  * it did not back up as excluded, cloud-init's too (kubevirt v1.8.0 pkg/storage/snapshot/snapshot.go
- * updateSnapshotSnapshotableVolumes): only claim volumes matter, and the root disk must have a
- * VolumeSnapshot. v1.8.0 has no snapshot-level "partial" indication (its indications are Online,
- * NoGuestAgent, GuestAgent, QuiesceTimeout and Paused; its conditions Progressing, Ready, Failure).
+ * updateSnapshotSnapshotableVolumes): only claim volumes — the root disk always — matter. v1.8.0 has
+ * no snapshot-level "partial" indication (its indications are Online, NoGuestAgent, GuestAgent,
+ * QuiesceTimeout and Paused; its conditions Progressing, Ready and Failure).
  */
 function partialSnapshotVolumes(snapshot: Obj | null, content: Obj | null): string[] {
   const lists = snapshot?.status?.snapshotVolumes ?? {};
   const included: string[] = lists.includedVolumes ?? [];
   const excluded: string[] = lists.excludedVolumes ?? [];
   const volumes: any[] = content?.spec?.source?.virtualMachine?.spec?.template?.spec?.volumes ?? [];
-  const claimVolumes = new Set(volumes.filter((v) => v.dataVolume || v.persistentVolumeClaim).map((v) => v.name as string));
-  claimVolumes.add(ROOT_VOLUME);
-  const backedUp = new Set((content?.spec?.volumeBackups ?? []).filter((b: any) => b.volumeSnapshotName).map((b: any) => b.volumeName as string));
-  return [...claimVolumes].filter((volume) => excluded.includes(volume) || !included.includes(volume) || !backedUp.has(volume));
+  const claimVolumes = new Set([ROOT_VOLUME, ...volumes.filter((v) => v.dataVolume || v.persistentVolumeClaim).map((v) => v.name as string)]);
+  return [...claimVolumes].filter((volume) => excluded.includes(volume) || !included.includes(volume));
 }
 
 /** A quantity that is present and above zero (a CSI driver may report a restoreSize of 0: unknown). */
