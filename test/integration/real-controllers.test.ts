@@ -11,7 +11,8 @@ import { R, type KubeObject } from '@cks-lab/kubevirt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realClusterUnavailable, startRealCluster, type RealCluster } from '../infra/control-plane/real-cluster';
 import { installDeployRbac } from './support/deploy-manifests';
-import { SETTINGS, startPlatform, type Platform } from './support/platform';
+import { SETTINGS, startPlatform, startSimulatedPlatform, type Platform } from './support/platform';
+import { isSubsequence, recordStatuses, type StatusRecorder, type StatusRecording } from './support/status-recorder';
 import { eventually } from './support/test-cluster';
 
 type Obj = KubeObject & { spec?: any; status?: any };
@@ -29,6 +30,9 @@ suite('cks-lab flows on the real KubeVirt, CDI and snapshot controllers', () => 
   let real: RealCluster;
   let platform: Platform;
   const sessions: Record<string, Session> = {};
+  /** What cks-lab read from the real controllers from the first session to the first snapshot session. */
+  let recorder: StatusRecorder;
+  let realRecording: StatusRecording;
 
   async function measure<T>(name: string, work: () => Promise<T>): Promise<T> {
     const requests = platform.kube.api.requestCount;
@@ -56,6 +60,7 @@ suite('cks-lab flows on the real KubeVirt, CDI and snapshot controllers', () => 
     console.log(`real control planes: ${JSON.stringify(real.versions)}; start-up ms ${JSON.stringify(real.timings)}`);
     await installBaseImage(real);
     platform = await startPlatform(real.cluster, await installDeployRbac(real.cluster), { simulatedControllers: false, stepDeadlineMs: STEP_DEADLINE_MS });
+    recorder = recordStatuses(platform.admin);
   });
   afterAll(async () => {
     await platform?.stop();
@@ -95,6 +100,33 @@ suite('cks-lab flows on the real KubeVirt, CDI and snapshot controllers', () => 
     const { session, run } = await provision('snapshot session');
     expect(run, JSON.stringify(run)).toMatchObject({ usedStrategy: 'snapshot', fallbackReason: null, outcome: 'succeeded' });
     expect(session.status).toBe('running');
+  });
+
+  it('the simulator goes through the states the real controllers went through (conformance)', async () => {
+    realRecording = recorder.stop();
+    const simulated = await startSimulatedPlatform();
+    let simRecording: StatusRecording;
+    const simRecorder = recordStatuses(simulated.api);
+    try {
+      const bootstrap = await simulated.lab.createSession();
+      await simulated.lab.idle();
+      await simulated.lab.createGolden(bootstrap.id);
+      await simulated.lab.idle();
+      await simulated.lab.createSession();
+      await simulated.lab.idle();
+    } finally {
+      simRecording = simRecorder.stop();
+      await simulated.stop();
+    }
+    const real = realRecording.timelines;
+    const sim = simRecording.timelines;
+    console.log(`status timelines, real controllers: ${JSON.stringify(real, null, 1)}\nsimulator: ${JSON.stringify(sim, null, 1)}`);
+    // The same objects, each ending in the same state, and every state the simulator shows is one the real controllers showed, in the same order.
+    expect(Object.keys(sim).sort()).toEqual(Object.keys(real).sort());
+    for (const key of Object.keys(real)) {
+      expect(sim[key]?.at(-1), `${key}: final state`).toEqual(real[key]!.at(-1));
+      expect(isSubsequence(sim[key] ?? [], real[key]!), `${key}: simulator ${JSON.stringify(sim[key])} vs real ${JSON.stringify(real[key])}`).toBe(true);
+    }
   });
 
   it('deleting every session leaves nothing behind', async () => {

@@ -2,7 +2,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_CONFIG, Lab, type Clock, type IdSource, type LabConfig, type Logger, type StepDeadlines } from '@cks-lab/core';
 import { openDatabase, type LabDatabase } from '@cks-lab/db';
-import { DEFAULT_CLUSTER_SETTINGS, DEFAULT_LATENCY_MODEL, SimulatedControllers, type ClusterSettings, type Fault } from '@cks-lab/kubevirt';
+import {
+  DEFAULT_CLUSTER_SETTINGS,
+  DEFAULT_LATENCY_MODEL,
+  SimulatedControllers,
+  startSimulatedCluster,
+  type ClusterSettings,
+  type Fault,
+  type MemoryObjectApi,
+} from '@cks-lab/kubevirt';
 import { ClientNodeObjectApi, startKubernetesCluster, type KubernetesCluster } from '@cks-lab/kubevirt/kubernetes';
 import type { TestCluster } from '../../infra/cluster';
 import { kubeConfigOf } from './test-cluster';
@@ -87,6 +95,24 @@ export async function startPlatform(cluster: TestCluster, token: string, options
       controllers?.stop();
       kube.stop();
       admin.close();
+      database.close();
+    },
+  };
+}
+
+/** cks-lab on the embedded simulator (in-memory API and simulated controllers), as `npm start` runs it, fast. */
+export async function startSimulatedPlatform(): Promise<{ lab: Lab; api: MemoryObjectApi; stop(): Promise<void> }> {
+  const logger = testLogger('cks-lab on the simulator');
+  const simulated = await startSimulatedCluster({ settings: SETTINGS, model: DEFAULT_LATENCY_MODEL, timeScale: TIME_SCALE, faults: new Set(), logger });
+  const database = openDatabase(':memory:');
+  const lab = new Lab({ cluster: simulated.cluster, store: database.store, clock, ids, logger, config: labConfig(DEADLINE_MS) });
+  await lab.start();
+  return {
+    lab,
+    api: simulated.api,
+    async stop() {
+      await lab.stop();
+      simulated.stop();
       database.close();
     },
   };

@@ -1,0 +1,74 @@
+/**
+ * Records, object by object, what cks-lab's waits read from the cluster: the VM's printable status
+ * and readiness, the VMI's phase, the DataVolume's and PVC's phases, the VirtualMachineSnapshot's
+ * phase, readiness and volume lists. Used to compare the simulator with the real controllers.
+ */
+import { R, Informer, type KubeObject, type ObjectApi, type ResourceType } from '@cks-lab/kubevirt';
+
+type Obj = KubeObject & { spec?: any; status?: any };
+
+const PROJECTIONS: Array<{ kind: string; type: ResourceType; project: (o: Obj) => Record<string, unknown> }> = [
+  { kind: 'VirtualMachine', type: R.vm, project: (o) => ({ printableStatus: o.status?.printableStatus, ready: o.status?.ready ?? false }) },
+  { kind: 'VirtualMachineInstance', type: R.vmi, project: (o) => ({ phase: o.status?.phase }) },
+  { kind: 'DataVolume', type: R.dataVolume, project: (o) => ({ phase: o.status?.phase }) },
+  { kind: 'PersistentVolumeClaim', type: R.pvc, project: (o) => ({ phase: o.status?.phase }) },
+  {
+    kind: 'VirtualMachineSnapshot',
+    type: R.vmSnapshot,
+    project: (o) => ({
+      phase: o.status?.phase,
+      readyToUse: o.status?.readyToUse ?? false,
+      includedVolumes: o.status?.snapshotVolumes?.includedVolumes,
+      excludedVolumes: o.status?.snapshotVolumes?.excludedVolumes,
+    }),
+  },
+];
+
+export interface StatusRecording {
+  /** "Kind namespace/name" (session ids replaced by s1, s2… in order of appearance) -> the distinct states it went through, in order. */
+  timelines: Record<string, string[]>;
+}
+
+export interface StatusRecorder {
+  stop(): StatusRecording;
+}
+
+/** Starts watching every namespace; objects outside session namespaces and vm-templates are ignored. */
+export function recordStatuses(api: ObjectApi): StatusRecorder {
+  const timelines: Record<string, string[]> = {};
+  const sessionAliases = new Map<string, string>();
+  const alias = (text: string) =>
+    text.replace(/[0-9a-f]{8}(?=$|[^0-9a-f])/g, (id) => {
+      if (!sessionAliases.has(id)) sessionAliases.set(id, `s${sessionAliases.size + 1}`);
+      return sessionAliases.get(id)!;
+    });
+  const informers = PROJECTIONS.map(
+    ({ kind, type, project }) =>
+      new Informer<Obj>({
+        api,
+        type,
+        onChange: (_all, object) => {
+          const namespace = object?.metadata.namespace ?? '';
+          if (!object || !(namespace.startsWith('user-session-') || namespace === 'vm-templates')) return;
+          const key = `${kind} ${alias(`${namespace}/${object.metadata.name}`)}`;
+          const state = JSON.stringify(project(object));
+          const timeline = (timelines[key] ??= []);
+          if (timeline.at(-1) !== state) timeline.push(state);
+        },
+      }),
+  );
+  for (const informer of informers) informer.start();
+  return {
+    stop() {
+      for (const informer of informers) informer.stop();
+      return { timelines };
+    },
+  };
+}
+
+/** Whether `part` occurs in `whole` in order (not necessarily contiguously). */
+export function isSubsequence(part: readonly string[], whole: readonly string[]): boolean {
+  let i = 0;
+  for (const item of whole) if (item === part[i]) i++;
+  return i === part.length;
+}
