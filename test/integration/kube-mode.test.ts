@@ -95,7 +95,9 @@ describeWithApiServer('LAB_CLUSTER=kube: the product end to end on a real kube-a
   });
 
   it('says it runs on Kubernetes, not a simulation, and passes the preflight', async () => {
-    const info = await fetch(`${url}/api/trpc/cluster.info`).then((r) => r.json() as Promise<{ result: { data: any } }>);
+    const info = await fetch(`${url}/api/trpc/cluster.info`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).then(
+      (r) => r.json() as Promise<{ result: { data: any } }>,
+    );
     expect(info.result.data.simulated).toBe(false);
     expect(info.result.data.preflight.snapshotSupported).toBe(true);
   });

@@ -31,7 +31,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
         </a>
         <Providers>
           <SiteHeader account={identity && { name: identity.name, role: identity.actor.role }} />
-          <ClusterBanner simulation={simulation} />
+          <ClusterBanner simulation={simulation} signedIn={identity !== null} />
           <main id="main" className="page" tabIndex={-1}>
             {children}
           </main>

@@ -11,9 +11,10 @@ type Simulation = { timeScale: number; faults: string[] } | null;
  * server with the page, so it is there before any script runs — and when the cluster cannot use
  * the snapshot strategy (from the live preflight).
  */
-export function ClusterBanner({ simulation }: { simulation: Simulation }) {
+export function ClusterBanner({ simulation, signedIn }: { simulation: Simulation; signedIn: boolean }) {
   const trpc = useTRPC();
-  const info = useQuery(trpc.cluster.info.queryOptions());
+  // The preflight is for signed-in accounts; the sign-in page shows only whether it is simulated.
+  const info = useQuery(trpc.cluster.info.queryOptions(undefined, { enabled: signedIn }));
   const preflight = info.data?.preflight ?? { snapshotSupported: true, snapshotUnsupportedReason: null };
   return (
     <>
