@@ -3,5 +3,7 @@ export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== 'nodejs') return;
   if (process.env.NEXT_PHASE === 'phase-production-build') return;
   const { getRuntime } = await import('./server/runtime');
-  await getRuntime();
+  const runtime = await getRuntime();
+  const hint = await runtime.accounts.firstAdminHint();
+  if (hint) process.stdout.write(hint);
 }

@@ -81,28 +81,25 @@ export class Accounts {
     return account;
   }
 
-  /**
-   * At start-up: the admin from LAB_ADMIN_USERNAME/LAB_ADMIN_PASSWORD when it does not exist yet,
-   * and, while there is no admin at all, how to make one.
-   */
+  /** At start-up: the admin from LAB_ADMIN_USERNAME/LAB_ADMIN_PASSWORD, when it does not exist yet. */
   async ensureFirstAdmin(firstAdmin: { username: string; password: string } | null): Promise<void> {
-    if (firstAdmin) {
-      const existing = await this.store.findByUsername(firstAdmin.username);
-      if (!existing) await this.create({ ...firstAdmin, role: 'admin' });
-      else if (existing.role !== 'admin') this.logger.warn({ username: existing.username }, 'LAB_ADMIN_USERNAME names an existing learner account; it stays a learner');
-    }
-    if ((await this.store.countAdmins()) === 0) {
-      process.stdout.write(
-        [
-          '',
-          '  cks-lab has no admin account yet. Create one (it prints a generated password once):',
-          '    npm run lab -- users create --admin <username>',
-          '  or start with LAB_ADMIN_USERNAME and LAB_ADMIN_PASSWORD set. Then sign in at /sign-in.',
-          '',
-          '',
-        ].join('\n'),
-      );
-    }
+    if (!firstAdmin) return;
+    const existing = await this.store.findByUsername(firstAdmin.username);
+    if (!existing) await this.create({ ...firstAdmin, role: 'admin' });
+    else if (existing.role !== 'admin') this.logger.warn({ username: existing.username }, 'LAB_ADMIN_USERNAME names an existing learner account; it stays a learner');
+  }
+
+  /** While there is no admin account at all: how to make one, for the server to print at start. */
+  async firstAdminHint(): Promise<string | null> {
+    if ((await this.store.countAdmins()) > 0) return null;
+    return [
+      '',
+      '  cks-lab has no admin account yet. Create one (it prints a generated password once):',
+      '    npm run lab -- users create --admin <username>',
+      '  or start with LAB_ADMIN_USERNAME and LAB_ADMIN_PASSWORD set. Then sign in at /sign-in.',
+      '',
+      '',
+    ].join('\n');
   }
 
   private async require(id: string): Promise<Account> {
