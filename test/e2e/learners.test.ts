@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectPageErrors, DESKTOP, launchChromium, screenshotBothWidths } from './support/browser';
+import { clearScreenshots, collectPageErrors, DESKTOP, launchChromium, screenshotBothWidths } from './support/browser';
 import { startNextServer, type NextServer } from './support/next-server';
 
 /**
@@ -55,6 +55,7 @@ async function callFromPage(page: Page, path: string, input: unknown): Promise<{
 }
 
 beforeAll(async () => {
+  clearScreenshots(/^learners-/);
   server = await startNextServer({ env: { SIM_TIME_SCALE: TIME_SCALE, LAB_ADMIN_USERNAME: ADMIN.username, LAB_ADMIN_PASSWORD: ADMIN.password } });
   browser = await launchChromium();
   people.admin = await person('root');

@@ -24,7 +24,7 @@ let errors: string[];
 const sessions: { bootstrap?: string; snapshot?: string } = {};
 
 beforeAll(async () => {
-  clearScreenshots();
+  clearScreenshots(/^\d\d-/);
   server = await startNextServer({
     env: { SIM_TIME_SCALE: TIME_SCALE, ADMIN_TOKEN, LAB_ADMIN_USERNAME: ADMIN.username, LAB_ADMIN_PASSWORD: ADMIN.password },
   });

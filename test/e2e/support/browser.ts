@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -35,10 +35,10 @@ export function collectPageErrors(page: Page): string[] {
 export const DESKTOP = { width: 1280, height: 900 };
 export const PHONE = { width: 375, height: 812 };
 
-/** Starts a run's screenshots afresh, so none is left over from an earlier run. */
-export function clearScreenshots(): void {
-  rmSync(SCREENSHOT_DIR, { recursive: true, force: true });
+/** Starts a test file's screenshots afresh (those whose names match), so none is left over from an earlier run. */
+export function clearScreenshots(names: RegExp): void {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  for (const file of readdirSync(SCREENSHOT_DIR)) if (names.test(file)) rmSync(join(SCREENSHOT_DIR, file), { force: true });
 }
 
 /** A full-page screenshot at desktop width and again at 375 px, named `<name>.png` and `<name>-375.png`. */
