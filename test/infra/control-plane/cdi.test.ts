@@ -32,8 +32,16 @@ if (missing && process.env.CI) {
   console.warn(`[integration] CDI suite skipped: ${missing}`);
 }
 
-/** The PV controller (persistentvolume-binder) binds what the CSI stand-in provisions; pv-protection releases deleted PVs. */
-const CONTROLLERS = 'namespace,garbagecollector,serviceaccount,serviceaccount-token,pvc-protection,pv-protection,persistentvolume-binder';
+/** Kubernetes 1.35 controller names: the PV controller binds what the CSI stand-in provisions; the protection controllers release deleted claims and volumes. */
+const CONTROLLERS = [
+  'namespace-controller',
+  'garbage-collector-controller',
+  'serviceaccount-controller',
+  'serviceaccount-token-controller',
+  'persistentvolumeclaim-protection-controller',
+  'persistentvolume-protection-controller',
+  'persistentvolume-binder-controller',
+].join(',');
 
 const GROUP = '/apis/cdi.kubevirt.io/v1beta1';
 const dvPath = (ns: string, name?: string) => `${GROUP}/namespaces/${ns}/datavolumes${name ? `/${name}` : ''}`;
@@ -53,7 +61,8 @@ describe.skipIf(!!missing)('CDI and snapshot-controller on the test API server',
     const deadlineAt = Date.now() + 150_000;
     const manifests = vars.CONTROL_PLANE_MANIFESTS!;
     snapshots = await startSnapshotController(cluster, { bin: vars.SNAPSHOT_CONTROLLER!, manifestsDir: path.join(manifests, 'snapshot'), deadlineAt });
-    csi = await startCsiDriver(cluster);
+    // The cluster's default class, as cks-lab's DataVolumes name none unless configured to.
+    csi = await startCsiDriver(cluster, { defaultClass: true });
     cdi = await startCdi(cluster, {
       binaries: { controller: vars.CDI_CONTROLLER!, apiserver: vars.CDI_APISERVER! },
       manifestsDir: path.join(manifests, 'cdi'),
@@ -185,9 +194,9 @@ describe.skipIf(!!missing)('CDI and snapshot-controller on the test API server',
       console.log(`smaller ${volumeMode} target: create -> ${created.status}${created.ok ? '' : `: ${created.body?.message}`}`);
       if (!created.ok) return;
       // Long enough for CDI's retries with backoff to show whether it ever gives up.
-      const settled = await trace.until((dv) => dv.status?.phase === 'Succeeded' || dv.status?.phase === 'Failed', 45_000).catch(() => undefined);
+      const settled = await trace.until((dv) => dv.status?.phase === 'Succeeded' || dv.status?.phase === 'Failed', 45_000);
       await trace.report(`smaller ${volumeMode} target`);
-      expect(settled?.status?.phase).not.toBe('Succeeded');
+      expect(settled.status?.phase).not.toBe('Succeeded');
     });
   }
 
@@ -293,14 +302,13 @@ describe.skipIf(!!missing)('CDI and snapshot-controller on the test API server',
       }
     })();
     return {
+      /** The DataVolume once `done` holds, or as it is after `ms`. */
       async until(done: (dv: any) => boolean, ms: number): Promise<any> {
-        try {
-          return await poll(`DataVolume ${ns}/${name} to finish`, ms, async () => (latest && done(latest) ? latest : undefined));
-        } finally {
-          running = false;
-          await loop;
-          await sample().catch(() => undefined);
-        }
+        await poll(`DataVolume ${ns}/${name}`, ms, async () => latest && done(latest)).catch(() => undefined);
+        running = false;
+        await loop;
+        await sample().catch(() => undefined);
+        return latest;
       },
       async report(title: string): Promise<void> {
         const events = [];

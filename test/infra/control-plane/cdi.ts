@@ -160,6 +160,9 @@ export async function startCdi(cluster: TestCluster, opts: StartCdiOptions): Pro
   }
 
   // --- cdi-apiserver ---
+  if (!(await portFree(CDI_API_PORT))) {
+    throw new Error(`port ${CDI_API_PORT}, which cdi-apiserver binds on every address (hard-coded), is in use: is another test cluster with CDI running?`);
+  }
   const verbosityArgs = (args: string[]) => (opts.verbosity === undefined ? args : [...args.filter((a) => !/^-{1,2}v=/.test(a)), `-v=${opts.verbosity}`]);
   const apiserver = cluster.spawnProcess({
     name: 'cdi-apiserver',
@@ -424,6 +427,15 @@ function spawnInNetworkNamespace(cluster: TestCluster, spec: ProcessSpec, forwar
     bin: 'unshare',
     args: [...unshareArgs, '--', '/bin/sh', '-c', script, spec.name, process.execPath, forward, forwarder.socket, String(forwarder.apiPort), ready, spec.bin, ...spec.args],
     env: spec.env,
+  });
+}
+
+/** Whether 0.0.0.0:`port` can be bound now. */
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '0.0.0.0', () => probe.close(() => resolve(true)));
   });
 }
 
