@@ -1,3 +1,6 @@
+/** The provider id of the configured OIDC issuer (its callback is /api/auth/callback/oidc). */
+export const OIDC_PROVIDER_ID = 'oidc';
+
 /**
  * The few better-auth endpoints the pages use, called with fetch and a JSON body (the server
  * refuses anything else); its own client library would add a bundle for three calls.

@@ -5,10 +5,9 @@ import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { APIError } from 'better-auth/api';
 import { genericOAuth } from 'better-auth/plugins/generic-oauth';
 import { username } from 'better-auth/plugins/username';
+import { OIDC_PROVIDER_ID } from '../lib/auth-client';
 import type { AuthConfig } from './config';
 
-/** The provider id of the configured OIDC issuer (its callback is /api/auth/oauth2/callback/oidc). */
-export const OIDC_PROVIDER_ID = 'oidc';
 
 /**
  * Endpoints cks-lab does not offer: accounts are made by admins (or OIDC), not by sign-up; local

@@ -3,7 +3,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import { Button } from '~/components/ui/button';
 import { Card } from '~/components/ui/card';
-import { postAuth } from '~/lib/auth-client';
+import { OIDC_PROVIDER_ID, postAuth } from '~/lib/auth-client';
 
 /** Username and password (hashed and checked by better-auth), and single sign-on when configured. */
 export function SignInForm({ next, oidcName }: { next: string; oidcName: string | null }) {
@@ -33,7 +33,7 @@ export function SignInForm({ next, oidcName }: { next: string; oidcName: string 
     setBusy(true);
     setError(null);
     try {
-      const { url } = await postAuth<{ url: string }>('/sign-in/oauth2', { providerId: 'oidc', callbackURL: next });
+      const { url } = await postAuth<{ url: string }>('/sign-in/social', { provider: OIDC_PROVIDER_ID, callbackURL: next });
       window.location.assign(url);
     } catch (failure) {
       setError(failure instanceof Error ? failure.message : String(failure));
