@@ -39,7 +39,7 @@ const PROVISIONER_ID_KEY = 'storage.kubernetes.io/csiProvisionerIdentity';
 /** external-snapshotter pkg/utils/util.go */
 const ANN_SNAPSHOT_BEING_CREATED = 'snapshot.storage.kubernetes.io/volumesnapshot-being-created';
 const ANN_SNAPSHOT_BEING_DELETED = 'snapshot.storage.kubernetes.io/volumesnapshot-being-deleted';
-const CONTENT_FINALIZER = 'snapshot.storage.kubernetes.io/volumesnapshotcontent-bound';
+const CONTENT_FINALIZER = 'snapshot.storage.kubernetes.io/volumesnapshotcontent-bound-protection';
 
 /** external-provisioner's --retry-interval-start / --retry-interval-max defaults. */
 const RETRY_START_MS = 1_000;
