@@ -164,6 +164,25 @@ describe('the API against hostile clients', () => {
     expect((await query(server.url, 'sessions.list', undefined, alice)).status).toBe(200);
   });
 
+  it('limits password guessing per account, whatever client address the request claims', async () => {
+    const { password } = (await mutate(server.url, 'users.create', { username: 'carol' }, ADMIN)).body.result.data;
+    const attempt = (i: number, guess: string) =>
+      fetch(`${server.url}/api/auth/sign-in/username`, {
+        method: 'POST',
+        // A fresh X-Forwarded-For each time: the library's per-address limit never sees a repeat.
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': `198.51.100.${i}` },
+        body: JSON.stringify({ username: 'carol', password: guess }),
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push((await attempt(i, `guess-${i}`)).status);
+    expect(statuses).toEqual(Array(10).fill(401));
+    const locked = await attempt(10, password);
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Other accounts are not affected.
+    expect((await query(server.url, 'account.me', undefined, alice)).status).toBe(200);
+  });
+
   it('sends the security headers on pages, the API and errors', async () => {
     for (const path of ['/sign-in', '/', '/api/health', '/api/trpc/cluster.info', '/no-such-page']) {
       const response = await fetch(`${server.url}${path}`, { redirect: 'manual' });

@@ -18,6 +18,8 @@ export interface Runtime {
   accounts: Accounts;
   /** Session starts per learner per hour. */
   sessionStarts: RateLimiter;
+  /** Password sign-in attempts per username. */
+  signInAttempts: RateLimiter;
   logger: Logger;
   simulated: boolean;
   /** Simulator facts shown in the UI so nobody mistakes it for a real cluster. */
@@ -47,6 +49,8 @@ export async function createRuntime(config: ServerConfig = readServerConfig(), o
     auth,
     accounts,
     sessionStarts: new RateLimiter(config.auth.sessionStartsPerHour, 3_600_000),
+    // Ten tries in 15 minutes: plenty for typos, about a thousand guesses a day at most.
+    signInAttempts: new RateLimiter(10, 15 * 60_000),
     logger,
     simulated: config.cluster === 'sim',
     simulation: config.cluster === 'sim' ? { timeScale: config.sim.timeScale, faults: [...config.sim.faults] } : null,
