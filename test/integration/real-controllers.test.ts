@@ -17,6 +17,9 @@ import { eventually } from './support/test-cluster';
 
 type Obj = KubeObject & { spec?: any; status?: any };
 
+/** Start-up of every control plane, cold, on 2 cores. */
+const START_TIMEOUT_MS = 300_000;
+
 const unavailable = realClusterUnavailable();
 const suite = unavailable && !process.env.CI ? describe.skip : describe;
 if (unavailable) console.warn(`[integration] real-controller flows: ${unavailable}`);
@@ -61,7 +64,7 @@ suite('cks-lab flows on the real KubeVirt, CDI and snapshot controllers', () => 
     await installBaseImage(real);
     platform = await startPlatform(real.cluster, await installDeployRbac(real.cluster), { simulatedControllers: false, stepDeadlineMs: STEP_DEADLINE_MS });
     recorder = recordStatuses(platform.admin);
-  });
+  }, START_TIMEOUT_MS);
   afterAll(async () => {
     await platform?.stop();
     await real?.stop();

@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from './apply';
 import { realClusterUnavailable, startRealCluster, type RealCluster } from './real-cluster';
 
+/** Start-up of every control plane, cold, on 2 cores. */
+const START_TIMEOUT_MS = 300_000;
+
 const unavailable = realClusterUnavailable();
 const suite = unavailable && !process.env.CI ? describe.skip : describe;
 if (unavailable) console.warn(`[integration] real KubeVirt suite: ${unavailable}`);
@@ -39,7 +42,7 @@ suite('KubeVirt v1.8 control plane with node stand-ins', () => {
       metadata: { name: 'root', namespace: ns },
       spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, volumeName: 'smoke-root', storageClassName: '' },
     });
-  });
+  }, START_TIMEOUT_MS);
   afterAll(async () => {
     if (real) {
       for (const p of [real.kubevirt.virtApi, real.kubevirt.virtController]) if (p.exited) console.log(`${p.name} exited ${JSON.stringify(p.exited)}`);
@@ -70,6 +73,11 @@ suite('KubeVirt v1.8 control plane with node stand-ins', () => {
       const vm = (await cluster.request('GET', `${vmPath}/smoke`)).body;
       seen.add(vm?.status?.printableStatus);
       return vm?.status?.ready === true;
+    }).catch(async (e) => {
+      const vm = (await cluster.request('GET', `${vmPath}/smoke`)).body;
+      const vmi = (await cluster.request('GET', `/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachineinstances/smoke`)).body;
+      const pods = (await cluster.request('GET', `/api/v1/namespaces/${ns}/pods`)).body;
+      throw new Error(`${(e as Error).message}\nVM status ${JSON.stringify(vm?.status)}\nVMI status ${JSON.stringify(vmi?.status)}\npods ${JSON.stringify(pods?.items?.map((p: any) => ({ nodeSelector: p.spec.nodeSelector, affinity: p.spec.affinity, status: p.status })))}`);
     });
     expect(seen).toContain('Running');
     const vmi = (await cluster.request('GET', `/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachineinstances/smoke`)).body;

@@ -82,6 +82,27 @@ export async function startKubevirt(cluster: TestCluster, opts: StartKubevirtOpt
     },
   });
 
+  // What virt-operator writes into the CR's status: the default architecture every VM gets from
+  // virt-api's mutator (pkg/virt-operator/util/config.go; read back by pkg/virt-config/configuration.go)
+  // and the install's phase (Deployed: reported as such once the components below are up).
+  const kv = await cluster.request('GET', `/apis/kubevirt.io/v1/namespaces/${KUBEVIRT_NAMESPACE}/kubevirts/kubevirt`);
+  const status = await cluster.request(
+    'PATCH',
+    `/apis/kubevirt.io/v1/namespaces/${KUBEVIRT_NAMESPACE}/kubevirts/kubevirt/status`,
+    {
+      status: {
+        phase: 'Deployed',
+        defaultArchitecture: 'amd64',
+        observedKubeVirtVersion: opts.version,
+        targetKubeVirtVersion: opts.version,
+        observedGeneration: kv.body?.metadata?.generation,
+        conditions: [{ type: 'Available', status: 'True', reason: 'AllComponentsReady', message: 'All components are ready.' }],
+      },
+    },
+    { contentType: 'application/merge-patch+json' },
+  );
+  if (!status.ok) throw new Error(`KubeVirt CR status -> ${status.status}: ${status.text}`);
+
   const serving = await cluster.issueCertificate('virt-api', { commonName: 'virt-api.kubevirt.pod.cluster.local', usage: 'server', ips: ['127.0.0.1'], dnsNames: ['virt-api.kubevirt.svc'] });
   const handlerClient = await cluster.issueCertificate('virt-api-handler-client', { commonName: 'kubevirt.io:system:client:virt-handler', usage: 'client' });
   const controllerMetrics = await cluster.issueCertificate('virt-controller', { commonName: 'virt-controller.kubevirt.pod.cluster.local', usage: 'server', ips: ['127.0.0.1'] });
@@ -130,23 +151,6 @@ export async function startKubevirt(cluster: TestCluster, opts: StartKubevirtOpt
     return lease.ok && !!lease.body?.spec?.holderIdentity;
   });
 
-  // virt-operator reports the install as Deployed once its components are ready.
-  const kv = await cluster.request('GET', `/apis/kubevirt.io/v1/namespaces/${KUBEVIRT_NAMESPACE}/kubevirts/kubevirt`);
-  const status = await cluster.request(
-    'PATCH',
-    `/apis/kubevirt.io/v1/namespaces/${KUBEVIRT_NAMESPACE}/kubevirts/kubevirt/status`,
-    {
-      status: {
-        phase: 'Deployed',
-        observedKubeVirtVersion: opts.version,
-        targetKubeVirtVersion: opts.version,
-        observedGeneration: kv.body?.metadata?.generation,
-        conditions: [{ type: 'Available', status: 'True', reason: 'AllComponentsReady', message: 'All components are ready.' }],
-      },
-    },
-    { contentType: 'application/merge-patch+json' },
-  );
-  if (!status.ok) throw new Error(`KubeVirt CR status -> ${status.status}: ${status.text}`);
 
   const handlerToken = await cluster.createServiceAccountToken(KUBEVIRT_NAMESPACE, 'kubevirt-handler');
   return {

@@ -67,8 +67,9 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
       // The real controllers' own CRDs come with them; of ../shared only what no controller here installs (Multus).
       crdsDir: false,
       controllerManagerArgs: [
-        // The PV binder binds what the CSI stand-in provisions; pv/pvc-protection keep deletes honest.
-        '--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token,pvc-protection,pv-protection,persistentvolume-binder,ttl-after-finished',
+        // The PV binder binds what the CSI stand-in provisions; pv/pvc-protection keep deletes honest;
+        // node lifecycle lifts the not-ready taint every new Node is admitted with once its kubelet reports Ready.
+        '--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token,pvc-protection,pv-protection,persistentvolume-binder,ttl-after-finished,node-lifecycle-controller',
       ],
     }),
   );
@@ -85,13 +86,13 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
       args: [`--kubeconfig=${cluster.kubeconfigPath}`, '--leader-elect=false', '--secure-port=0'],
     });
 
-    // Storage first: CDI makes a StorageProfile per StorageClass, and virt-controller looks for CDI's APIs once at start.
-    const csi = await timed('csi-driver', () => startCsiDriver(cluster, { defaultClass: true }));
-    stops.push(() => csi.stop());
+    // Storage first (the snapshot CRDs before the driver's VolumeSnapshotClass): CDI makes a StorageProfile per StorageClass, and virt-controller looks for CDI's APIs once at start.
     const snapshotController = await timed('snapshot-controller', () =>
       startSnapshotController(cluster, { bin: bins.snapshotController, manifestsDir: path.join(bins.manifests, 'snapshot'), deadlineAt }),
     );
     stops.push(() => snapshotController.stop());
+    const csi = await timed('csi-driver', () => startCsiDriver(cluster, { defaultClass: true }));
+    stops.push(() => csi.stop());
     const cdi = await timed('cdi', () =>
       startCdi(cluster, {
         binaries: { controller: bins.cdiController, apiserver: bins.cdiApiserver },

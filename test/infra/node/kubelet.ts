@@ -76,8 +76,22 @@ export async function startKubelet(cluster: TestCluster, workloads: Workloads): 
       'node status',
     );
   };
+  // The node Lease is the kubelet's cheap heartbeat; the node lifecycle controller reads it with the status.
+  const renewLease = async () => {
+    const lease = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: NODE_NAME, namespace: 'kube-node-lease' },
+      spec: { holderIdentity: NODE_NAME, leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace('Z', '000Z') },
+    };
+    const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${NODE_NAME}`;
+    const updated = await cluster.request('PATCH', path, { spec: lease.spec }, { contentType: 'application/merge-patch+json' });
+    if (updated.status === 404) await expectOk(cluster.request('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', lease), 'node lease', [409]);
+    else if (!updated.ok) throw new Error(`node lease -> ${updated.status}: ${updated.text.slice(0, 300)}`);
+  };
   await heartbeat();
-  const heartbeats = setInterval(() => void heartbeat().catch(() => undefined), 10_000);
+  await renewLease();
+  const heartbeats = setInterval(() => void Promise.all([heartbeat(), renewLease()]).catch(() => undefined), 10_000);
 
   const pods = reconcileLoop<Pod>(cluster.request, `/api/v1/pods?fieldSelector=spec.nodeName%3D${NODE_NAME}`, (pod) => syncPod(cluster, pod, workloads));
   return {

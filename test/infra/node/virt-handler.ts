@@ -29,6 +29,8 @@ export interface GuestTimings {
 export const DEFAULT_GUEST_TIMINGS: GuestTimings = { domainStartMs: 300, agentMs: 600, readyMs: 1_200, shutdownMs: 300 };
 
 interface Vmi {
+  apiVersion?: string;
+  kind?: string;
   metadata: { name: string; namespace: string; uid: string; deletionTimestamp?: string; labels?: Record<string, string> };
   spec: { domain: { devices: { interfaces?: Array<{ name: string; macAddress?: string }> } }; readinessProbe?: unknown };
   status?: { phase?: string; nodeName?: string; conditions?: Array<{ type: string; status: string }> };
@@ -61,7 +63,9 @@ export async function startVirtHandler(cluster: TestCluster, request: Requester,
       cluster.request(
         'PATCH',
         `/api/v1/nodes/${NODE_NAME}`,
-        { metadata: { labels: { 'kubevirt.io/schedulable': 'true' }, annotations: { 'kubevirt.io/heartbeat': new Date().toISOString().replace(/\.\d+Z$/, 'Z') } } },
+        // What virt-handler's node labeller reports: the node runs VMs, of the q35 machine type that
+        // virt-controller puts in every amd64 launcher pod's node selector (services/nodeselectorrenderer.go).
+        { metadata: { labels: { 'kubevirt.io/schedulable': 'true', 'machine-type.node.kubevirt.io/q35': 'true' }, annotations: { 'kubevirt.io/heartbeat': kubeTime() } } },
         { contentType: 'application/strategic-merge-patch+json' },
       ),
       'virt-handler node heartbeat',
@@ -97,14 +101,16 @@ export async function startVirtHandler(cluster: TestCluster, request: Requester,
       guest.runningAt = t - guest.timings.readyMs;
     } else if (phase === 'Running' && t - guest.runningAt! >= guest.timings.agentMs && !hasCondition(vmi, 'AgentConnected')) {
       next = {
-        conditions: [...withoutCondition(vmi, 'AgentConnected'), { type: 'AgentConnected', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString() }],
+        conditions: [...withoutCondition(vmi, 'AgentConnected'), { type: 'AgentConnected', status: 'True', lastProbeTime: null, lastTransitionTime: kubeTime() }],
         guestOSInfo: { id: 'ubuntu', name: 'Ubuntu', version: '24.04', kernelRelease: '6.8.0-test' },
       };
     }
     if (!next) return;
-    // virt-handler writes the whole VMI (KubeVirt v1.8's VMI CRD has no status subresource).
+    // virt-handler writes the whole VMI (Update; KubeVirt v1.8's VMI CRD has no status subresource).
+    // Not a merge patch: its nulls would delete fields (lastProbeTime) that virt-controller's
+    // JSON-patch `test` operations expect to find as written.
     await expectOk(
-      request('PATCH', `/apis/kubevirt.io/v1/namespaces/${vmi.metadata.namespace}/virtualmachineinstances/${vmi.metadata.name}`, { status: next }, { contentType: 'application/merge-patch+json' }),
+      request('PUT', `/apis/kubevirt.io/v1/namespaces/${vmi.metadata.namespace}/virtualmachineinstances/${vmi.metadata.name}`, { ...vmi, status: { ...vmi.status, ...next } }),
       `VMI ${vmi.metadata.namespace}/${vmi.metadata.name} status`,
       [404, 409],
     );
@@ -135,3 +141,10 @@ export async function startVirtHandler(cluster: TestCluster, request: Requester,
 
 const hasCondition = (vmi: Vmi, type: string) => (vmi.status?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
 const withoutCondition = (vmi: Vmi, type: string) => (vmi.status?.conditions ?? []).filter((c) => c.type !== type);
+
+/**
+ * A time as Go's metav1.Time writes it (RFC 3339, whole seconds). Custom resources keep the JSON as
+ * sent, and virt-controller patches VMI conditions with JSON-patch `test` operations against its
+ * own serialization: a millisecond here would make every such patch fail.
+ */
+const kubeTime = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');

@@ -13,6 +13,7 @@
 //	20-rbac-cluster.yaml         kubevirt.io:default/view/edit/admin/migrate ... (rbac.GetAllCluster)
 //	20-rbac-virt-api.yaml        virt-api ServiceAccount, ClusterRoles, Roles and bindings
 //	20-rbac-virt-controller.yaml virt-controller ServiceAccount, ClusterRoles, Roles and bindings
+//	20-rbac-virt-handler.yaml    virt-handler ServiceAccount, ClusterRoles, Roles and bindings (for the node stand-in)
 //	30-virt-api-service.yaml     the virt-api Service and its subresources.kubevirt.io APIServices
 //	40-webhooks.yaml             virt-api's Validating/MutatingWebhookConfigurations (no caBundle)
 //	50-kubevirt-cr.yaml          a default KubeVirt CR (virt-api/virt-controller read their config from it)
@@ -136,7 +137,9 @@ func main() {
 	files["20-rbac-cluster.yaml"] = operatorMeta(rbac.GetAllCluster()...)
 	files["20-rbac-virt-api.yaml"] = operatorMeta(rbac.GetAllApiServer(*namespace)...)
 	files["20-rbac-virt-controller.yaml"] = operatorMeta(rbac.GetAllController(*namespace, !config.ExternalNetResourceInjectionEnabled())...)
-	mustBeInStrategy(strategy, files["20-rbac-cluster.yaml"], files["20-rbac-virt-api.yaml"], files["20-rbac-virt-controller.yaml"])
+	// virt-handler runs as a node stand-in under its own ServiceAccount and RBAC.
+	files["20-rbac-virt-handler.yaml"] = operatorMeta(rbac.GetAllHandler(*namespace)...)
+	mustBeInStrategy(strategy, files["20-rbac-cluster.yaml"], files["20-rbac-virt-api.yaml"], files["20-rbac-virt-controller.yaml"], files["20-rbac-virt-handler.yaml"])
 
 	svc := []runtime.Object{components.NewApiServerService(*namespace)}
 	for _, a := range components.NewVirtAPIAPIServices(*namespace) {
