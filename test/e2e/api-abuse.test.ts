@@ -72,8 +72,9 @@ describe('the API against hostile clients', () => {
       const result = await mutate(server.url, path, input);
       expect([path, result.status, codeOf(result)]).toEqual([path, 401, 'UNAUTHORIZED']);
     }
-    // The live progress stream too (an SSE stream, whose protocol carries the error as its only event).
-    expect(sseError(await query(server.url, 'sessions.watch', { id: aliceSession }))).toBe('UNAUTHORIZED');
+    // The live progress stream too, asked for as an EventSource asks.
+    const watch = await query(server.url, 'sessions.watch', { id: aliceSession }, { accept: 'text/event-stream' });
+    expect([watch.status, codeOf(watch)]).toEqual([401, 'UNAUTHORIZED']);
   });
 
   it('answers NOT_FOUND to another learner’s session id, and leaves it alone', async () => {

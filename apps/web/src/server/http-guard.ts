@@ -5,7 +5,7 @@
  * never held in memory.
  */
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -76,6 +76,6 @@ function tooLarge(maxBytes: number): Response {
 }
 
 /** Refusals in tRPC's error shape, so the typed client reads them like any other error. */
-function refuse(status: number, code: string, message: string): Response {
+export function refuse(status: number, code: string, message: string): Response {
   return Response.json({ error: { message, code: -32600, data: { code, httpStatus: status } } }, { status });
 }

@@ -1,8 +1,8 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { ZodError } from 'zod';
-import { identify, type Identification } from '../identity';
-import { getRuntime, type Runtime } from '../runtime';
+import type { Identification } from '../identity';
+import type { Runtime } from '../runtime';
 
 export interface Context {
   runtime: Runtime;
@@ -10,10 +10,6 @@ export interface Context {
   caller: Identification;
 }
 
-export async function createContext({ headers }: { headers: Headers }): Promise<Context> {
-  const runtime = await getRuntime();
-  return { runtime, caller: await identify(runtime, headers) };
-}
 
 /** Input errors read as one sentence, not as zod's JSON list of issues; others as they are. */
 export function errorText(error: TRPCError): string {

@@ -1,7 +1,8 @@
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
-import { guardRequest } from '~/server/http-guard';
+import { guardRequest, refuse } from '~/server/http-guard';
+import { identify } from '~/server/identity';
 import { getRuntime } from '~/server/runtime';
-import { createContext, errorText } from '~/server/trpc/init';
+import { errorText } from '~/server/trpc/init';
 import { appRouter } from '~/server/trpc/root';
 
 export const dynamic = 'force-dynamic';
@@ -13,12 +14,18 @@ async function handler(incoming: Request): Promise<Response> {
   const runtime = await getRuntime();
   const req = await guardRequest(incoming, { publicOrigin: runtime.config.auth.publicUrl && new URL(runtime.config.auth.publicUrl).origin });
   if (req instanceof Response) return req;
+  const caller = await identify(runtime, req.headers);
+  // Every procedure needs a caller. A live-progress stream would answer 200 and carry the error as
+  // an event (tRPC's SSE protocol); nobody gets even that far.
+  if (caller.ok && !caller.identity && req.headers.get('accept')?.includes('text/event-stream')) {
+    return refuse(401, 'UNAUTHORIZED', 'sign in first');
+  }
   return fetchRequestHandler({
     endpoint: '/api/trpc',
     req,
     router: appRouter,
     maxBatchSize: MAX_BATCH_SIZE,
-    createContext: () => createContext({ headers: req.headers }),
+    createContext: () => ({ runtime, caller }),
     onError({ error, path, type }) {
       const fields = { path, type, code: error.code, error: errorText(error) };
       // Callers' mistakes are worth a line (the reason is in the answer too); server faults get the stack.
