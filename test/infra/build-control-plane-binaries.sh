@@ -148,11 +148,18 @@ local_go="$(go env GOVERSION)"; local_go="${local_go#go}"
 # build-info lines, appended to as components finish
 INFO="$SCRATCH/build-info"
 : >"$INFO"
-timed() { # timed LABEL CMD... : runs CMD, records its wall time under LABEL
-  local label="${1//-/_}" t0=$SECONDS
+# children_cpu -> whole CPU seconds (user + sys) used so far by this shell's finished children. The
+# `times` builtin must not run in a subshell (its counters start at zero there), hence the file.
+children_cpu() {
+  awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); sub(/s$/, "", a[2]); s += a[1] * 60 + a[2] } printf "%d", s }' "$SCRATCH/times"
+}
+timed() { # timed LABEL CMD... : runs CMD, records its wall and CPU time under LABEL
+  local label="${1//-/_}" t0=$SECONDS c0 c1
+  times >"$SCRATCH/times"; c0="$(children_cpu)"
   "${@:2}"
-  printf '%s_seconds=%s\n' "$label" "$((SECONDS - t0))" >>"$INFO"
-  log "$1: $((SECONDS - t0)) s"
+  times >"$SCRATCH/times"; c1="$(children_cpu)"
+  printf '%s_seconds=%s\n%s_cpu_seconds=%s\n' "$label" "$((SECONDS - t0))" "$label" "$((c1 - c0))" >>"$INFO"
+  log "$1: $((SECONDS - t0)) s (CPU $((c1 - c0)) s)"
 }
 run_in() { local dir="$1"; shift; (cd "$dir" && "$@"); }
 
