@@ -123,12 +123,19 @@ describe.skipIf(!!missing)('CDI and snapshot-controller on the test API server',
     expect(target.status.phase).toBe('Bound');
 
     // CDI's temporary VolumeSnapshot goes: snapshot-controller asks the sidecar to delete it (the content's finalizer).
-    await poll('CDI temporary VolumeSnapshot in clone-src-a deleted', 30_000, async () => (await cluster.request('GET', snapshotPath('clone-src-a'))).body?.items?.length === 0);
+    let t = Date.now();
+    await poll('CDI temporary VolumeSnapshot in clone-src-a deleted', 45_000, async () => (await cluster.request('GET', snapshotPath('clone-src-a'))).body?.items?.length === 0);
     const contents = (await cluster.request('GET', '/apis/snapshot.storage.k8s.io/v1/volumesnapshotcontents')).body.items as any[];
     expect(contents.filter((c) => c.spec.volumeSnapshotRef.namespace === 'clone-src-a')).toEqual([]);
-    // Deleting the DataVolume releases its volume, which the provisioner deletes (reclaim policy Delete).
-    await must(cluster.request('DELETE', dvPath('clone-dst-b', 'root-disk')), 'delete DataVolume');
-    await poll(`PV ${target.spec.volumeName} deleted`, 30_000, async () => (await cluster.request('GET', `/api/v1/persistentvolumes/${target.spec.volumeName}`)).status === 404);
+    console.log(`CDI's temporary VolumeSnapshot and its content gone ${Date.now() - t} ms after Succeeded`);
+    // Deleting the source releases its volume, which the provisioner deletes (reclaim policy Delete).
+    // (Not the DataVolume: its PVC goes by garbage collection, which learns CRDs installed after
+    // kube-controller-manager started only at its 30 s discovery resync.)
+    const source = (await cluster.request('GET', pvcPath('clone-src-a', 'disk'))).body;
+    t = Date.now();
+    await must(cluster.request('DELETE', pvcPath('clone-src-a', 'disk')), 'delete source PVC');
+    await poll(`PV ${source.spec.volumeName} deleted`, 30_000, async () => (await cluster.request('GET', `/api/v1/persistentvolumes/${source.spec.volumeName}`)).status === 404);
+    console.log(`PV ${source.spec.volumeName} deleted ${Date.now() - t} ms after its claim's delete`);
   });
 
   it('clones from a DataSource (sourceRef) across namespaces', async () => {
