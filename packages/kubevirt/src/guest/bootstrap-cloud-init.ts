@@ -6,6 +6,7 @@ import { k8sRelease, type K8sRelease } from './k8s-version';
 import { nodeNetplanFile } from './netplan';
 import { nodeSetupScript } from './node-setup-script';
 import { READINESS_SCRIPT_PATH, controlPlaneReadyScript, workerReadyScript } from './readiness-script';
+import { SERIAL_AUTOLOGIN_COMMANDS, serialAutologinFile } from './serial-console';
 
 /**
  * Calico, because a CKS lab needs a CNI that enforces NetworkPolicy. Installed by its operator
@@ -78,8 +79,10 @@ function nodeUserData(p: BootstrapParams, summary: string, roleFiles: WriteFile[
       file('/etc/modules-load.d/kubernetes.conf', 'overlay\nbr_netfilter\n', '0644'),
       file('/etc/sysctl.d/90-kubernetes.conf', KERNEL_SETTINGS, '0644'),
       ...roleFiles,
+      serialAutologinFile(),
     ],
-    runcmd: [[BOOTSTRAP_SCRIPT_PATH]],
+    // The console's root prompt first: the learner can watch the bootstrap from it.
+    runcmd: [...SERIAL_AUTOLOGIN_COMMANDS, [BOOTSTRAP_SCRIPT_PATH]],
   });
 }
 

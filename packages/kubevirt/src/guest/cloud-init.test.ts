@@ -10,6 +10,7 @@ import { generateBootstrapPki, type BootstrapPki } from './bootstrap-pki';
 import { POD_NIC_MAC, nodeNetplan } from './netplan';
 import { controlPlaneReadyScript, workerReadyScript } from './readiness-script';
 import { NEW_MACHINE_ID_SCRIPT_PATH, newMachineIdScript, restoreUserData } from './restore-cloud-init';
+import { SERIAL_AUTOLOGIN_PATH } from './serial-console';
 import { parseCloudConfig, run, scriptShell, shellcheck, toolAvailable, withTempDir, type CloudConfigFile } from './tools-for-tests';
 
 let pki: BootstrapPki;
@@ -53,6 +54,25 @@ describe('every user data', () => {
       }
     }
     expect(checked).toBe(8);
+  });
+
+  it('logs root in on the serial console (the learner\'s terminal), restarting its getty before anything long runs', () => {
+    for (const [name, data] of Object.entries(userData)) {
+      const dropIn = fileAt(data, SERIAL_AUTOLOGIN_PATH);
+      expect(dropIn?.permissions, name).toBe('0644');
+      const lines = dropIn!.content.trim().split('\n');
+      // An empty ExecStart= first: systemd refuses a second ExecStart for a simple service otherwise.
+      expect(lines).toEqual([
+        '[Service]',
+        'ExecStart=',
+        "ExecStart=-/sbin/agetty -o '-p -f -- \\\\u' --keep-baud --autologin root 115200,57600,38400,9600 - $TERM",
+      ]);
+      const runcmd = parseCloudConfig(data).runcmd as string[][];
+      const restart = runcmd.findIndex((c) => c.join(' ') === 'systemctl restart serial-getty@ttyS0.service');
+      expect(runcmd[restart - 1], name).toEqual(['systemctl', 'daemon-reload']);
+      const longRunning = runcmd.findIndex((c) => c[0]!.endsWith('bootstrap') || c[0] === 'netplan');
+      expect(restart, name).toBeLessThan(longRunning);
+    }
   });
 
   it('runs commands as argument lists, never through a shell string', () => {
@@ -108,6 +128,8 @@ describe('restore user data', () => {
       expect(config.fqdn).toBeUndefined();
       expect(config.runcmd).toEqual([
         [NEW_MACHINE_ID_SCRIPT_PATH],
+        ['systemctl', 'daemon-reload'],
+        ['systemctl', 'restart', 'serial-getty@ttyS0.service'],
         ['netplan', 'apply'],
         ['systemctl', 'enable', '--now', 'containerd.service', 'kubelet.service'],
         ['systemctl', 'start', 'qemu-guest-agent.service'],
@@ -155,7 +177,11 @@ describe('bootstrap user data', () => {
     const data = userData['bootstrap control plane']!;
     expect(fileAt(data, '/etc/kubernetes/pki/ca.crt')).toMatchObject({ content: pki.caCertPem, permissions: '0644' });
     expect(fileAt(data, '/etc/kubernetes/pki/ca.key')).toMatchObject({ content: pki.caKeyPem, permissions: '0600' });
-    expect(parseCloudConfig(data).runcmd).toEqual([['/usr/local/sbin/cks-lab-bootstrap']]);
+    expect(parseCloudConfig(data).runcmd).toEqual([
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'restart', 'serial-getty@ttyS0.service'],
+      ['/usr/local/sbin/cks-lab-bootstrap'],
+    ]);
     expect(script(data)).toMatch(/kubeadm init --config \/etc\/cks-lab\/kubeadm.yaml/);
     expect(fileAt(data, '/usr/local/bin/cks-lab-ready')!.content).toBe(controlPlaneReadyScript);
   });

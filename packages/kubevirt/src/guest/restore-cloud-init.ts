@@ -2,6 +2,7 @@ import { guestIdentity, type Role } from '@cks-lab/core';
 import { file, renderCloudConfig } from './cloud-config';
 import { POD_NIC_MAC, nodeNetplanFile } from './netplan';
 import { READINESS_SCRIPT_PATH, readinessScript } from './readiness-script';
+import { SERIAL_AUTOLOGIN_COMMANDS, serialAutologinFile } from './serial-console';
 
 export const NEW_MACHINE_ID_SCRIPT_PATH = '/usr/local/sbin/cks-lab-new-machine-id';
 
@@ -58,9 +59,12 @@ export function restoreUserData(role: Role): string {
         file(NEW_MACHINE_ID_SCRIPT_PATH, newMachineIdScript, '0755'),
         nodeNetplanFile({ podMac: POD_NIC_MAC[role], labMac: mac, labIp }),
         file(READINESS_SCRIPT_PATH, readinessScript(role), '0755'),
+        // A golden disk made before the terminal existed has no autologin yet.
+        serialAutologinFile(),
       ],
       runcmd: [
         [NEW_MACHINE_ID_SCRIPT_PATH],
+        ...SERIAL_AUTOLOGIN_COMMANDS,
         ['netplan', 'apply'],
         ['systemctl', 'enable', '--now', 'containerd.service', 'kubelet.service'],
         ['systemctl', 'start', 'qemu-guest-agent.service'],
