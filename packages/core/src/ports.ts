@@ -131,3 +131,19 @@ export interface OrchestrationDeps {
   config: LabConfig;
   events: LabEvents;
 }
+
+/** A VM's serial console once open: raw bytes both ways, as KubeVirt's console subresource carries them. */
+export interface ConsoleConnection {
+  write(data: Uint8Array): void;
+  /** Bytes from the VM, in order. */
+  onData(listener: (data: Uint8Array) => void): void;
+  /** Called once when the console closes, from either side, with why in words. */
+  onClose(listener: (reason: string) => void): void;
+  close(): void;
+}
+
+/** Serial consoles of a session's VMs (the learner's terminal). */
+export interface ConsolePort {
+  /** Throws PreconditionError when the VM is not there or not running. */
+  openConsole(sessionId: string, role: Role): Promise<ConsoleConnection>;
+}

@@ -10,3 +10,6 @@ export * from './simulator/latency-model';
 export * from './simulator/faults';
 export * from './simulator/memory-object-api';
 export * from './simulator/controllers';
+export * from './console/console-client';
+export * from './console/console-server';
+export * from './simulator/simulated-console';

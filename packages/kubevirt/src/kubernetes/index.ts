@@ -1,5 +1,6 @@
 import { DomainError, type Logger, type Preflight } from '@cks-lab/core';
 import { KubeConfig } from '@kubernetes/client-node';
+import { KubevirtConsole } from '../console/console-client';
 import { KubevirtCluster } from '../kubevirt-cluster';
 import type { ClusterSettings } from '../manifests/settings';
 import { ClientNodeObjectApi } from './client-node-object-api';
@@ -23,6 +24,8 @@ export interface KubernetesClusterOptions {
 export interface KubernetesCluster {
   cluster: KubevirtCluster;
   api: ClientNodeObjectApi;
+  /** The VMs' serial consoles through the API server's console subresource, with cks-lab's own credentials. */
+  console: KubevirtConsole;
   /** Closes the API connections. A plain function: callers pass it around unbound. */
   stop: () => void;
 }
@@ -46,7 +49,10 @@ export async function startKubernetesCluster(options: KubernetesClusterOptions):
     return result;
   });
   const cluster = new KubevirtCluster(api, settings, 'kubernetes', preflight);
-  return { cluster, api, stop: () => api.close() };
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new DomainError('the Kubernetes configuration names no API server');
+  const console = new KubevirtConsole({ server, applyCredentials: (wsOptions) => kc.applyToHTTPSOptions(wsOptions) });
+  return { cluster, api, console, stop: () => api.close() };
 }
 
 function loadDefaultKubeConfig(): KubeConfig {

@@ -8,6 +8,7 @@ import { FAULTS, type Fault } from './faults';
 import { PlatformObjectApi } from './platform-object-api';
 import type { LatencyModel } from './latency-model';
 import { MemoryObjectApi } from './memory-object-api';
+import { SimulatedConsole } from './simulated-console';
 import { StateJournal } from './state-journal';
 
 export interface SimulatedClusterOptions {
@@ -26,6 +27,8 @@ export interface SimulatedCluster {
   api: MemoryObjectApi;
   /** The platform's requests only (not the simulated controllers'). */
   platformApi: ObjectApi;
+  /** The VMs' serial consoles, played by the simulator. */
+  console: SimulatedConsole;
   stop(): void;
 }
 
@@ -43,7 +46,17 @@ export async function startSimulatedCluster(options: SimulatedClusterOptions): P
     { timeScale: options.timeScale, faults: [...options.faults], state: options.statePath ?? 'memory' },
     'SIMULATED cluster: KubeVirt, CDI and the snapshot controller are played by cks-lab, no VM runs',
   );
-  return { cluster, api, platformApi, stop: () => controllers.stop() };
+  const console = new SimulatedConsole(api, options.settings.k8sVersion);
+  return {
+    cluster,
+    api,
+    platformApi,
+    console,
+    stop: () => {
+      controllers.stop();
+      void console.close();
+    },
+  };
 }
 
 /** What an admin installs before the first session: the golden namespace and the base OS image. */
