@@ -26,6 +26,10 @@ export interface LabConfig {
   deadlines: StepDeadlines;
   /** First retry delay after a transient cluster error; doubles up to 8x. */
   retryBackoffMs: number;
+  /** Warm-pool members kept ready at start-up (admins resize it at run time). */
+  warmPoolSize: number;
+  /** Wait before replacing a failed pool member; doubles per consecutive failure up to 32x. */
+  poolBackoffMs: number;
 }
 
 const MINUTE = 60_000;
@@ -54,4 +58,6 @@ export const DEFAULT_CONFIG: LabConfig = {
   goldenGraceMs: 2 * MINUTE,
   deadlines: REAL_CLUSTER_DEADLINES,
   retryBackoffMs: 500,
+  warmPoolSize: 0,
+  poolBackoffMs: 30_000,
 };

@@ -11,4 +11,5 @@ export * from './step-runner';
 export * from './provisioning';
 export * from './golden-image';
 export * from './sessions';
+export * from './pool';
 export * from './lab';

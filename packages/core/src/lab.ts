@@ -1,5 +1,5 @@
 import type { LabConfig } from './config';
-import { ConflictError, errorMessage } from './errors';
+import { ConflictError, LimitError, ValidationError, errorMessage } from './errors';
 import { LabEvents } from './events';
 import {
   collectGoldenGarbage,
@@ -8,9 +8,10 @@ import {
   startGoldenBuild,
 } from './golden-image';
 import type { ClusterPort, Clock, IdSource, Logger, OrchestrationDeps, Store } from './ports';
+import { insertPoolMember, planPool, poolBackoff, poolMembers, type PoolMember } from './pool';
 import { executeRun } from './provisioning';
 import { retryUntil } from './retry';
-import { createSession, decideStrategy, extendSession, requireAccessibleSession, sessionToResume, visibleSessions } from './sessions';
+import { createSession, decideStrategy, extendSession, ownerLimit, requireAccessibleSession, sessionToResume, visibleSessions } from './sessions';
 import {
   SYSTEM_ACTOR,
   type Actor,
@@ -53,6 +54,21 @@ export interface GoldenStatusView {
   reasonDetail: string;
 }
 
+export interface PoolStatus {
+  target: number;
+  /** Unclaimed members ready to be claimed. */
+  ready: number;
+  provisioning: number;
+  /** Consecutive failed members (0 once one succeeds). */
+  failing: number;
+  lastFailure: string | null;
+  /** No new member before this time, after failures. */
+  retryAt: number | null;
+  /** Why the pool is below its target, in plain words. */
+  reason: string | null;
+  members: PoolMember[];
+}
+
 /**
  * The orchestrator: the one entry point the web app calls. It owns background work (runs, golden
  * builds, the reaper), resumes unfinished work on start, and announces every change on `events`.
@@ -63,8 +79,15 @@ export class Lab {
   private goldenBuild: Promise<unknown> | null = null;
   private stopped = false;
   private maintenance: Promise<void> | null = null;
+  private readonly pool: { target: number; failures: number; lastFailure: string | null; retryAt: number | null };
+  private poolPass: Promise<void> | null = null;
+  private poolAgain = false;
+  /** Pool members whose run is executing here (a failed one is still cleaning up until it ends). */
+  private readonly poolRuns = new Set<string>();
 
-  constructor(private readonly deps: LabDeps) {}
+  constructor(private readonly deps: LabDeps) {
+    this.pool = { target: deps.config.warmPoolSize, failures: 0, lastFailure: null, retryAt: null };
+  }
 
   get mode(): ClusterPort['mode'] {
     return this.deps.cluster.mode;
@@ -96,6 +119,7 @@ export class Lab {
       if (session.status === 'terminating') this.track(`delete:${session.id}`, this.finishDeletion(session.id));
     }
     if (options.maintenanceIntervalMs) this.maintenance = this.maintain(options.maintenanceIntervalMs);
+    this.nudgePool();
   }
 
   /** Stops the reaper and waits for background work (tests and graceful shutdown). */
@@ -106,15 +130,23 @@ export class Lab {
   }
 
   async idle(): Promise<void> {
-    while (this.inflight.size > 0 || this.goldenBuild) {
-      await Promise.allSettled([...[...this.inflight.values()].map((w) => w.done), this.goldenBuild]);
+    while (this.inflight.size > 0 || this.goldenBuild || this.poolPass) {
+      await Promise.allSettled([...[...this.inflight.values()].map((w) => w.done), this.goldenBuild, this.poolPass]);
     }
   }
 
   // Sessions. The actor decides what is visible (core/sessions.ts); internal callers act as the system.
 
+  /** A ready pool member when there is one, else a new session; a full pool gives way to it. */
   async createSession(actor: Actor = SYSTEM_ACTOR): Promise<Session> {
-    const { session, run } = await createSession({ ...this.deps, events: this.events }, actor);
+    const clickedAt = this.deps.clock.now();
+    const claimed = await this.claimFromPool(actor, clickedAt);
+    if (claimed) return claimed;
+    const deps = { ...this.deps, events: this.events };
+    const { session, run } = await createSession(deps, actor).catch(async (error: unknown) => {
+      if (!(error instanceof LimitError) || !(await this.evictPoolMemberForLearner())) throw error;
+      return createSession(deps, actor);
+    });
     this.launchRun(run);
     return session;
   }
@@ -187,6 +219,7 @@ export class Lab {
   async deleteGolden(): Promise<GoldenImage> {
     const image = await retireActiveGolden(this.goldenDeps());
     await this.collectGarbage();
+    this.nudgePool();
     return image;
   }
 
@@ -218,6 +251,164 @@ export class Lab {
     };
   }
 
+  // Warm pool
+
+  async poolStatus(): Promise<PoolStatus> {
+    const { members, plan } = await this.planPool();
+    const golden = plan.golden;
+    const current = members.filter((m) => golden !== null && m.goldenVersion === golden);
+    return {
+      target: this.pool.target,
+      ready: current.filter((m) => m.status === 'running').length,
+      provisioning: current.filter((m) => m.status === 'pending' || m.status === 'provisioning').length,
+      failing: this.pool.failures,
+      lastFailure: this.pool.lastFailure,
+      retryAt: this.pool.retryAt,
+      reason: plan.reason,
+      members,
+    };
+  }
+
+  /** Until the next restart, which starts again from WARM_POOL_SIZE. */
+  async resizePool(target: number): Promise<PoolStatus> {
+    if (!Number.isInteger(target) || target < 0) throw new ValidationError('the pool size is a whole number ≥ 0');
+    this.pool.target = target;
+    this.deps.logger.info({ target }, 'warm pool resized');
+    this.nudgePool();
+    return this.poolStatus();
+  }
+
+  private async claimFromPool(actor: Actor, clickedAt: number): Promise<Session | null> {
+    const { store, clock, ids, config } = this.deps;
+    if (this.pool.target === 0) return null;
+    const golden = await store.activeGolden();
+    if (!golden) return null;
+    const claimedAt = clock.now();
+    const session = await store.claimPoolMember({
+      goldenVersion: golden.version,
+      ownerId: actor.userId,
+      ownerLimit: ownerLimit(actor, config) ?? undefined,
+      expiresAt: claimedAt + config.sessionTtlMs,
+      run: {
+        id: ids.runId(),
+        requestedStrategy: 'warm',
+        usedStrategy: 'warm',
+        fallbackReason: null,
+        fallbackDetail: null,
+        goldenVersion: golden.version,
+        startedAt: clickedAt,
+        endedAt: claimedAt,
+        outcome: 'succeeded',
+        failureReason: null,
+        synthetic: false,
+      },
+    });
+    if (!session) return null;
+    this.deps.logger.info({ sessionId: session.id, ownerId: actor.userId }, 'warm pool member claimed');
+    this.events.emit({ type: 'session', sessionId: session.id });
+    this.nudgePool();
+    return session;
+  }
+
+  /** At the global limit, an unclaimed member (one still provisioning first) makes room for a learner. */
+  private async evictPoolMemberForLearner(): Promise<boolean> {
+    const { store, config } = this.deps;
+    if ((await store.countActiveSessions()) < config.maxConcurrentSessions) return false;
+    const members = (await poolMembers(store))
+      .filter((m) => m.status !== 'terminating')
+      .sort((a, b) => Number(a.status === 'running') - Number(b.status === 'running') || b.createdAt - a.createdAt);
+    for (const member of members) {
+      if (await this.retirePoolMember(member.sessionId, 'making room for a learner')) return true;
+    }
+    return false;
+  }
+
+  private async retirePoolMember(sessionId: string, why: string): Promise<boolean> {
+    if (!(await this.deps.store.retirePoolMember(sessionId, this.deps.clock.now()))) return false;
+    this.deps.logger.info({ sessionId, why }, 'retiring warm pool member');
+    this.events.emit({ type: 'session', sessionId });
+    this.inflight.get(sessionId)?.abort.abort();
+    this.track(`delete:${sessionId}`, this.finishDeletion(sessionId));
+    return true;
+  }
+
+  private async planPool() {
+    const { store, clock, config } = this.deps;
+    const [members, decision, activeSessions, cleaning] = await Promise.all([
+      poolMembers(store),
+      decideStrategy(this.deps),
+      store.countActiveSessions(),
+      this.failedPoolRunStillCleaning(),
+    ]);
+    const plan = planPool({
+      target: this.pool.target,
+      members,
+      decision,
+      activeSessions,
+      maxConcurrentSessions: config.maxConcurrentSessions,
+      now: clock.now(),
+      // Its failure is counted when its cleanup ends; no replacement before then.
+      retryAt: cleaning ? Infinity : this.pool.retryAt,
+    });
+    return { members, decision, plan: { ...plan, golden: decision.golden?.version ?? null } };
+  }
+
+  /** One reconciliation: retire what the rules say, start what is missing. */
+  private async reconcilePool(): Promise<void> {
+    const { store, clock, ids, config } = this.deps;
+    // An empty pool that should stay empty needs no look at the cluster.
+    if (this.pool.target === 0 && (await poolMembers(store)).length === 0) return;
+    const { decision, plan } = await this.planPool();
+    for (const { sessionId, why } of plan.retire) await this.retirePoolMember(sessionId, why);
+    const golden = decision.golden;
+    if (!golden) return;
+    for (let i = 0; i < plan.create; i++) {
+      const run = await insertPoolMember({ store, ids, maxConcurrentSessions: config.maxConcurrentSessions }, golden, clock.now());
+      this.events.emit({ type: 'session', sessionId: run.sessionId });
+      this.launchRun(run);
+    }
+  }
+
+  /** Reconciles soon; passes never overlap, and a nudge during one makes another follow it. */
+  private nudgePool(): void {
+    if (this.stopped) return;
+    if (this.poolPass) {
+      this.poolAgain = true;
+      return;
+    }
+    const pass = (async () => {
+      do {
+        this.poolAgain = false;
+        await this.reconcilePool().catch((error: unknown) =>
+          this.deps.logger.warn({ error: errorMessage(error) }, 'warm pool reconciliation will retry'),
+        );
+      } while (this.poolAgain && !this.stopped);
+    })();
+    this.poolPass = pass.finally(() => {
+      this.poolPass = null;
+    });
+  }
+
+  private async failedPoolRunStillCleaning(): Promise<boolean> {
+    for (const sessionId of this.poolRuns) {
+      if ((await this.deps.store.getSession(sessionId))?.status === 'failed') return true;
+    }
+    return false;
+  }
+
+  private recordPoolRun(run: Run, aborted: boolean): void {
+    if (!run.pool || aborted) return;
+    if (run.outcome === 'succeeded') {
+      this.pool.failures = 0;
+      this.pool.retryAt = null;
+    } else if (run.outcome === 'failed') {
+      this.pool.failures += 1;
+      this.pool.lastFailure = run.failureReason;
+      this.pool.retryAt = (run.endedAt ?? this.deps.clock.now()) + poolBackoff(this.deps.config.poolBackoffMs, this.pool.failures);
+      this.deps.logger.warn({ sessionId: run.sessionId, failures: this.pool.failures, error: run.failureReason }, 'warm pool member failed');
+    }
+  }
+
   // Background work
 
   /** One reaper pass: expired sessions are deleted, unused golden versions collected. */
@@ -230,6 +421,7 @@ export class Lab {
       );
     }
     await this.collectGarbage();
+    this.nudgePool();
   }
 
   private async collectGarbage(): Promise<void> {
@@ -250,15 +442,22 @@ export class Lab {
   private launchRun(run: Run): void {
     if (this.inflight.has(run.sessionId)) return;
     const abort = new AbortController();
+    if (run.pool) this.poolRuns.add(run.sessionId);
     const done = executeRun({ ...this.deps, events: this.events }, run, abort.signal)
+      .then((ended) => this.recordPoolRun(ended, abort.signal.aborted))
       .catch((error: unknown) => this.deps.logger.error({ runId: run.id, error: errorMessage(error) }, 'run crashed'))
-      .finally(() => this.inflight.delete(run.sessionId));
+      .finally(() => {
+        this.inflight.delete(run.sessionId);
+        this.poolRuns.delete(run.sessionId);
+        this.nudgePool();
+      });
     this.inflight.set(run.sessionId, { done, abort });
   }
 
   private launchGolden(image: GoldenImage): void {
     const done = executeGoldenBuild(this.goldenDeps(), image)
       .then(() => this.collectGarbage())
+      .then(() => this.nudgePool())
       .catch((error: unknown) => this.deps.logger.error({ goldenVersion: image.version, error: errorMessage(error) }, 'build crashed'))
       .finally(() => {
         if (this.goldenBuild === done) this.goldenBuild = null;
@@ -292,6 +491,7 @@ export class Lab {
       logger.error({ sessionId: id, error: errorMessage(error) }, 'session deletion incomplete; the next start resumes it');
     }
     this.events.emit({ type: 'session', sessionId: id });
+    this.nudgePool();
   }
 
   /** Cluster reads for the API retry transient errors briefly, like the steps do. */

@@ -83,15 +83,32 @@ export interface SessionQuery {
 export interface SessionStore {
   /**
    * Inserts the session only when fewer than `limit` sessions are active and, given `ownerLimit`,
-   * fewer than that many of the session's owner; atomic.
+   * fewer than that many of the session's owner; atomic. Pool members being deleted do not count:
+   * the pool yields its slots to learners at once.
    */
   insertSessionWithinLimit(session: Session, limit: number, ownerLimit?: number): Promise<boolean>;
+  /**
+   * Atomically hands the oldest running pool member cloned from `goldenVersion` to `ownerId` and
+   * records `run` (a finished `warm` run) as its run; null when there is none or the owner is at
+   * `ownerLimit`.
+   */
+  claimPoolMember(claim: PoolClaim): Promise<Session | null>;
+  /** Atomically marks a still-unclaimed, live pool member `terminating`; false when it was claimed or gone. */
+  retirePoolMember(id: string, now: number): Promise<boolean>;
   getSession(id: string): Promise<Session | null>;
   /** Newest first; `ownerId` keeps one account's sessions, `activeOnly` those that hold resources. */
   listSessions(options?: SessionQuery): Promise<Session[]>;
   updateSession(id: string, patch: Partial<Omit<Session, 'id'>>): Promise<Session>;
   countActiveSessions(): Promise<number>;
   expiredSessions(now: number): Promise<Session[]>;
+}
+
+export interface PoolClaim {
+  goldenVersion: number;
+  ownerId: string | null;
+  ownerLimit?: number;
+  expiresAt: number;
+  run: Omit<Run, 'sessionId'>;
 }
 
 export interface RunStore {

@@ -40,6 +40,8 @@ export async function executeRun(deps: OrchestrationDeps, initial: Run, signal?:
         );
       } catch (error) {
         signal?.throwIfAborted();
+        // The pool never bootstraps: a failed member is replaced from the golden image instead.
+        if (run.pool) throw error;
         logger.warn({ ...log, error: errorMessage(error) }, 'snapshot path failed; falling back to bootstrap');
         run = await store.updateRun(run.id, {
           usedStrategy: 'bootstrap',

@@ -2,6 +2,9 @@
 
 export type Strategy = 'snapshot' | 'bootstrap';
 export const STRATEGIES: readonly Strategy[] = ['snapshot', 'bootstrap'];
+/** How a learner's session got its cluster: provisioned for them, or `warm` (claimed from the pool). */
+export type RunStrategy = Strategy | 'warm';
+export const RUN_STRATEGIES: readonly RunStrategy[] = ['warm', 'snapshot', 'bootstrap'];
 
 export type Role = 'control-plane' | 'worker';
 export const ROLES: readonly Role[] = ['control-plane', 'worker'];
@@ -17,12 +20,14 @@ export interface Session {
   createdAt: number;
   updatedAt: number;
   expiresAt: number;
-  /** The strategy that made (or is making) the cluster. */
-  strategy: Strategy | null;
+  /** The strategy that made (or is making) the cluster; `warm` once claimed from the pool. */
+  strategy: RunStrategy | null;
   failureReason: string | null;
   runId: string | null;
   /** The account that started it; none for sessions started by internal tools (or before accounts existed). */
   ownerId?: string | null;
+  /** An unclaimed warm-pool member: owned by nobody, never opened by anyone. */
+  pool?: boolean;
 }
 
 export type AccountRole = 'learner' | 'admin';
@@ -51,9 +56,12 @@ export type RunOutcome = 'running' | 'succeeded' | 'failed';
 export interface Run {
   id: string;
   sessionId: string;
-  requestedStrategy: Strategy;
-  /** Strategy currently executing (or that finished the run). */
-  usedStrategy: Strategy;
+  requestedStrategy: RunStrategy;
+  /**
+   * Strategy currently executing (or that finished the run). A `warm` run is the claim of a ready
+   * pool member: it starts at the learner's click and ends at the claim.
+   */
+  usedStrategy: RunStrategy;
   fallbackReason: FallbackReason | null;
   fallbackDetail: string | null;
   /** Golden version whose disks this run clones; pinned once so both VMs use the same pair. */
@@ -63,6 +71,8 @@ export interface Run {
   outcome: RunOutcome;
   failureReason: string | null;
   synthetic: boolean;
+  /** Provisions a warm-pool member: never falls back to bootstrap, and no learner waited for it. */
+  pool?: boolean;
 }
 
 export type StepOutcome = 'running' | 'succeeded' | 'failed';

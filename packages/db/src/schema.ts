@@ -7,6 +7,7 @@ import type {
   RunOutcome,
   SessionStatus,
   StepName,
+  RunStrategy,
   StepOutcome,
   Strategy,
 } from '@cks-lab/core';
@@ -27,7 +28,7 @@ export const sessions = sqliteTable(
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
-    strategy: text('strategy').$type<Strategy>(),
+    strategy: text('strategy').$type<RunStrategy>(),
     failureReason: text('failure_reason'),
     // No foreign key: a session names its run before the run row is written.
     runId: text('run_id'),
@@ -35,12 +36,16 @@ export const sessions = sqliteTable(
     synthetic: integer('synthetic', { mode: 'boolean' }).notNull().default(false),
     /** The account that started it; null for internal tools and sessions from before accounts. */
     ownerId: text('owner_id').references(() => users.id),
+    /** An unclaimed warm-pool member. */
+    pool: integer('pool', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
     index('sessions_synthetic_created_at_idx').on(t.synthetic, t.createdAt),
     index('sessions_status_expires_at_idx').on(t.status, t.expiresAt),
     // A learner's own (active) sessions: their list and the per-learner limit.
     index('sessions_owner_status_idx').on(t.ownerId, t.status),
+    // Tiny: the unclaimed pool members, which every claim and reconciliation looks at.
+    index('sessions_pool_idx').on(t.status, t.createdAt).where(sql`pool = 1`),
   ],
 );
 
@@ -51,8 +56,8 @@ export const runs = sqliteTable(
     sessionId: text('session_id')
       .notNull()
       .references(() => sessions.id, { onDelete: 'cascade' }),
-    requestedStrategy: text('requested_strategy').$type<Strategy>().notNull(),
-    usedStrategy: text('used_strategy').$type<Strategy>().notNull(),
+    requestedStrategy: text('requested_strategy').$type<RunStrategy>().notNull(),
+    usedStrategy: text('used_strategy').$type<RunStrategy>().notNull(),
     fallbackReason: text('fallback_reason').$type<FallbackReason>(),
     fallbackDetail: text('fallback_detail'),
     goldenVersion: integer('golden_version'),
@@ -61,6 +66,8 @@ export const runs = sqliteTable(
     outcome: text('outcome').$type<RunOutcome>().notNull(),
     failureReason: text('failure_reason'),
     synthetic: integer('synthetic', { mode: 'boolean' }).notNull().default(false),
+    /** Provisions a warm-pool member: no learner waited for it. */
+    pool: integer('pool', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
     index('runs_synthetic_started_at_idx').on(t.synthetic, t.startedAt),

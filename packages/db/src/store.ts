@@ -3,6 +3,7 @@ import {
   ConflictError,
   NotFoundError,
   type GoldenImage,
+  type PoolClaim,
   type Run,
   type Session,
   type SessionQuery,
@@ -10,7 +11,7 @@ import {
   type Step,
   type Store,
 } from '@cks-lab/core';
-import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, lte, max, ne, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, lte, max, ne, not, type SQL } from 'drizzle-orm';
 import type { LabDb } from './lab-db';
 import { goldenImages, runs, sessions, steps } from './schema';
 
@@ -37,7 +38,8 @@ export class SqliteStore implements Store {
     return this.db.transaction(
       (tx) => {
         const activeWhere = (also?: SQL) => and(notSyntheticSession, inArray(sessions.status, [...ACTIVE_SESSION_STATUSES]), also);
-        const [row] = tx.select({ active: count() }).from(sessions).where(activeWhere()).all();
+        const retiringPoolMember = and(eq(sessions.pool, true), eq(sessions.status, 'terminating'));
+        const [row] = tx.select({ active: count() }).from(sessions).where(activeWhere(not(retiringPoolMember!))).all();
         if ((row?.active ?? 0) >= limit) return false;
         if (ownerLimit !== undefined) {
           const owner = session.ownerId ? eq(sessions.ownerId, session.ownerId) : isNull(sessions.ownerId);
@@ -49,6 +51,57 @@ export class SqliteStore implements Store {
       },
       { behavior: 'immediate' },
     );
+  }
+
+  async claimPoolMember(claim: PoolClaim): Promise<Session | null> {
+    return this.db.transaction(
+      (tx) => {
+        const member = tx
+          .select({ id: sessions.id })
+          .from(sessions)
+          .innerJoin(runs, eq(runs.id, sessions.runId))
+          .where(and(eq(sessions.pool, true), eq(sessions.status, 'running'), eq(runs.goldenVersion, claim.goldenVersion)))
+          .orderBy(asc(sessions.createdAt), asc(sessions.id))
+          .limit(1)
+          .get();
+        if (!member) return null;
+        if (claim.ownerLimit !== undefined) {
+          const owner = claim.ownerId ? eq(sessions.ownerId, claim.ownerId) : isNull(sessions.ownerId);
+          const [own] = tx
+            .select({ active: count() })
+            .from(sessions)
+            .where(and(notSyntheticSession, inArray(sessions.status, [...ACTIVE_SESSION_STATUSES]), owner))
+            .all();
+          if ((own?.active ?? 0) >= claim.ownerLimit) return null;
+        }
+        tx.insert(runs).values({ ...claim.run, sessionId: member.id }).run();
+        return (
+          tx
+            .update(sessions)
+            .set({
+              pool: false,
+              ownerId: claim.ownerId,
+              expiresAt: claim.expiresAt,
+              updatedAt: claim.run.endedAt ?? claim.run.startedAt,
+              strategy: 'warm',
+              runId: claim.run.id,
+            })
+            .where(eq(sessions.id, member.id))
+            .returning(sessionColumns)
+            .get() ?? null
+        );
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  async retirePoolMember(id: string, now: number): Promise<boolean> {
+    const { changes } = this.db
+      .update(sessions)
+      .set({ status: 'terminating', updatedAt: now })
+      .where(and(eq(sessions.id, id), eq(sessions.pool, true), inArray(sessions.status, ['pending', 'provisioning', 'running'])))
+      .run();
+    return changes > 0;
   }
 
   async getSession(id: string): Promise<Session | null> {

@@ -73,8 +73,8 @@ export function seedSynthetic(db: LabDb, options: SyntheticOptions = {}): Synthe
   const count = options.count ?? 100_000;
   const now = options.now ?? Date.now();
   const periodMs = (options.days ?? 30) * DAY_MS;
-  const insertSession = db.insert(sessions).values({ ...placeholders(sessions), synthetic: true }).prepare();
-  const insertRun = db.insert(runs).values({ ...placeholders(runs), synthetic: true }).prepare();
+  const insertSession = db.insert(sessions).values({ ...placeholders(sessions), synthetic: true, pool: false }).prepare();
+  const insertRun = db.insert(runs).values({ ...placeholders(runs), synthetic: true, pool: false }).prepare();
   const insertStep = db.insert(steps).values({ ...placeholders(steps), synthetic: true }).prepare();
 
   const history = syntheticHistory(count, now - periodMs, periodMs, mulberry32(options.seed ?? 1));

@@ -1,4 +1,4 @@
-import type { GoldenPhase, StepName, Strategy } from '@cks-lab/core';
+import type { GoldenPhase, RunStrategy, StepName, Strategy } from '@cks-lab/core';
 
 /** Plain words for the provisioning steps, so a learner can follow what is happening. */
 const STEP_LABELS: Record<StepName, string> = {
@@ -19,7 +19,8 @@ export const STRATEGY_STEPS: Record<Strategy, readonly StepName[]> = {
   bootstrap: ['prepare-namespace', 'create-control-plane', 'wait-control-plane-ready', 'create-worker', 'wait-cluster-ready'],
 };
 
-export const STRATEGY_DESCRIPTIONS: Record<Strategy, string> = {
+export const STRATEGY_DESCRIPTIONS: Record<RunStrategy, string> = {
+  warm: 'A ready cluster from the warm pool, handed over at the click',
   snapshot: 'VMs cloned from the golden image (usually 1–3 minutes)',
   bootstrap: 'VMs installed from scratch with kubeadm (usually 8–15 minutes)',
 };

@@ -16,6 +16,7 @@ const env = z.object({
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
   SESSION_TTL_MINUTES: z.coerce.number().int().positive().default(60),
   MAX_CONCURRENT_SESSIONS: z.coerce.number().int().positive().default(10),
+  WARM_POOL_SIZE: z.coerce.number().int().nonnegative().optional(),
   SESSIONS_PER_LEARNER: z.coerce.number().int().positive().default(1),
   SESSION_STARTS_PER_HOUR: z.coerce.number().int().positive().default(12),
   AUTH_SECRET: z.string().min(32, 'AUTH_SECRET must be at least 32 characters').optional(),
@@ -87,6 +88,9 @@ export function readServerConfig(source: NodeJS.ProcessEnv = process.env): Serve
       sessionTtlMs: e.SESSION_TTL_MINUTES * 60_000,
       maxConcurrentSessions: e.MAX_CONCURRENT_SESSIONS,
       sessionsPerLearner: e.SESSIONS_PER_LEARNER,
+      // Simulated members cost nothing; on a real cluster each holds two VMs, so it is opt-in.
+      warmPoolSize: e.WARM_POOL_SIZE ?? (simulated ? 2 : 0),
+      poolBackoffMs: simulated ? Math.max(1000, DEFAULT_CONFIG.poolBackoffMs * timeScale) : DEFAULT_CONFIG.poolBackoffMs,
       deadlines,
       goldenGraceMs: simulated ? Math.max(DEFAULT_CONFIG.goldenGraceMs * timeScale, 1000) : DEFAULT_CONFIG.goldenGraceMs,
       retryBackoffMs: simulated ? Math.max(50, Math.round(DEFAULT_CONFIG.retryBackoffMs * Math.min(1, timeScale * 10))) : DEFAULT_CONFIG.retryBackoffMs,

@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError } from '../errors';
-import type { SessionQuery, Store } from '../ports';
+import type { PoolClaim, SessionQuery, Store } from '../ports';
 import { ACTIVE_SESSION_STATUSES, type GoldenImage, type Run, type Session, type SessionStatus, type Step } from '../types';
 
 /** Sessions that have ended: hidden from `listSessions()` unless `includeEnded`. */
@@ -79,9 +79,36 @@ export class MemoryStore implements Store {
   async insertSessionWithinLimit(session: Session, limit: number, ownerLimit?: number): Promise<boolean> {
     await this.write('insertSessionWithinLimit', [session, limit, ownerLimit]);
     if (this.sessions.has(session.id)) throw new ConflictError(`session ${session.id} already exists`);
-    if (this.countActive() >= limit) return false;
+    if (this.countActive(undefined, true) >= limit) return false;
     if (ownerLimit !== undefined && this.countActive(session.ownerId ?? null) >= ownerLimit) return false;
     this.sessions.set(session.id, copy(session));
+    return true;
+  }
+
+  async claimPoolMember(claim: PoolClaim): Promise<Session | null> {
+    await this.write('claimPoolMember', [claim]);
+    const member = [...this.sessions.values()]
+      .filter((s) => s.pool && s.status === 'running' && s.runId && this.runs.get(s.runId)?.goldenVersion === claim.goldenVersion)
+      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))[0];
+    if (!member) return null;
+    if (claim.ownerLimit !== undefined && this.countActive(claim.ownerId) >= claim.ownerLimit) return null;
+    this.runs.set(claim.run.id, copy({ ...claim.run, sessionId: member.id }));
+    Object.assign(member, {
+      pool: false,
+      ownerId: claim.ownerId,
+      expiresAt: claim.expiresAt,
+      updatedAt: claim.run.endedAt ?? claim.run.startedAt,
+      strategy: 'warm',
+      runId: claim.run.id,
+    } satisfies Partial<Session>);
+    return copy(member);
+  }
+
+  async retirePoolMember(id: string, now: number): Promise<boolean> {
+    await this.write('retirePoolMember', [id, now]);
+    const member = this.sessions.get(id);
+    if (!member?.pool || !['pending', 'provisioning', 'running'].includes(member.status)) return false;
+    Object.assign(member, { status: 'terminating', updatedAt: now } satisfies Partial<Session>);
     return true;
   }
 
@@ -118,10 +145,13 @@ export class MemoryStore implements Store {
       .map(copy);
   }
 
-  /** Active sessions, of one owner when given. */
-  private countActive(ownerId?: string | null): number {
+  /** Active sessions, of one owner when given; `forLimit` leaves out pool members being deleted. */
+  private countActive(ownerId?: string | null, forLimit = false): number {
     return [...this.sessions.values()].filter(
-      (s) => ACTIVE_SESSION_STATUSES.includes(s.status) && (ownerId === undefined || (s.ownerId ?? null) === ownerId),
+      (s) =>
+        ACTIVE_SESSION_STATUSES.includes(s.status) &&
+        (ownerId === undefined || (s.ownerId ?? null) === ownerId) &&
+        !(forLimit && s.pool && s.status === 'terminating'),
     ).length;
   }
 

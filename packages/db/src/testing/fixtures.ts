@@ -17,6 +17,7 @@ export function sessionRecord(id: string, overrides: Partial<Session> = {}): Ses
     failureReason: null,
     runId: null,
     ownerId: null,
+    pool: false,
     ...overrides,
   };
 }
@@ -35,6 +36,7 @@ export function runRecord(id: string, sessionId: string, overrides: Partial<Run>
     outcome: 'running',
     failureReason: null,
     synthetic: false,
+    pool: false,
     ...overrides,
   };
 }

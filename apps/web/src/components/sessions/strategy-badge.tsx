@@ -1,8 +1,8 @@
-import type { Strategy } from '@cks-lab/core';
+import type { RunStrategy } from '@cks-lab/core';
 import { STRATEGY_DESCRIPTIONS } from '~/lib/labels';
 
 /** The strategy by its known name (design §2), with a shape per strategy so it never relies on colour. */
-export function StrategyBadge({ strategy }: { strategy: Strategy | null }) {
+export function StrategyBadge({ strategy }: { strategy: RunStrategy | null }) {
   if (!strategy) return <span className="muted">not chosen yet</span>;
   return (
     <span className={`badge badge-${strategy}`} title={STRATEGY_DESCRIPTIONS[strategy]}>

@@ -2,6 +2,7 @@ import { router } from './init';
 import { accountRouter } from './routers/account';
 import { clusterRouter } from './routers/cluster';
 import { metricsRouter } from './routers/metrics';
+import { poolRouter } from './routers/pool';
 import { sessionsRouter } from './routers/sessions';
 import { snapshotsRouter } from './routers/snapshots';
 import { usersRouter } from './routers/users';
@@ -10,6 +11,7 @@ export const appRouter = router({
   cluster: clusterRouter,
   sessions: sessionsRouter,
   snapshots: snapshotsRouter,
+  pool: poolRouter,
   metrics: metricsRouter,
   users: usersRouter,
   account: accountRouter,

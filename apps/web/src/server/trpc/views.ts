@@ -1,4 +1,4 @@
-import { FALLBACK_REASON_TEXT, names, type Actor, type GoldenStatusView, type Session } from '@cks-lab/core';
+import { FALLBACK_REASON_TEXT, names, type Actor, type GoldenStatusView, type PoolStatus, type Session, type Strategy } from '@cks-lab/core';
 import type { Account } from '@cks-lab/db';
 import type { Runtime } from '../runtime';
 
@@ -36,8 +36,16 @@ export async function sessionDetailView(runtime: Runtime, id: string, actor: Act
   const ended = detail.session.status === 'terminated';
   const objects = ended ? [] : await runtime.lab.sessionObjects(id, actor);
   const { run } = detail;
+  const made = detail.session.strategy;
+  const warm = made === 'warm';
+  // A claimed member's cluster was cloned from the golden image before the click.
+  const strategy: Strategy | null = made === 'warm' ? 'snapshot' : made;
   return {
     ...(await sessionView(detail.session, runtime)),
+    strategy,
+    warm,
+    /** When it was handed over from the warm pool. */
+    claimedAt: warm ? (run?.endedAt ?? null) : null,
     runId: run?.id ?? null,
     requestedStrategy: run?.requestedStrategy ?? null,
     fallbackReason: run?.fallbackReason ?? null,
@@ -99,6 +107,19 @@ export function goldenView(view: GoldenStatusView, runtime: Runtime) {
     reasonText: view.reason ? FALLBACK_REASON_TEXT[view.reason] : null,
     reasonDetail: view.reasonDetail,
     simulated: runtime.simulated,
+  };
+}
+
+export function poolView(status: PoolStatus) {
+  return {
+    target: status.target,
+    ready: status.ready,
+    provisioning: status.provisioning,
+    failing: status.failing,
+    lastFailure: status.lastFailure,
+    retryAt: status.retryAt !== null && Number.isFinite(status.retryAt) ? new Date(status.retryAt).toISOString() : null,
+    reason: status.reason,
+    members: status.members.map((m) => ({ sessionId: m.sessionId, status: m.status, goldenVersion: m.goldenVersion })),
   };
 }
 

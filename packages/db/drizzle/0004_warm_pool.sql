@@ -1,0 +1,3 @@
+ALTER TABLE `runs` ADD `pool` integer DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE `sessions` ADD `pool` integer DEFAULT false NOT NULL;--> statement-breakpoint
+CREATE INDEX `sessions_pool_idx` ON `sessions` (`status`,`created_at`) WHERE pool = 1;
