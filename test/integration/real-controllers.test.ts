@@ -26,6 +26,8 @@ if (unavailable) console.warn(`[integration] real-controller flows: ${unavailabl
 
 /** Generous: virt-controller and CDI re-queue with their own backoffs, and 2 cores run everything. */
 const STEP_DEADLINE_MS = 120_000;
+/** A whole flow: a few steps, each well within its deadline when nothing is wrong. */
+const FLOW_TIMEOUT_MS = 420_000;
 
 const measured: Record<string, { requests: number; ms: number }> = {};
 
@@ -57,6 +59,23 @@ suite('cks-lab flows on the real KubeVirt, CDI and snapshot controllers', () => 
 
   const vmsOf = async (sessionId: string) => (await platform.admin.list<Obj>(R.vm, names.namespace(sessionId))).items;
 
+  /** What the controllers and the node said about a session, for a failing assertion's message. */
+  async function clusterState(sessionId: string): Promise<string> {
+    const namespace = names.namespace(sessionId);
+    const statuses = async (type: typeof R.vm) => (await platform.admin.list<Obj>(type, namespace)).items.map((o) => ({ name: o.metadata.name, status: o.status }));
+    const pods = (await real.cluster.request('GET', `/api/v1/namespaces/${namespace}/pods`)).body?.items ?? [];
+    return JSON.stringify(
+      {
+        vms: await statuses(R.vm),
+        vmis: await statuses(R.vmi),
+        dataVolumes: await statuses(R.dataVolume),
+        pods: pods.map((p: any) => ({ name: p.metadata.name, phase: p.status?.phase, conditions: p.status?.conditions, containers: p.status?.containerStatuses })),
+      },
+      null,
+      1,
+    );
+  }
+
   beforeAll(async () => {
     if (unavailable) throw new Error(unavailable);
     real = await startRealCluster();
@@ -79,10 +98,11 @@ suite('cks-lab flows on the real KubeVirt, CDI and snapshot controllers', () => 
 
   it('bootstrap: without a golden image a session is provisioned to running', async () => {
     const { session, run } = await provision('bootstrap session');
+    if (run?.outcome !== 'succeeded') console.log(`bootstrap failed; cluster state: ${await clusterState(session.id)}`);
     expect(run, JSON.stringify(run)).toMatchObject({ usedStrategy: 'bootstrap', outcome: 'succeeded' });
     expect(session.status).toBe('running');
     expect((await vmsOf(session.id)).map((vm) => vm.status?.ready)).toEqual([true, true]);
-  });
+  }, FLOW_TIMEOUT_MS);
 
   it('golden image: the real snapshot controllers back up both disks, CDI copies them into vm-templates', async () => {
     const source = sessions['bootstrap session']!;
@@ -97,13 +117,14 @@ suite('cks-lab flows on the real KubeVirt, CDI and snapshot controllers', () => 
       expect(copy!.status.phase).toBe('Succeeded');
     }
     await eventually('the source session ready again', 60_000, async () => (await vmsOf(source.id)).every((vm) => vm.spec.runStrategy === 'Always' && vm.status?.ready));
-  });
+  }, FLOW_TIMEOUT_MS);
 
   it('snapshot: a new session clones both disks from the golden image and runs without a fallback', async () => {
     const { session, run } = await provision('snapshot session');
+    if (run?.outcome !== 'succeeded' || run.usedStrategy !== 'snapshot') console.log(`snapshot session: ${JSON.stringify(run)}; cluster state: ${await clusterState(session.id)}`);
     expect(run, JSON.stringify(run)).toMatchObject({ usedStrategy: 'snapshot', fallbackReason: null, outcome: 'succeeded' });
     expect(session.status).toBe('running');
-  });
+  }, FLOW_TIMEOUT_MS);
 
   it('the simulator goes through the states the real controllers went through (conformance)', async () => {
     realRecording = recorder.stop();
@@ -130,7 +151,7 @@ suite('cks-lab flows on the real KubeVirt, CDI and snapshot controllers', () => 
       expect(sim[key]?.at(-1), `${key}: final state`).toEqual(real[key]!.at(-1));
       expect(isSubsequence(sim[key] ?? [], real[key]!), `${key}: simulator ${JSON.stringify(sim[key])} vs real ${JSON.stringify(real[key])}`).toBe(true);
     }
-  });
+  }, FLOW_TIMEOUT_MS);
 
   it('deleting every session leaves nothing behind', async () => {
     const ids = Object.values(sessions).map((s) => s.id);
@@ -142,7 +163,7 @@ suite('cks-lab flows on the real KubeVirt, CDI and snapshot controllers', () => 
       expect((await platform.lab.getSession(id)).session.status).toBe('terminated');
       expect(await platform.admin.get(R.namespace, undefined, names.namespace(id))).toBeNull();
     }
-  });
+  }, FLOW_TIMEOUT_MS);
 });
 
 /** The base OS image the bootstrap VMs clone: a PVC on the CSI class (provisioned by the node stand-in) and its DataSource. */

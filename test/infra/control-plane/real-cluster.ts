@@ -8,6 +8,7 @@
 import path from 'node:path';
 import { DEFAULT_CRDS_DIR, findTestBinaries, startTestCluster, type ManagedProcess, type TestCluster } from '../cluster';
 import { startCsiDriver, type CsiDriverStandIn } from '../node/csi-driver';
+import { startCsiResizer } from '../node/csi-resizer';
 import { startKubelet, type Kubelet, type Pod, type Workloads } from '../node/kubelet';
 import { startVirtHandler, type GuestTimings, type VirtHandler } from '../node/virt-handler';
 import { applyAll, loadYamlDir } from './apply';
@@ -93,6 +94,8 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
     stops.push(() => snapshotController.stop());
     const csi = await timed('csi-driver', () => startCsiDriver(cluster, { defaultClass: true }));
     stops.push(() => csi.stop());
+    const resizer = startCsiResizer(cluster);
+    stops.push(() => resizer.stop());
     const cdi = await timed('cdi', () =>
       startCdi(cluster, {
         binaries: { controller: bins.cdiController, apiserver: bins.cdiApiserver },

@@ -15,13 +15,19 @@ export interface Pod {
   metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string>; deletionTimestamp?: string; creationTimestamp?: string };
   spec: {
     nodeName?: string;
+    restartPolicy?: string;
     containers: Array<{ name: string; image: string; readinessProbe?: unknown }>;
     initContainers?: Array<{ name: string; image: string }>;
+    volumes?: Array<{ name: string; persistentVolumeClaim?: { claimName: string } }>;
   };
   status?: { phase?: string; startTime?: string; conditions?: Array<{ type: string; status: string }>; containerStatuses?: unknown[] };
 }
 
-/** What the containers of a pod do, for the pods whose behaviour a test models (the rest run forever and are ready at once). */
+/**
+ * What the containers of a pod do, for the pods whose behaviour a test models. The rest are ready
+ * at once and run forever, except pods that are not restarted (`restartPolicy` Never/OnFailure:
+ * jobs such as CDI's claim-prep pod, whose container only echoes), which complete successfully.
+ */
 export interface Workloads {
   /** Whether `container`'s readiness probe passes now. */
   ready(pod: Pod, container: string): boolean;
@@ -111,7 +117,12 @@ async function syncPod(cluster: TestCluster, pod: Pod, workloads: Workloads): Pr
     return;
   }
   if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
-  const exitCode = workloads.exitCode(pod);
+  // Mounting a claim whose volume the CSI controller expanded finishes the expansion on the node.
+  for (const volume of pod.spec.volumes ?? []) {
+    if (volume.persistentVolumeClaim) await expandOnNode(cluster, pod.metadata.namespace, volume.persistentVolumeClaim.claimName);
+  }
+  const completes = pod.spec.restartPolicy === 'Never' || pod.spec.restartPolicy === 'OnFailure';
+  const exitCode = completes ? (pod.status?.phase === 'Running' ? 0 : undefined) : workloads.exitCode(pod);
   const startedAt = pod.status?.startTime ?? now();
   const containerStatuses = pod.spec.containers.map((c) => {
     const ready = exitCode === undefined && (!c.readinessProbe || workloads.ready(pod, c.name));
@@ -159,6 +170,36 @@ async function syncPod(cluster: TestCluster, pod: Pod, workloads: Workloads): Pr
   const next = JSON.stringify({ phase, ready: allReady ? 'True' : 'False', cs: containerStatuses.length });
   if (current === next) return;
   await expectOk(cluster.request('PATCH', `${podPath}/status`, { status }, { contentType: 'application/merge-patch+json' }), `pod status ${podPath}`, [404]);
+}
+
+/**
+ * The kubelet's half of a CSI volume expansion (NodeExpandVolume): the claim's capacity becomes the
+ * volume's and the FileSystemResizePending condition the external-resizer set goes away.
+ */
+async function expandOnNode(cluster: TestCluster, namespace: string, claimName: string): Promise<void> {
+  const claimPath = `/api/v1/namespaces/${namespace}/persistentvolumeclaims/${claimName}`;
+  const claim = await cluster.request('GET', claimPath);
+  const conditions: Array<{ type: string }> = claim.body?.status?.conditions ?? [];
+  if (!claim.ok || !conditions.some((c) => c.type === 'FileSystemResizePending') || !claim.body.spec.volumeName) return;
+  const volume = await cluster.request('GET', `/api/v1/persistentvolumes/${claim.body.spec.volumeName}`);
+  if (!volume.ok) return;
+  await expectOk(
+    cluster.request(
+      'PUT',
+      `${claimPath}/status`,
+      {
+        ...claim.body,
+        status: {
+          ...claim.body.status,
+          capacity: { ...claim.body.status.capacity, storage: volume.body.spec.capacity.storage },
+          conditions: conditions.filter((c) => c.type !== 'FileSystemResizePending'),
+          allocatedResourceStatuses: undefined,
+        },
+      },
+    ),
+    `node expansion of ${namespace}/${claimName}`,
+    [409],
+  );
 }
 
 /** A stable address per pod in the pod CIDR the test cluster pretends to have (nothing is ever sent to it). */

@@ -33,12 +33,12 @@ export interface StatusRecorder {
   stop(): StatusRecording;
 }
 
-/** Starts watching every namespace; objects outside session namespaces and vm-templates are ignored. */
+/** Starts watching every namespace; only cks-lab's objects in session namespaces and vm-templates are recorded. */
 export function recordStatuses(api: ObjectApi): StatusRecorder {
   const timelines: Record<string, string[]> = {};
   const sessionAliases = new Map<string, string>();
   const alias = (text: string) =>
-    text.replace(/[0-9a-f]{8}(?=$|[^0-9a-f])/g, (id) => {
+    text.replace(/(?<=user-session-)[0-9a-f]{8}/g, (id) => {
       if (!sessionAliases.has(id)) sessionAliases.set(id, `s${sessionAliases.size + 1}`);
       return sessionAliases.get(id)!;
     });
@@ -49,7 +49,8 @@ export function recordStatuses(api: ObjectApi): StatusRecorder {
         type,
         onChange: (_all, object) => {
           const namespace = object?.metadata.namespace ?? '';
-          if (!object || !(namespace.startsWith('user-session-') || namespace === 'vm-templates')) return;
+          // cks-lab's own objects (named cks-…), not the controllers' scratch claims.
+          if (!object || !object.metadata.name.startsWith('cks-') || !(namespace.startsWith('user-session-') || namespace === 'vm-templates')) return;
           const key = `${kind} ${alias(`${namespace}/${object.metadata.name}`)}`;
           const state = JSON.stringify(project(object));
           const timeline = (timelines[key] ??= []);
