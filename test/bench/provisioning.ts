@@ -34,6 +34,8 @@ async function main(): Promise<void> {
     LAB_DATA_DIR: dataDir,
     MAX_CONCURRENT_SESSIONS: String(SESSIONS * 2 + 1),
     ADMIN_TOKEN: 'bench-admin-token-0123456789',
+    // Measures the snapshot and bootstrap paths themselves.
+    WARM_POOL_SIZE: '0',
   });
   const runtime = await createRuntime(config, { maintenance: false });
   try {

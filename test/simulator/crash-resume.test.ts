@@ -12,7 +12,8 @@ import { createRuntime, type Runtime } from '../../apps/web/src/server/runtime';
  * The server is a real separate process (SQLite file + simulator journal on disk), killed with SIGKILL.
  */
 const dir = mkdtempSync(join(tmpdir(), 'cks-lab-crash-'));
-const env = { ...process.env, LAB_DATA_DIR: dir, SIM_TIME_SCALE: '0.01', ADMIN_TOKEN: 'crash-test-admin-token', LOG_LEVEL: 'silent' };
+// No warm pool: these runs test the snapshot and bootstrap paths themselves.
+const env = { ...process.env, LAB_DATA_DIR: dir, SIM_TIME_SCALE: '0.01', WARM_POOL_SIZE: '0', ADMIN_TOKEN: 'crash-test-admin-token', LOG_LEVEL: 'silent' };
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

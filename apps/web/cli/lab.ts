@@ -26,7 +26,9 @@ const USAGE = `usage: lab <command> [--json]
   users reset-password <name>     a new generated password, printed once; ends the account's sign-ins
   users disable <name>            no more sign-ins; its current ones end
   users enable <name>             allow sign-in again
-  metrics                         time-to-ready per strategy and the improvement
+  pool status                     the warm pool: target, ready, provisioning, failing and why  (admin)
+  pool resize <n>                 keep n sessions warm (until the next restart)               (admin)
+  metrics                         time-to-ready per strategy (warm too), the improvement and the pool hit rate
   whoami                          who the CLI acts as
 options: --json  one JSON document on stdout   --no-wait  return at once from snapshots create/recreate
          --as <username>  act for that account (sessions are then theirs)
@@ -112,6 +114,13 @@ async function main(): Promise<void> {
       case 'users disable':
       case 'users enable':
         return client.users.setDisabled.mutate({ id: await accountId(need('a username')), disabled: command === 'disable' });
+      case 'pool status':
+        return client.pool.status.query();
+      case 'pool resize': {
+        const size = Number(need('a size'));
+        if (!Number.isInteger(size) || size < 0) throw new UsageError('pool resize needs a whole number ≥ 0');
+        return client.pool.resize.mutate({ size });
+      }
       case 'metrics':
         return client.metrics.summary.query({});
       case 'whoami':

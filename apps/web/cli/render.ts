@@ -12,6 +12,7 @@ export function render(command: string, result: unknown): string {
 type Metrics = {
   strategies: Array<{ strategy: string; runs: number; successes: number; fallbacks: number; p50Ms: number | null; p95Ms: number | null }>;
   improvement: number | null;
+  poolHitRate: number | null;
 };
 
 function renderMetrics(m: Metrics): string {
@@ -20,7 +21,8 @@ function renderMetrics(m: Metrics): string {
     (s) => `${s.strategy.padEnd(10)} runs ${String(s.runs).padStart(5)}  ok ${String(s.successes).padStart(5)}  fallbacks ${String(s.fallbacks).padStart(4)}  p50 ${seconds(s.p50Ms).padStart(8)}  p95 ${seconds(s.p95Ms).padStart(8)}`,
   );
   const improvement = m.improvement === null ? 'n/a (needs runs of both strategies)' : `${(m.improvement * 100).toFixed(0)}% faster by snapshot`;
-  return [...rows, `improvement: ${improvement}`].join('\n');
+  const hitRate = m.poolHitRate === null ? 'n/a (no starts yet)' : `${(m.poolHitRate * 100).toFixed(0)}% of starts claimed a warm session`;
+  return [...rows, `improvement: ${improvement}`, `pool hit rate: ${hitRate}`].join('\n');
 }
 
 function line(row: unknown): string {

@@ -91,8 +91,10 @@ describe('SqliteMetrics', () => {
     expect(summary.strategies).toEqual([
       { strategy: 'snapshot', runs: 12, successes: 10, failures: 1, fallbacks: 0, p50Ms: 50 * S, p95Ms: 100 * S, meanMs: 55 * S },
       { strategy: 'bootstrap', runs: 5, successes: 4, failures: 1, fallbacks: 2, p50Ms: 450 * S, p95Ms: 600 * S, meanMs: 487.5 * S },
+      { strategy: 'warm', runs: 0, successes: 0, failures: 0, fallbacks: 0, p50Ms: null, p95Ms: null, meanMs: null },
     ]);
     expect(summary.totalRuns).toBe(17);
+    expect(summary.poolHitRate).toBe(0);
     expect(summary.successRate).toBe(14 / 16);
     expect(summary.fallbackRate).toBe(2 / 14);
     expect(summary.improvement).toBeCloseTo(1 - 50 / 450, 12);
@@ -115,8 +117,9 @@ describe('SqliteMetrics', () => {
     expect(empty.strategies.map((s) => [s.strategy, s.runs, s.p50Ms, s.meanMs])).toEqual([
       ['snapshot', 0, null, null],
       ['bootstrap', 0, null, null],
+      ['warm', 0, null, null],
     ]);
-    expect(empty).toMatchObject({ totalRuns: 0, fallbackRate: null, successRate: null, improvement: null });
+    expect(empty).toMatchObject({ totalRuns: 0, fallbackRate: null, successRate: null, improvement: null, poolHitRate: null });
     expect(metrics.rates({ from: 0, to: 1 })).toEqual({ runs: 0, successRate: null, fallbackRate: null, fallbacksByReason: [] });
     expect(metrics.series({ from: 0, to: 1 })).toEqual([]);
     expect(metrics.distribution({ from: 0, to: 1 })).toEqual([]);
@@ -199,7 +202,41 @@ describe('SqliteMetrics', () => {
         sumMs: 1_950 * S,
         count: 4,
       },
+      {
+        strategy: 'warm',
+        buckets: [
+          { leMs: 50 * S, count: 0 },
+          { leMs: 450 * S, count: 0 },
+        ],
+        sumMs: 0,
+        count: 0,
+      },
     ]);
+  });
+});
+
+describe('SqliteMetrics and the warm pool', () => {
+  it('reports warm claims beside the strategies, and the hit rate among starts (pool members are no starts)', async () => {
+    const lab = openDatabase(':memory:');
+    try {
+      const add = async (i: number, run: Partial<Run>) => {
+        const id = `0000000${i}`;
+        await lab.store.insertSessionWithinLimit(sessionRecord(id), 100);
+        await lab.store.insertRun(runRecord(`run-${i}`, id, { startedAt: T0 + i * S, endedAt: T0 + i * S + 90 * S, outcome: 'succeeded', ...run }));
+      };
+      await add(1, { pool: true });
+      await add(2, { pool: true });
+      await add(3, { requestedStrategy: 'warm', usedStrategy: 'warm', endedAt: T0 + 3 * S + 40 });
+      await add(4, { requestedStrategy: 'warm', usedStrategy: 'warm', endedAt: T0 + 4 * S + 60 });
+      await add(5, {});
+      const summary = lab.metrics.summary(IN_RANGE);
+      expect(summary.strategies.find((s) => s.strategy === 'warm')).toMatchObject({ runs: 2, p50Ms: 40, p95Ms: 60 });
+      expect(summary.strategies.find((s) => s.strategy === 'snapshot')).toMatchObject({ runs: 3 });
+      expect(summary.poolHitRate).toBe(2 / 3);
+      expect(lab.metrics.bucketCounts(IN_RANGE, [1000]).find((b) => b.strategy === 'warm')).toMatchObject({ count: 2, sumMs: 100 });
+    } finally {
+      lab.close();
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { STRATEGIES, improvement, type FallbackReason, type StepName, type Strategy } from '@cks-lab/core';
+import { STRATEGIES, improvement, type FallbackReason, type RunStrategy, type StepName, type Strategy } from '@cks-lab/core';
 import { sql, type SQL } from 'drizzle-orm';
 import type { LabDb } from './lab-db';
 
@@ -12,8 +12,11 @@ export interface MetricsRange {
   includeSynthetic?: boolean;
 }
 
+/** What the summary and Prometheus report: both provisioning strategies, then claims from the warm pool. */
+export const METRIC_STRATEGIES: readonly RunStrategy[] = [...STRATEGIES, 'warm'];
+
 export interface StrategySummary {
-  strategy: Strategy;
+  strategy: RunStrategy;
   runs: number;
   successes: number;
   failures: number;
@@ -26,8 +29,13 @@ export interface StrategySummary {
 }
 
 export interface MetricsSummary {
-  /** Always both strategies, in STRATEGIES order. */
+  /** Always every strategy, in METRIC_STRATEGIES order. */
   strategies: StrategySummary[];
+  /**
+   * Starts served from the warm pool among all starts (pool members' own provisioning is no start).
+   * Null without starts.
+   */
+  poolHitRate: number | null;
   totalRuns: number;
   /** As in `Rates`, which adds the reasons and costs less when percentiles are not needed. */
   fallbackRate: number | null;
@@ -75,7 +83,7 @@ export interface StepMean {
 
 /** A Prometheus-style histogram of time-to-ready: cumulative counts per upper bound. */
 export interface StrategyBuckets {
-  strategy: Strategy;
+  strategy: RunStrategy;
   buckets: Array<{ leMs: number; count: number }>;
   sumMs: number;
   count: number;
@@ -116,7 +124,7 @@ export class SqliteMetrics {
             / SUM(CASE WHEN outcome = 'succeeded' THEN durations END) AS meanMs,
           SUM(CASE WHEN outcome = 'succeeded' AND synthetic THEN n ELSE 0 END) AS syntheticSuccesses
         FROM (${outcomeGroups(range)}) GROUP BY used_strategy`);
-      return STRATEGIES.map((strategy): StrategySummary => {
+      return METRIC_STRATEGIES.map((strategy): StrategySummary => {
         const found = rows.find((r) => r.strategy === strategy);
         if (!found) {
           return { strategy, runs: 0, successes: 0, failures: 0, fallbacks: 0, p50Ms: null, p95Ms: null, meanMs: null };
@@ -137,8 +145,13 @@ export class SqliteMetrics {
     const total = (pick: (s: StrategySummary) => number) => strategies.reduce((sum, s) => sum + pick(s), 0);
     const snapshot = strategies.find((s) => s.strategy === 'snapshot');
     const bootstrap = strategies.find((s) => s.strategy === 'bootstrap');
+    const warm = strategies.find((s) => s.strategy === 'warm');
+    // A partial index (migration 0004) holds the pool's runs: a handful, never synthetic.
+    const poolRuns = this.db.get<{ n: number }>(sql`
+      SELECT COUNT(*) AS n FROM runs WHERE ${where(sql`pool = 1`, syntheticIn(range), ...startedIn(range, sql`started_at`))}`).n;
     return {
       strategies,
+      poolHitRate: ratio(warm?.runs ?? 0, total((s) => s.runs) - poolRuns),
       totalRuns: total((s) => s.runs),
       // Every fallback ends on bootstrap, so the snapshot requests are: those still on snapshot + fallbacks.
       fallbackRate: ratio(total((s) => s.fallbacks), (snapshot?.runs ?? 0) + total((s) => s.fallbacks)),
@@ -330,11 +343,11 @@ export class SqliteMetrics {
         return sql`(SELECT COUNT(*) FROM runs WHERE ${of} AND ended_at - started_at <= ${bound}${above}) AS ${sql.identifier(`bin${i}`)}`;
       }),
     ];
-    const rows = this.db.all<{ strategy: Strategy; count: number; sumMs: number | null; [bin: `bin${number}`]: number }>(sql`
-      WITH strategies(strategy) AS (VALUES ${strategyRows()}),
+    const rows = this.db.all<{ strategy: RunStrategy; count: number; sumMs: number | null; [bin: `bin${number}`]: number }>(sql`
+      WITH strategies(strategy) AS (VALUES ${strategyRows(METRIC_STRATEGIES)}),
         counted AS MATERIALIZED (SELECT ${sql.join(columns, sql`, `)} FROM strategies)
       SELECT *, totals ->> 0 AS count, totals ->> 1 AS sumMs FROM counted`);
-    return STRATEGIES.map((strategy) => {
+    return METRIC_STRATEGIES.map((strategy) => {
       const row = rows.find((r) => r.strategy === strategy);
       let cumulative = 0;
       return {
@@ -404,7 +417,7 @@ function where(...conditions: SQL[]): SQL {
  * of runs_metrics_idx in its order. That order holds within one `synthetic` value, so two are
  * read apart and merged (UNION ALL under ORDER BY), never sorted.
  */
-function nthDuration(range: MetricsRange, strategy: Strategy, synthetic: readonly boolean[], k: number): SQL {
+function nthDuration(range: MetricsRange, strategy: RunStrategy, synthetic: readonly boolean[], k: number): SQL {
   const arms = synthetic.map(
     (value) => sql`
       SELECT ended_at - started_at AS duration FROM runs
@@ -431,10 +444,10 @@ function outcomeGroups(range: MetricsRange): SQL {
     GROUP BY synthetic, outcome, used_strategy`;
 }
 
-/** STRATEGIES as the rows of a VALUES clause. */
-function strategyRows(): SQL {
+/** Strategies as the rows of a VALUES clause. */
+function strategyRows(strategies: readonly RunStrategy[] = STRATEGIES): SQL {
   return sql.join(
-    STRATEGIES.map((strategy) => sql`(${strategy})`),
+    strategies.map((strategy) => sql`(${strategy})`),
     sql`, `,
   );
 }

@@ -92,6 +92,8 @@ export const runs = sqliteTable(
     index('runs_used_strategy_outcome_idx').on(t.usedStrategy, t.outcome),
     index('runs_golden_version_outcome_idx').on(t.goldenVersion, t.outcome),
     index('runs_session_id_idx').on(t.sessionId),
+    // Tiny: the warm pool's own runs, which the pool hit rate leaves out of the starts.
+    index('runs_pool_started_at_idx').on(t.startedAt).where(sql`pool = 1`),
     // Tiny: only in-flight runs, which a restarted server resumes.
     index('runs_unfinished_idx').on(t.startedAt).where(sql`outcome = 'running'`),
   ],

@@ -50,7 +50,7 @@ describe('seedSynthetic', () => {
     expect(lab.metrics.series()).toHaveLength(1);
     expect(lab.metrics.distribution().reduce((n, bin) => n + bin.count, 0)).toBe(1);
     expect(lab.metrics.stepBreakdown()).toEqual([]);
-    expect(lab.metrics.bucketCounts({}, [60_000]).map((b) => b.count)).toEqual([1, 0]);
+    expect(lab.metrics.bucketCounts({}, [60_000]).map((b) => b.count)).toEqual([1, 0, 0]);
     expect(lab.metrics.summary({ includeSynthetic: true }).totalRuns).toBe(1_001);
   });
 

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const WEB_DIR = resolve(fileURLToPath(new URL('../../../apps/web', import.meta.url)));
 
@@ -39,7 +39,8 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts the production build as a user would (`next start`), with its own data directory, and
+ * Starts the production build as a user would (`npm start` runs apps/web/server.ts: Next.js behind
+ * the server that also relays the terminal's WebSockets), with its own data directory, and
  * waits until the API answers (the orchestrator is up then, not just the HTTP listener).
  * The build itself is the caller's job (`npm run build`).
  */
@@ -50,10 +51,11 @@ export async function startNextServer(options: StartOptions): Promise<NextServer
   const port = await freePort();
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cks-lab-e2e-'));
-  const nextBin = createRequire(join(WEB_DIR, 'package.json')).resolve('next/dist/bin/next');
-  const child = spawn(process.execPath, [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'], {
+  const tsx = pathToFileURL(createRequire(join(WEB_DIR, 'package.json')).resolve('tsx')).href;
+  const child = spawn(process.execPath, ['--import', tsx, 'server.ts', '-p', String(port), '-H', '127.0.0.1'], {
     cwd: WEB_DIR,
-    env: { ...inheritedEnv(), NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production', LAB_DATA_DIR: dataDir, ...options.env },
+    // No warm pool unless a test asks for one: the other tests follow the snapshot and bootstrap paths.
+    env: { ...inheritedEnv(), NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production', LAB_DATA_DIR: dataDir, WARM_POOL_SIZE: '0', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so stop() can end next and anything it started in one signal.
     detached: true,
@@ -94,7 +96,7 @@ function inheritedEnv(): NodeJS.ProcessEnv {
 async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: number, output: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}:\n${output()}`);
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}:\n${output()}`);
     try {
       const response = await fetch(`${url}/api/health`);
       if (response.ok) return;
@@ -103,10 +105,10 @@ async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: numbe
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`next start did not answer within ${timeoutMs} ms:\n${output()}`);
+  throw new Error(`the server did not answer within ${timeoutMs} ms:\n${output()}`);
 }
 
-/** `next start` may run the server in a child process: add up every process of its group. */
+/** The server may run workers in child processes: add up every process of its group. */
 function processGroupRss(pgid: number): number {
   let total = 0;
   for (const entry of readdirSync('/proc')) {

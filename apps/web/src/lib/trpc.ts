@@ -14,6 +14,7 @@ export type ClusterObject = SessionDetail['objects'][number];
 export type GoldenStatus = Outputs['snapshots']['status'];
 export type GoldenDisk = GoldenStatus['disks'][number];
 export type MetricsSummary = Outputs['metrics']['summary'];
+export type PoolStatus = Outputs['pool']['status'];
 export type MetricsSeries = Outputs['metrics']['series'];
 export type MetricsDistribution = Outputs['metrics']['distribution'];
 export type MetricsSteps = Outputs['metrics']['steps'];

@@ -12,6 +12,7 @@ import { GoldenActions } from './golden-actions';
 import { GoldenImageCard } from './golden-image-card';
 import { StrategyStatus } from './strategy-status';
 import { UsersCard } from './users-card';
+import { WarmPoolCard } from './warm-pool-card';
 
 /**
  * Golden status has no subscription; it is polled only while a build or deletion runs and the
@@ -48,6 +49,7 @@ export function AdminPage() {
           <GoldenActions golden={status.data} />
         </>
       )}
+      <WarmPoolCard />
       <UsersCard />
     </>
   );

@@ -2,7 +2,7 @@ import { StrategyBadge } from '~/components/sessions/strategy-badge';
 import { formatCount, formatDuration, formatPercent } from '~/lib/format';
 import type { MetricsRates, MetricsSummary } from '~/lib/trpc';
 
-/** The headline numbers: median and p95 time-to-ready per strategy, the gain, and the rates. */
+/** The headline numbers: median and p95 time-to-ready per strategy (and warm claims), the gain, the pool hit rate and the rates. */
 export function SummaryTiles({ summary, rates }: { summary: MetricsSummary; rates: MetricsRates }) {
   return (
     <div className="tiles">
@@ -39,6 +39,11 @@ export function SummaryTiles({ summary, rates }: { summary: MetricsSummary; rate
             <p className="tile-note">{summary.improvement >= 0 ? 'faster' : 'slower'} by median time to ready</p>
           </>
         )}
+      </div>
+      <div className="tile" data-testid="pool-hit-rate">
+        <p className="tile-label">Warm pool hit rate</p>
+        <p className="tile-value num">{formatPercent(summary.poolHitRate, 1)}</p>
+        <p className="tile-note">of session starts claimed a ready cluster</p>
       </div>
       <div className="tile">
         <p className="tile-label">Success rate</p>

@@ -12,6 +12,8 @@ function sessionFields(session: Session, runtime: Runtime, owners: Map<string, s
     namespace: session.namespace,
     status: session.status,
     strategy: session.strategy,
+    /** An unclaimed warm-pool member (admins see them in lists). */
+    pool: session.pool ?? false,
     createdAt: session.createdAt,
     expiresAt: session.expiresAt,
     failureReason: session.failureReason,
