@@ -17,6 +17,8 @@ export async function startGoldenBuild(deps: OrchestrationDeps, sessionId: strin
   if (session.status !== 'running') {
     throw new PreconditionError(`session ${sessionId} is ${session.status}; a golden image needs a running session`);
   }
+  // Halting it would hand a learner a cluster someone else had touched.
+  if (session.pool) throw new PreconditionError(`session ${sessionId} is an unclaimed warm-pool member; build from a session of your own`);
   const active = await store.activeGolden();
   if (active && !replace) {
     throw new ConflictError(`golden image v${active.version} already exists; use recreate to replace it`);

@@ -187,6 +187,12 @@ describe('the warm pool in the Lab', () => {
     await h.lab.stop();
   });
 
+  it('a member is never a golden-image source', async () => {
+    const h = await poolLab();
+    const [member] = (await h.lab.poolStatus()).members;
+    await expect(h.lab.createGolden(member!.sessionId, true)).rejects.toThrow(/unclaimed warm-pool member/);
+  });
+
   it('resizes at run time', async () => {
     const h = await poolLab();
     await h.lab.resizePool(1);
