@@ -28,4 +28,5 @@ COPY --from=build /app /app
 WORKDIR /app/apps/web
 USER node
 EXPOSE 3000
-CMD ["node", "/app/node_modules/next/dist/bin/next", "start", "--port", "3000"]
+# server.ts puts the terminal's WebSocket relay in front of Next.js (tsx runs it: a runtime dependency).
+CMD ["node", "--import", "tsx", "server.ts", "--port", "3000"]

@@ -1,13 +1,16 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clearScreenshots, collectPageErrors, DESKTOP, launchChromium, screenshotBothWidths } from './support/browser';
+import { openConsole, terminalText, typeInTerminal } from './support/console';
 import { startNextServer, type NextServer } from './support/next-server';
 
 /**
  * Issue 8: two learners, each in a browser context of their own, and an admin in a third. The
  * admin makes the learners' accounts on the admin page; each learner starts a session and can
  * neither see, open nor end the other's; the admin sees both with their owners; signing out ends
- * access.
+ * access. The session page's terminal is a root shell on the VMs' serial consoles, relayed by the
+ * server (server/console-relay.ts) to the session's owner only; on the simulator the console is
+ * played by it, over the same relay and KubeVirt console protocol.
  */
 
 const ADMIN = { username: 'root', password: 'learners-admin-password-0123' };
@@ -62,6 +65,10 @@ beforeAll(async () => {
   people.alice = await person('alice');
   people.bob = await person('bob');
 });
+
+async function cookieOf(who: Person): Promise<string> {
+  return (await who.context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -158,6 +165,58 @@ describe('learners and their own sessions', () => {
     ]);
   });
 
+  it('the terminal on controlplane answers hostname and kubectl get nodes (both nodes); node01 is one tab away', async () => {
+    const { page, sessionId } = people.alice;
+    await page.goto(`${server.url}/sessions/${sessionId}`);
+    const screen = page.locator('.terminal-screen[data-host="controlplane"]');
+    await expectVisible(page.locator('.terminal-screen[data-host="controlplane"][data-state="connected"]'));
+    await expect.poll(() => terminalText(screen), { timeout: 15_000 }).toMatch(/root@controlplane:~# *$/m);
+    expect(await terminalText(screen)).toMatch(/this console is simulated, no VM runs/);
+
+    await typeInTerminal(page, screen, 'hostname');
+    await expect.poll(() => terminalText(screen)).toMatch(/# hostname\s*\ncontrolplane\s*\n/);
+    await typeInTerminal(page, screen, 'kubectl get nodes');
+    await expect.poll(() => terminalText(screen)).toMatch(/NAME +STATUS +ROLES +AGE +VERSION\s*\ncontrolplane +Ready +control-plane +\S+ +v\S+\s*\nnode01 +Ready +<none> +\S+ +v\S+/);
+    await screenshotBothWidths(page, 'learners-05-terminal');
+
+    await page.getByRole('tab', { name: 'node01' }).click();
+    const worker = page.locator('.terminal-screen[data-host="node01"]');
+    await expect.poll(() => terminalText(worker), { timeout: 15_000 }).toMatch(/root@node01:~# *$/m);
+    await typeInTerminal(page, worker, 'hostname');
+    await expect.poll(() => terminalText(worker)).toMatch(/# hostname\s*\nnode01\s*\n/);
+    await page.getByRole('tab', { name: 'controlplane' }).click();
+    // Switching back re-attaches: the server replays the console's screen.
+    await expect.poll(() => terminalText(screen), { timeout: 15_000 }).toMatch(/controlplane +Ready/);
+  });
+
+  it('a reload keeps the terminal\'s screen', async () => {
+    const { page } = people.alice;
+    const screen = page.locator('.terminal-screen[data-host="controlplane"]');
+    await typeInTerminal(page, screen, 'echo before-the-reload-42');
+    await expect.poll(() => terminalText(screen)).toMatch(/\nbefore-the-reload-42\s*\n/);
+    await page.reload();
+    await expectVisible(page.locator('.terminal-screen[data-host="controlplane"][data-state="connected"]'));
+    await expect.poll(() => terminalText(screen), { timeout: 15_000 }).toMatch(/\nbefore-the-reload-42\s*\nroot@controlplane/);
+    // And it is still a live shell.
+    await typeInTerminal(page, screen, 'whoami');
+    await expect.poll(() => terminalText(screen)).toMatch(/# whoami\s*\nroot\s*\n/);
+  });
+
+  it('another learner cannot open the terminal: the relay refuses her session\'s console to Bob, to nobody, and to another site', async () => {
+    const bob = await cookieOf(people.bob);
+    const alice = await cookieOf(people.alice);
+    const path = `/api/console/${people.alice.sessionId}/controlplane`;
+    expect(await openConsole(server.url, path, { cookie: bob, origin: server.url })).toMatchObject({ status: 404 });
+    expect(await openConsole(server.url, path, { origin: server.url })).toMatchObject({ status: 401 });
+    // A cookie with no Origin is no page of this site's either.
+    expect(await openConsole(server.url, path, { cookie: alice })).toMatchObject({ status: 403 });
+    expect(await openConsole(server.url, path, { cookie: alice, origin: 'https://evil.example' })).toMatchObject({ status: 403 });
+    // Bob's own console opens, and the relay's protocol carries the simulator's bytes.
+    const own = await openConsole(server.url, `/api/console/${people.bob.sessionId}/controlplane`, { cookie: bob, origin: server.url });
+    expect(own.status).toBe(101);
+    expect(own.firstBytes).toMatch(/root@controlplane|simulated/);
+  });
+
   it('a learner can end their own session', async () => {
     const { page, sessionId } = people.bob;
     await page.goto(`${server.url}/`);
@@ -173,8 +232,12 @@ describe('learners and their own sessions', () => {
     const before = await fetch(`${server.url}/api/trpc/sessions.list`, { headers: { cookie } });
     expect(before.status).toBe(200);
 
+    const console = `/api/console/${people.alice.sessionId}/controlplane`;
+    expect(await openConsole(server.url, console, { cookie, origin: server.url })).toMatchObject({ status: 101 });
+
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/sign-in/);
+    expect(await openConsole(server.url, console, { cookie, origin: server.url })).toMatchObject({ status: 401 });
     await page.goto(`${server.url}/sessions/${people.alice.sessionId}`);
     await page.waitForURL(/\/sign-in\?next=/);
     expect(await context.cookies()).toEqual([]);

@@ -1,4 +1,4 @@
-import { Lab, type Logger } from '@cks-lab/core';
+import { Lab, type ClusterPort, type ConsolePort, type Logger } from '@cks-lab/core';
 import { openDatabase, type LabDatabase } from '@cks-lab/db';
 import { startSimulatedCluster } from '@cks-lab/kubevirt';
 import { Accounts } from './accounts';
@@ -11,6 +11,8 @@ import { randomIds, systemClock } from './system';
 
 export interface Runtime {
   lab: Lab;
+  /** The session VMs' serial consoles (server/console-relay.ts hands them to their owners). */
+  consoles: ConsolePort;
   database: LabDatabase;
   config: ServerConfig;
   adminToken: string;
@@ -43,6 +45,7 @@ export async function createRuntime(config: ServerConfig = readServerConfig(), o
   logger.info({ database: config.databaseUrl, mode: cluster.port.mode }, 'cks-lab orchestrator started');
   return {
     lab,
+    consoles: cluster.console,
     database,
     config,
     adminToken,
@@ -63,7 +66,7 @@ export async function createRuntime(config: ServerConfig = readServerConfig(), o
   };
 }
 
-async function startCluster(config: ServerConfig, logger: Logger) {
+async function startCluster(config: ServerConfig, logger: Logger): Promise<{ port: ClusterPort; api: { readonly requestCount: number }; console: ConsolePort; stop: () => void }> {
   if (config.cluster === 'sim') {
     const sim = await startSimulatedCluster({
       settings: config.settings,
@@ -73,11 +76,11 @@ async function startCluster(config: ServerConfig, logger: Logger) {
       logger,
       statePath: config.sim.statePath,
     });
-    return { port: sim.cluster, api: sim.platformApi, stop: sim.stop };
+    return { port: sim.cluster, api: sim.platformApi, console: sim.console, stop: sim.stop };
   }
   const { startKubernetesCluster } = await import('@cks-lab/kubevirt/kubernetes');
   const kube = await startKubernetesCluster({ settings: config.settings, logger });
-  return { port: kube.cluster, api: kube.api, stop: kube.stop };
+  return { port: kube.cluster, api: kube.api, console: kube.console, stop: kube.stop };
 }
 
 const RUNTIME = Symbol.for('cks-lab.runtime');

@@ -22,6 +22,7 @@ import { useNow } from '~/lib/use-now';
 import { ClusterAccess } from './cluster-access';
 import { ClusterObjects } from './cluster-objects';
 import { FallbackNotice } from './fallback-notice';
+import { SessionTerminal } from './session-terminal';
 import { StepTimeline } from './step-timeline';
 
 const EXTENDABLE = new Set(['pending', 'provisioning', 'running']);
@@ -93,6 +94,10 @@ export function SessionDetailPage({ id }: { id: string }) {
       </div>
       <SessionSummary detail={detail} />
       <FallbackNotice {...detail} />
+      {/* The terminal is what the learner came for: first, once there is one. */}
+      <Card title="Terminal" description="A root shell on the lab's machines.">
+        <SessionTerminal detail={detail} />
+      </Card>
       <div className="detail-grid">
         <Card title="Progress">
           {/* An ended session shows fixed durations; nothing ticks. */}

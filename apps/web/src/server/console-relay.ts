@@ -1,0 +1,257 @@
+import { ROLES, guestIdentity, type ConsoleConnection, type Role } from '@cks-lab/core';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { identify, type Identity } from './identity';
+import type { Runtime } from './runtime';
+
+/** `/api/console/<session id>/<controlplane|node01>` */
+const CONSOLE_URL = /^\/api\/console\/([0-9a-f]{8})\/([a-z0-9-]+)$/;
+
+/** What the relay says to the browser besides the console's bytes (text frames, JSON). */
+export type ConsoleStatus =
+  | { type: 'status'; state: 'connected' }
+  /** The VM's console cannot be opened now (not started yet, stopped, or the session ended); try again later. */
+  | { type: 'status'; state: 'unavailable' | 'ended'; message: string };
+
+/** Close codes the terminal reads (4000–4999 are the application's own). */
+export const CLOSE = { unavailable: 4409, ended: 4410, signedOut: 4401, dropped: 4502 } as const;
+
+export interface ConsoleRelayOptions {
+  /** Bytes of console output kept per console and replayed to a (re)attaching terminal. */
+  scrollbackBytes?: number;
+  /** How long a console stays open with no terminal attached (a reload comes back within it). */
+  idleMs?: number;
+  /** How often an attached terminal's sign-in and session are checked again. */
+  recheckMs?: number;
+}
+
+/** One VM's console as the relay holds it: the connection to the cluster, its recent output, the terminals on it. */
+interface Console {
+  key: string;
+  sessionId: string;
+  role: Role;
+  upstream: Promise<ConsoleConnection> | null;
+  scrollback: Buffer[];
+  scrollbackSize: number;
+  terminals: Set<WebSocket>;
+  idleTimer: NodeJS.Timeout | null;
+}
+
+/**
+ * Relays a session VM's serial console to its owner's browser (and to admins): the same ownership
+ * rule as the tRPC procedures (core, through `lab.getSession`), decided on the WebSocket handshake
+ * with the same cookie; the cluster side is opened with cks-lab's own credentials, so the browser
+ * never holds any. One cluster connection per console, shared by the terminals attached to it
+ * (KubeVirt lets one client at a time have a serial console), with a bounded scrollback replayed on
+ * attach so a reload or a dropped connection comes back to the same screen.
+ */
+export class ConsoleRelay {
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
+  private readonly consoles = new Map<string, Console>();
+  private readonly scrollbackBytes: number;
+  private readonly idleMs: number;
+  private readonly recheckMs: number;
+
+  constructor(private readonly runtime: Runtime, options: ConsoleRelayOptions = {}) {
+    this.scrollbackBytes = options.scrollbackBytes ?? 256 * 1024;
+    this.idleMs = options.idleMs ?? 120_000;
+    this.recheckMs = options.recheckMs ?? 10_000;
+  }
+
+  /** Whether this upgrade request is the relay's. */
+  static handles(request: IncomingMessage): boolean {
+    return (request.url ?? '').startsWith('/api/console/');
+  }
+
+  async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const { logger } = this.runtime;
+    const match = CONSOLE_URL.exec(new URL(request.url ?? '/', 'http://relay').pathname);
+    const role = ROLES.find((r) => guestIdentity[r].hostname === match?.[2]);
+    if (!match || !role) return refuse(socket, 404, 'no such console');
+    const sessionId = match[1]!;
+    const headers = toHeaders(request);
+    if (headers.has('cookie') && !sameSite(headers, this.runtime.config.auth.publicUrl)) {
+      return refuse(socket, 403, 'cross-site console request refused');
+    }
+    const caller = await identify(this.runtime, headers).catch(() => null);
+    if (!caller) return refuse(socket, 500, 'could not identify the caller');
+    if (!caller.ok) return refuse(socket, 403, caller.message);
+    if (!caller.identity) return refuse(socket, 401, 'sign in first');
+    const identity = caller.identity;
+    const session = await this.sessionStatus(sessionId, identity);
+    if (session === 'not-found') {
+      logger.warn({ sessionId, user: identity.name }, 'console refused: not the caller\'s session');
+      return refuse(socket, 404, `session ${sessionId} not found`);
+    }
+    this.wss.handleUpgrade(request, socket, head, (terminal) => {
+      logger.info({ sessionId, role, user: identity.name }, 'console attached');
+      if (session !== 'running') return endWith(terminal, session === 'ended' ? 'ended' : 'unavailable', session === 'ended' ? 'the session has ended' : 'the session is not running yet');
+      this.attach(terminal, sessionId, role, headers, identity);
+    });
+  }
+
+  /** Closes every terminal and cluster connection (server shutdown). */
+  async close(): Promise<void> {
+    for (const entry of this.consoles.values()) {
+      if (entry.idleTimer) clearTimeout(entry.idleTimer);
+      for (const terminal of entry.terminals) terminal.close(1001, 'the server is shutting down');
+      entry.upstream?.then((c) => c.close(), () => {});
+    }
+    this.consoles.clear();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private async sessionStatus(sessionId: string, identity: Identity): Promise<'running' | 'ended' | 'starting' | 'not-found'> {
+    try {
+      const { session } = await this.runtime.lab.getSession(sessionId, identity.actor);
+      if (session.status === 'running') return 'running';
+      return session.status === 'pending' || session.status === 'provisioning' ? 'starting' : 'ended';
+    } catch (error) {
+      if (error instanceof Error && error.name === 'NotFoundError') return 'not-found';
+      throw error;
+    }
+  }
+
+  private attach(terminal: WebSocket, sessionId: string, role: Role, headers: Headers, identity: Identity): void {
+    const key = `${sessionId}/${role}`;
+    let entry = this.consoles.get(key);
+    if (!entry) {
+      entry = { key, sessionId, role, upstream: null, scrollback: [], scrollbackSize: 0, terminals: new Set(), idleTimer: null };
+      this.consoles.set(key, entry);
+    }
+    const console = entry;
+    if (console.idleTimer) clearTimeout(console.idleTimer);
+    console.idleTimer = null;
+    console.terminals.add(terminal);
+    if (console.scrollbackSize > 0) terminal.send(Buffer.concat(console.scrollback), { binary: true });
+
+    const recheck = setInterval(() => {
+      void this.stillAllowed(sessionId, headers).then((verdict) => {
+        if (verdict === 'signed-out') terminal.close(CLOSE.signedOut, 'signed out');
+        else if (verdict === 'ended') endWith(terminal, 'ended', 'the session has ended');
+      });
+    }, this.recheckMs);
+    terminal.on('close', () => {
+      clearInterval(recheck);
+      console.terminals.delete(terminal);
+      if (console.terminals.size === 0) console.idleTimer = setTimeout(() => this.retire(console), this.idleMs);
+    });
+    terminal.on('message', (data: RawData, isBinary: boolean) => {
+      if (!isBinary) return;
+      void console.upstream?.then((c) => c.write(toBuffer(data)), () => {});
+    });
+
+    this.open(console).then(
+      () => terminal.send(JSON.stringify({ type: 'status', state: 'connected' } satisfies ConsoleStatus)),
+      (error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        this.runtime.logger.warn({ sessionId, role, user: identity.name, error: message }, 'console not available');
+        endWith(terminal, 'unavailable', message);
+      },
+    );
+  }
+
+  /** The console's cluster connection, opened once and shared; a closed one is forgotten so the next attach reopens it. */
+  private open(console: Console): Promise<ConsoleConnection> {
+    if (console.upstream) return console.upstream;
+    const upstream = this.runtime.consoles.openConsole(console.sessionId, console.role);
+    console.upstream = upstream;
+    upstream.then(
+      (connection) => {
+        connection.onData((data) => {
+          const chunk = Buffer.from(data);
+          this.remember(console, chunk);
+          for (const terminal of console.terminals) terminal.send(chunk, { binary: true });
+        });
+        connection.onClose((reason) => {
+          if (console.upstream === upstream) console.upstream = null;
+          for (const terminal of console.terminals) terminal.close(CLOSE.dropped, reason.slice(0, 120));
+        });
+      },
+      () => {
+        if (console.upstream === upstream) console.upstream = null;
+      },
+    );
+    return upstream;
+  }
+
+  private remember(console: Console, chunk: Buffer): void {
+    console.scrollback.push(chunk);
+    console.scrollbackSize += chunk.length;
+    while (console.scrollbackSize > this.scrollbackBytes && console.scrollback.length > 0) {
+      const excess = console.scrollbackSize - this.scrollbackBytes;
+      const first = console.scrollback[0]!;
+      if (first.length <= excess) {
+        console.scrollback.shift();
+        console.scrollbackSize -= first.length;
+      } else {
+        console.scrollback[0] = first.subarray(excess);
+        console.scrollbackSize -= excess;
+      }
+    }
+  }
+
+  /** Nobody has looked for a while: the cluster connection closes; the screen is kept while the session runs. */
+  private retire(console: Console): void {
+    console.idleTimer = null;
+    const upstream = console.upstream;
+    console.upstream = null;
+    upstream?.then((c) => c.close(), () => {});
+    void this.runtime.lab.getSession(console.sessionId).then(
+      ({ session }) => {
+        if (session.status !== 'running' && console.terminals.size === 0) this.consoles.delete(console.key);
+      },
+      () => this.consoles.delete(console.key),
+    );
+  }
+
+  private async stillAllowed(sessionId: string, headers: Headers): Promise<'ok' | 'signed-out' | 'ended'> {
+    try {
+      const caller = await identify(this.runtime, headers);
+      if (!caller.ok || !caller.identity) return 'signed-out';
+      const status = await this.sessionStatus(sessionId, caller.identity);
+      if (status === 'not-found') return 'signed-out';
+      return status === 'ended' ? 'ended' : 'ok';
+    } catch {
+      // A database hiccup is not a reason to cut the learner off; the next check decides.
+      return 'ok';
+    }
+  }
+}
+
+function endWith(terminal: WebSocket, state: 'unavailable' | 'ended', message: string): void {
+  terminal.send(JSON.stringify({ type: 'status', state, message } satisfies ConsoleStatus));
+  terminal.close(state === 'ended' ? CLOSE.ended : CLOSE.unavailable, message.slice(0, 120));
+}
+
+function toBuffer(data: RawData): Buffer {
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+}
+
+function toHeaders(request: IncomingMessage): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
+  }
+  return headers;
+}
+
+/**
+ * Browsers send Origin on every WebSocket handshake and cookies ride along from any site, so a
+ * cookie-carrying handshake from another site is refused (cross-site WebSocket hijacking).
+ */
+function sameSite(headers: Headers, publicUrl: string | undefined): boolean {
+  const site = headers.get('sec-fetch-site');
+  if (site) return site === 'same-origin';
+  const origin = headers.get('origin');
+  if (!origin) return false;
+  const host = headers.get('host');
+  return (host !== null && (origin === `http://${host}` || origin === `https://${host}`)) || (publicUrl !== undefined && origin === new URL(publicUrl).origin);
+}
+
+function refuse(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({ error: message });
+  socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
