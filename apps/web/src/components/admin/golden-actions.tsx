@@ -24,7 +24,7 @@ export function GoldenActions({ golden }: { golden: GoldenStatus }) {
   const [typedId, setTypedId] = useState('');
   const [pending, setPending] = useState<Pending>(null);
   const [formError, setFormError] = useState<string | null>(null);
-  const running = useQuery(trpc.sessions.list.queryOptions({ includeEnded: false }, { select: (list) => list.filter((s) => s.status === 'running') }));
+  const running = useQuery(trpc.sessions.list.queryOptions({ includeEnded: false }, { select: (list) => list.filter((s) => s.status === 'running' && !s.pool) }));
   const typedInputId = useId();
   const errorId = useId();
 

@@ -50,7 +50,7 @@ function SessionRow({ session, showOwner }: { session: SessionSummary; showOwner
       </th>
       {showOwner && (
         <td data-label="Owner" className="session-owner">
-          {session.owner?.name ?? <span className="muted">internal tool</span>}
+          {session.owner?.name ?? <span className="muted">{session.pool ? 'warm pool (unclaimed)' : 'internal tool'}</span>}
         </td>
       )}
       <td data-label="Status">
