@@ -67,6 +67,7 @@ describe('the warm pool on the real runtime', { timeout: 180_000 }, () => {
         expect(run).toMatchObject({ usedStrategy: 'warm', outcome: 'succeeded' });
         expect(timeToReadyMs).toBeLessThan(2000);
       }
+      console.log(JSON.stringify({ warmClickToRunningMs: warm.map((r) => r.answeredAt - r.clickedAt) }));
       const cold = results.filter((r) => r.session.strategy !== 'warm');
       expect(cold.map((r) => r.session.strategy)).toEqual(['snapshot', 'snapshot']);
       await runtime.lab.idle();
