@@ -21,6 +21,7 @@ import { KubevirtConsole, startConsoleServer, type ConsoleServer } from '@cks-la
 import { KubeConfig } from '@cks-lab/kubevirt/kubernetes';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TestCluster } from '../infra/cluster';
+import { installDeployRbac } from './support/deploy-manifests';
 import { describeWithApiServer, eventually, kubeConfigOf, startApiServer } from './support/test-cluster';
 
 const SESSION = '5e55c0de';
@@ -39,6 +40,10 @@ describeWithApiServer('console relay through the API server aggregation layer', 
   let kc: KubeConfig;
   const received: string[] = [];
   const ip = hostAddress();
+  const apply = async (method: string, path: string, body: unknown) => {
+    const response = await cluster.request(method, path, body);
+    expect(response.status, `${method} ${path}: ${JSON.stringify(response.body)}`).toBeLessThan(300);
+  };
 
   beforeAll(async () => {
     if (!ip) throw new Error('no non-loopback IPv4 address on this machine: the aggregator cannot be routed to a loopback endpoint');
@@ -73,10 +78,6 @@ describeWithApiServer('console relay through the API server aggregation layer', 
     );
     const port = (https.address() as { port: number }).port;
 
-    const apply = async (method: string, path: string, body: unknown) => {
-      const response = await cluster.request(method, path, body);
-      expect(response.status, `${method} ${path}: ${JSON.stringify(response.body)}`).toBeLessThan(300);
-    };
     await apply('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubevirt' } });
     await apply('POST', '/api/v1/namespaces/kubevirt/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'virt-api', namespace: 'kubevirt' }, spec: { ports: [{ name: 'https', port: 443, targetPort: port }] } });
     await apply('POST', '/apis/discovery.k8s.io/v1/namespaces/kubevirt/endpointslices', {
@@ -118,6 +119,18 @@ describeWithApiServer('console relay through the API server aggregation layer', 
     const closed = new Promise<string>((resolve) => connection.onClose(resolve));
     connection.close();
     expect(await closed).toMatch(/closed/);
+  });
+
+  it('works with the deploy/ ServiceAccount\'s least-privilege RBAC (get on virtualmachineinstances/console), and not without it', async () => {
+    const deployKc = kubeConfigOf(cluster, await installDeployRbac(cluster));
+    const consoles = new KubevirtConsole({ server: cluster.server, applyCredentials: (options) => deployKc.applyToHTTPSOptions(options) });
+    const connection = await consoles.openConsole(SESSION, 'control-plane');
+    connection.close();
+
+    await apply('POST', '/api/v1/namespaces/default/serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'nobody', namespace: 'default' } });
+    const nobodyKc = kubeConfigOf(cluster, await cluster.createServiceAccountToken('default', 'nobody'));
+    const refused = new KubevirtConsole({ server: cluster.server, applyCredentials: (options) => nobodyKc.applyToHTTPSOptions(options) });
+    await expect(refused.openConsole(SESSION, 'control-plane')).rejects.toThrow(/HTTP 403/);
   });
 
   it('passes virt-api\'s refusals on in its own words: not running, not found', async () => {
