@@ -223,6 +223,11 @@ describe('learners and their own sessions', () => {
     await page.getByRole('button', { name: `End session ${sessionId}` }).click();
     await page.getByRole('dialog', { name: `End session ${sessionId}?` }).getByRole('button', { name: 'End session' }).click();
     await expect.poll(() => page.locator('.session-table tbody tr').count(), { timeout: 30_000 }).toBe(0);
+    // The terminal says why it is gone, and the relay says the same to a client that asks anyway.
+    await page.goto(`${server.url}/sessions/${sessionId}`);
+    await expectVisible(page.getByText('The session has ended: its VMs are gone, and so is the terminal.'));
+    const late = await openConsole(server.url, `/api/console/${sessionId}/controlplane`, { cookie: await cookieOf(people.bob), origin: server.url });
+    expect(late).toMatchObject({ status: 101, firstBytes: expect.stringContaining('"state":"ended"') });
   });
 
   it('signing out ends access: the pages ask to sign in and the old cookie is worthless', async () => {

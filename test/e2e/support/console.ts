@@ -42,8 +42,9 @@ export function openConsole(baseUrl: string, path: string, headers: { cookie?: s
       response.resume();
       resolve({ status: response.statusCode ?? 0, firstBytes: '' });
     });
-    req.on('upgrade', (response, socket) => {
-      let received = '';
+    req.on('upgrade', (response, socket, head) => {
+      // Frames that came in the same packet as the 101 are handed over here, not as data.
+      let received = head.toString('utf8');
       const done = () => {
         socket.destroy();
         resolve({ status: response.statusCode ?? 0, firstBytes: received });
@@ -52,6 +53,7 @@ export function openConsole(baseUrl: string, path: string, headers: { cookie?: s
         received += chunk.toString('utf8');
         if (/# $/.test(received)) done();
       });
+      socket.on('close', done);
       setTimeout(done, 3_000);
     });
     req.on('error', reject);

@@ -8,6 +8,7 @@ import type { Runtime } from './runtime';
 
 const TOKEN = 'relay-test-admin-token-0123456789';
 const ALICE_SESSION = 'aaaaaaaa';
+const ALICE_ENDED = 'eeeeeeee';
 
 /** A VM console that echoes what it gets, prefixed, and counts how often it was opened. */
 class EchoConsoles implements ConsolePort {
@@ -43,8 +44,8 @@ function fakeRuntime(consoles: ConsolePort): Runtime {
     consoles,
     lab: {
       async getSession(id: string, actor: { role: string; userId: string | null } = { role: 'admin', userId: null }) {
-        if (id !== ALICE_SESSION || (actor.role !== 'admin' && actor.userId !== 'u-alice')) throw new NotFoundError(`session ${id} not found`);
-        return { session: { id, status: 'running' } };
+        if (![ALICE_SESSION, ALICE_ENDED].includes(id) || (actor.role !== 'admin' && actor.userId !== 'u-alice')) throw new NotFoundError(`session ${id} not found`);
+        return { session: { id, status: id === ALICE_ENDED ? 'terminated' : 'running' } };
       },
     },
   } as unknown as Runtime;
@@ -112,6 +113,16 @@ describe('console relay', () => {
     // The last 64 bytes of output, not more.
     expect(again.screen()).toBe(first.screen().slice(-64));
     expect(consoles.opened).toBe(1);
+  });
+
+  it('says so when the session has ended, and opens nothing on the cluster', async () => {
+    const consoles = new EchoConsoles();
+    const base = await start(consoles);
+    const alice = terminal(`${base}/api/console/${ALICE_ENDED}/controlplane`, 'alice');
+    const closed = new Promise<number>((r) => alice.ws.on('close', (code) => r(code)));
+    expect(await closed).toBe(4410);
+    expect(alice.statuses).toEqual(['ended']);
+    expect(consoles.opened).toBe(0);
   });
 
   it('tells the terminal when the VM side drops, so it reconnects to a fresh console', async () => {

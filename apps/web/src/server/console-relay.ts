@@ -120,11 +120,11 @@ export class ConsoleRelay {
       entry = { key, sessionId, role, upstream: null, scrollback: [], scrollbackSize: 0, terminals: new Set(), idleTimer: null };
       this.consoles.set(key, entry);
     }
-    const console = entry;
-    if (console.idleTimer) clearTimeout(console.idleTimer);
-    console.idleTimer = null;
-    console.terminals.add(terminal);
-    if (console.scrollbackSize > 0) terminal.send(Buffer.concat(console.scrollback), { binary: true });
+    const vm = entry;
+    if (vm.idleTimer) clearTimeout(vm.idleTimer);
+    vm.idleTimer = null;
+    vm.terminals.add(terminal);
+    if (vm.scrollbackSize > 0) terminal.send(Buffer.concat(vm.scrollback), { binary: true });
 
     const recheck = setInterval(() => {
       void this.stillAllowed(sessionId, headers).then((verdict) => {
@@ -134,15 +134,15 @@ export class ConsoleRelay {
     }, this.recheckMs);
     terminal.on('close', () => {
       clearInterval(recheck);
-      console.terminals.delete(terminal);
-      if (console.terminals.size === 0) console.idleTimer = setTimeout(() => this.retire(console), this.idleMs);
+      vm.terminals.delete(terminal);
+      if (vm.terminals.size === 0) vm.idleTimer = setTimeout(() => this.retire(vm), this.idleMs);
     });
     terminal.on('message', (data: RawData, isBinary: boolean) => {
       if (!isBinary) return;
-      void console.upstream?.then((c) => c.write(toBuffer(data)), () => {});
+      void vm.upstream?.then((c) => c.write(toBuffer(data)), () => {});
     });
 
-    this.open(console).then(
+    this.open(vm).then(
       () => terminal.send(JSON.stringify({ type: 'status', state: 'connected' } satisfies ConsoleStatus)),
       (error: unknown) => {
         const message = error instanceof Error ? error.message : String(error);
@@ -153,56 +153,61 @@ export class ConsoleRelay {
   }
 
   /** The console's cluster connection, opened once and shared; a closed one is forgotten so the next attach reopens it. */
-  private open(console: Console): Promise<ConsoleConnection> {
-    if (console.upstream) return console.upstream;
-    const upstream = this.runtime.consoles.openConsole(console.sessionId, console.role);
-    console.upstream = upstream;
+  private open(vm: Console): Promise<ConsoleConnection> {
+    if (vm.upstream) return vm.upstream;
+    const upstream = this.runtime.consoles.openConsole(vm.sessionId, vm.role);
+    vm.upstream = upstream;
     upstream.then(
       (connection) => {
         connection.onData((data) => {
           const chunk = Buffer.from(data);
-          this.remember(console, chunk);
-          for (const terminal of console.terminals) terminal.send(chunk, { binary: true });
+          this.remember(vm, chunk);
+          for (const terminal of vm.terminals) terminal.send(chunk, { binary: true });
         });
         connection.onClose((reason) => {
-          if (console.upstream === upstream) console.upstream = null;
-          for (const terminal of console.terminals) terminal.close(CLOSE.dropped, reason.slice(0, 120));
+          if (vm.upstream === upstream) vm.upstream = null;
+          for (const terminal of vm.terminals) terminal.close(CLOSE.dropped, reason.slice(0, 120));
         });
       },
       () => {
-        if (console.upstream === upstream) console.upstream = null;
+        if (vm.upstream === upstream) vm.upstream = null;
       },
     );
     return upstream;
   }
 
-  private remember(console: Console, chunk: Buffer): void {
-    console.scrollback.push(chunk);
-    console.scrollbackSize += chunk.length;
-    while (console.scrollbackSize > this.scrollbackBytes && console.scrollback.length > 0) {
-      const excess = console.scrollbackSize - this.scrollbackBytes;
-      const first = console.scrollback[0]!;
+  private remember(vm: Console, chunk: Buffer): void {
+    vm.scrollback.push(chunk);
+    vm.scrollbackSize += chunk.length;
+    while (vm.scrollbackSize > this.scrollbackBytes && vm.scrollback.length > 0) {
+      const excess = vm.scrollbackSize - this.scrollbackBytes;
+      const first = vm.scrollback[0]!;
       if (first.length <= excess) {
-        console.scrollback.shift();
-        console.scrollbackSize -= first.length;
+        vm.scrollback.shift();
+        vm.scrollbackSize -= first.length;
       } else {
-        console.scrollback[0] = first.subarray(excess);
-        console.scrollbackSize -= excess;
+        vm.scrollback[0] = first.subarray(excess);
+        vm.scrollbackSize -= excess;
       }
     }
   }
 
-  /** Nobody has looked for a while: the cluster connection closes; the screen is kept while the session runs. */
-  private retire(console: Console): void {
-    console.idleTimer = null;
-    const upstream = console.upstream;
-    console.upstream = null;
+  /**
+   * Nobody has looked for a while: the cluster connection closes; the screen is kept while the
+   * session runs (looked at again every idle period) and dropped once it has ended.
+   */
+  private retire(vm: Console): void {
+    vm.idleTimer = null;
+    const upstream = vm.upstream;
+    vm.upstream = null;
     upstream?.then((c) => c.close(), () => {});
-    void this.runtime.lab.getSession(console.sessionId).then(
+    void this.runtime.lab.getSession(vm.sessionId).then(
       ({ session }) => {
-        if (session.status !== 'running' && console.terminals.size === 0) this.consoles.delete(console.key);
+        if (vm.terminals.size > 0 || this.consoles.get(vm.key) !== vm) return;
+        if (session.status === 'running') vm.idleTimer = setTimeout(() => this.retire(vm), this.idleMs);
+        else this.consoles.delete(vm.key);
       },
-      () => this.consoles.delete(console.key),
+      () => this.consoles.delete(vm.key),
     );
   }
 
