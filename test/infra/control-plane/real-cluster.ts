@@ -118,11 +118,17 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
     );
     stops.push(() => kubevirt.stop());
 
-    // The kubelet asks virt-handler's guest model about virt-launcher pods; other pods run and are ready.
+    // The kubelet asks virt-handler's guest model about virt-launcher pods (which are never
+    // restarted, and end when the guest powers off). Other pods are ready at once; those that are
+    // not restarted are jobs (CDI's claim-prep pod only echoes) and succeed once they have run.
     let virtHandler: VirtHandler | undefined;
     const workloads: Workloads = {
       ready: (pod: Pod, container: string) => (isLauncher(pod) ? (virtHandler?.ready(pod, container) ?? false) : true),
-      exitCode: (pod: Pod) => (isLauncher(pod) ? virtHandler?.exitCode(pod) : undefined),
+      exitCode: (pod: Pod) => {
+        if (isLauncher(pod)) return virtHandler?.exitCode(pod);
+        const job = pod.spec.restartPolicy === 'Never' || pod.spec.restartPolicy === 'OnFailure';
+        return job && pod.status?.phase === 'Running' ? 0 : undefined;
+      },
     };
     const kubelet = await startKubelet(cluster, workloads);
     stops.push(() => kubelet.stop());

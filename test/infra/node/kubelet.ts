@@ -23,11 +23,7 @@ export interface Pod {
   status?: { phase?: string; startTime?: string; conditions?: Array<{ type: string; status: string }>; containerStatuses?: unknown[] };
 }
 
-/**
- * What the containers of a pod do, for the pods whose behaviour a test models. The rest are ready
- * at once and run forever, except pods that are not restarted (`restartPolicy` Never/OnFailure:
- * jobs such as CDI's claim-prep pod, whose container only echoes), which complete successfully.
- */
+/** What the containers of a pod do: whether a probe passes, when the main process exits. */
 export interface Workloads {
   /** Whether `container`'s readiness probe passes now. */
   ready(pod: Pod, container: string): boolean;
@@ -121,8 +117,7 @@ async function syncPod(cluster: TestCluster, pod: Pod, workloads: Workloads): Pr
   for (const volume of pod.spec.volumes ?? []) {
     if (volume.persistentVolumeClaim) await expandOnNode(cluster, pod.metadata.namespace, volume.persistentVolumeClaim.claimName);
   }
-  const completes = pod.spec.restartPolicy === 'Never' || pod.spec.restartPolicy === 'OnFailure';
-  const exitCode = completes ? (pod.status?.phase === 'Running' ? 0 : undefined) : workloads.exitCode(pod);
+  const exitCode = workloads.exitCode(pod);
   const startedAt = pod.status?.startTime ?? now();
   const containerStatuses = pod.spec.containers.map((c) => {
     const ready = exitCode === undefined && (!c.readinessProbe || workloads.ready(pod, c.name));
