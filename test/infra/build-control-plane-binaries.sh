@@ -74,7 +74,7 @@ OUT_DIR="$CACHE_ROOT/control-plane-kubevirt-$KUBEVIRT_VERSION-cdi-$CDI_VERSION-s
 BIN_DIR="$OUT_DIR/bin"
 MANIFEST_DIR="$OUT_DIR/manifests"
 
-# The manifests depend on the dump programs too: regenerate them when those change.
+# The manifests also depend on the dump programs and on this script: regenerate them when those change.
 DUMP_HASH="$(cat "$DUMP_SRC/kubevirt/main.go" "$DUMP_SRC/cdi/main.go" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)"
 
 env_value() {
