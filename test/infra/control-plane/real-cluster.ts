@@ -6,6 +6,7 @@
  * CSI driver with its sidecars, and virt-handler with a timing model of the guest.
  */
 import path from 'node:path';
+import { quantityBytes } from '@cks-lab/kubevirt';
 import { DEFAULT_CRDS_DIR, findTestBinaries, startTestCluster, type ManagedProcess, type TestCluster } from '../cluster';
 import { startCsiDriver, type CsiDriverStandIn } from '../node/csi-driver';
 import { startCsiResizer } from '../node/csi-resizer';
@@ -129,6 +130,7 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
         const job = pod.spec.restartPolicy === 'Never' || pod.spec.restartPolicy === 'OnFailure';
         return job && pod.status?.phase === 'Running' ? 0 : undefined;
       },
+      terminationMessage: (pod: Pod) => (isSizeDetection(pod) ? virtualImageSize(cluster, pod) : Promise.resolve(undefined)),
     };
     const kubelet = await startKubelet(cluster, workloads);
     stops.push(() => kubelet.stop());
@@ -164,4 +166,19 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
 }
 
 const isLauncher = (pod: Pod) => pod.metadata.labels?.['kubevirt.io'] === 'virt-launcher';
+const isSizeDetection = (pod: Pod) => pod.spec.containers[0]?.command?.[0] === '/usr/bin/cdi-image-size-detection';
+
+/**
+ * What CDI's size-detection pod prints (qemu-img's virtual size of the disk image on the claim it
+ * mounts; pkg/controller/datavolume/pvc-clone-controller.go getSizeFromPod). There is no image
+ * here: a CDI-written disk image fills its claim's usable space, its capacity less CDI's file
+ * system overhead (0.06 by default), and that is what this model reports.
+ */
+async function virtualImageSize(cluster: TestCluster, pod: Pod): Promise<string | undefined> {
+  const claim = pod.spec.volumes?.find((v) => v.persistentVolumeClaim)?.persistentVolumeClaim?.claimName;
+  if (!claim) return undefined;
+  const pvc = await cluster.request('GET', `/api/v1/namespaces/${pod.metadata.namespace}/persistentvolumeclaims/${claim}`);
+  const capacity = pvc.body?.status?.capacity?.storage;
+  return capacity ? String(Math.floor((quantityBytes(capacity) * 0.94) / 512) * 512) : undefined;
+}
 

@@ -16,7 +16,7 @@ export interface Pod {
   spec: {
     nodeName?: string;
     restartPolicy?: string;
-    containers: Array<{ name: string; image: string; readinessProbe?: unknown }>;
+    containers: Array<{ name: string; image: string; command?: string[]; readinessProbe?: unknown }>;
     initContainers?: Array<{ name: string; image: string }>;
     volumes?: Array<{ name: string; persistentVolumeClaim?: { claimName: string } }>;
   };
@@ -29,6 +29,8 @@ export interface Workloads {
   ready(pod: Pod, container: string): boolean;
   /** The pod's main process has exited (0: success); undefined while it runs. */
   exitCode(pod: Pod): number | undefined;
+  /** What the exited main container wrote to its termination log, if anything. */
+  terminationMessage?(pod: Pod): Promise<string | undefined>;
 }
 
 export interface Kubelet {
@@ -118,6 +120,7 @@ async function syncPod(cluster: TestCluster, pod: Pod, workloads: Workloads): Pr
     if (volume.persistentVolumeClaim) await expandOnNode(cluster, pod.metadata.namespace, volume.persistentVolumeClaim.claimName);
   }
   const exitCode = workloads.exitCode(pod);
+  const message = exitCode === undefined ? undefined : await workloads.terminationMessage?.(pod);
   const startedAt = pod.status?.startTime ?? now();
   const containerStatuses = pod.spec.containers.map((c) => {
     const ready = exitCode === undefined && (!c.readinessProbe || workloads.ready(pod, c.name));
@@ -132,7 +135,7 @@ async function syncPod(cluster: TestCluster, pod: Pod, workloads: Workloads): Pr
       state:
         exitCode === undefined
           ? { running: { startedAt } }
-          : { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt: now() } },
+          : { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt: now(), ...(message ? { message } : {}) } },
     };
   });
   const allReady = containerStatuses.every((c) => c.ready);
