@@ -81,13 +81,16 @@ function ConsoleTerminal({ sessionId, role }: { sessionId: string; role: Role })
       term.onData(send);
       term.attachCustomKeyEventHandler((event) => {
         if (event.type !== 'keydown' || !event.ctrlKey || !event.shiftKey) return true;
-        if (event.code === 'KeyC') {
+        // The Clipboard API exists only on secure origins (https, localhost); elsewhere the
+        // browser's own copy and paste (context menu, Ctrl+V) still work.
+        const clipboard = window.isSecureContext ? navigator.clipboard : undefined;
+        if (event.code === 'KeyC' && clipboard) {
           const selection = term.getSelection();
-          if (selection) void navigator.clipboard.writeText(selection);
+          if (selection) void clipboard.writeText(selection);
           return false;
         }
-        if (event.code === 'KeyV') {
-          void navigator.clipboard.readText().then((text) => term.paste(text));
+        if (event.code === 'KeyV' && clipboard) {
+          void clipboard.readText().then((text) => term.paste(text), () => {});
           return false;
         }
         return true;
