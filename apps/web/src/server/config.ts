@@ -63,7 +63,7 @@ function repoRoot(from = process.cwd()): string {
   return resolve(from);
 }
 
-export function readServerConfig(source: NodeJS.ProcessEnv = process.env): ServerConfig {
+export function readServerConfig(source: Readonly<Record<string, string | undefined>> = process.env): ServerConfig {
   const parsed = env.safeParse(source);
   if (!parsed.success) {
     throw new Error(`invalid environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
