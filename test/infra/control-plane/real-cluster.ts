@@ -130,6 +130,8 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
         const job = pod.spec.restartPolicy === 'Never' || pod.spec.restartPolicy === 'OnFailure';
         return job && pod.status?.phase === 'Running' ? 0 : undefined;
       },
+      // virt-launcher turns SIGTERM into a guest shutdown and exits when the guest is off.
+      exitsGracefully: isLauncher,
       terminationMessage: (pod: Pod) => (isSizeDetection(pod) ? virtualImageSize(cluster, pod) : Promise.resolve(undefined)),
     };
     const kubelet = await startKubelet(cluster, workloads);

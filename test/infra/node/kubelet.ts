@@ -29,6 +29,9 @@ export interface Workloads {
   ready(pod: Pod, container: string): boolean;
   /** The pod's main process has exited (0: success); undefined while it runs. */
   exitCode(pod: Pod): number | undefined;
+  /** Whether SIGTERM makes the pod's main process end on its own time (a guest shutting down), so
+   * the kubelet waits for its exit, up to the pod's grace period, before the final delete. */
+  exitsGracefully?(pod: Pod): boolean;
   /** What the exited main container wrote to its termination log, if anything. */
   terminationMessage?(pod: Pod): Promise<string | undefined>;
 }
@@ -110,7 +113,9 @@ export async function startKubelet(cluster: TestCluster, workloads: Workloads): 
 async function syncPod(cluster: TestCluster, pod: Pod, workloads: Workloads): Promise<void> {
   const podPath = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`;
   if (pod.metadata.deletionTimestamp) {
-    // The kubelet's final delete, once it has killed the containers (instantly here).
+    const graceEnds = Date.parse(pod.metadata.deletionTimestamp);
+    if (workloads.exitsGracefully?.(pod) && workloads.exitCode(pod) === undefined && Date.now() < graceEnds) return;
+    // The kubelet's final delete, once the containers are gone.
     await expectOk(cluster.request('DELETE', podPath, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 }), `delete pod ${podPath}`, [404]);
     return;
   }

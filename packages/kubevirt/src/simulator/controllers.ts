@@ -207,15 +207,16 @@ export class SimulatedControllers {
       return;
     }
     if (fromGolden && faults.has('stuck-clone')) {
-      if (phase !== 'CloneInProgress') await setStatus({ phase: 'CloneInProgress', progress: '12.00%' });
+      if (phase !== 'CloneFromSnapshotSourceInProgress') await setStatus({ phase: 'CloneFromSnapshotSourceInProgress', progress: 'N/A' });
       return;
     }
     const model = this.options.model;
     const seconds = fromGolden ? model.goldenSmartClone : fromSnapshot ? model.goldenCopy : model.baseImageClone;
     const doneAt = await this.dueAt(R.dataVolume, dv, DONE_AT, seconds);
     if (Date.now() < doneAt) {
-      if (phase !== 'CloneInProgress') await setStatus({ phase: 'CloneInProgress', progress: '0.00%', conditions: [condition('Running', 'True', '', '')] });
-      return this.later(R.dataVolume, dv, doneAt);
+      const next = clonePhase(fromSnapshot, 1 - (doneAt - Date.now()) / Math.max(1, this.ms(seconds)));
+      if (phase !== next) await setStatus({ phase: next, progress: 'N/A', conditions: [condition('Running', 'True', '', 'Populator is running')] });
+      return this.later(R.dataVolume, dv, Math.min(doneAt, Date.now() + Math.max(1, this.ms(seconds) / 3)));
     }
     await api.patchStatus(R.pvc, namespace, name, { phase: 'Bound' });
     await setStatus({
@@ -250,7 +251,7 @@ export class SimulatedControllers {
 
   /** CDI creates the DataVolume's PVC under the same name, owned by the DataVolume. */
   private async ensurePvc(dv: Obj, bytes: number): Promise<void> {
-    await this.createIfAbsent({
+    const created = await this.createIfAbsent({
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
       metadata: { name: dv.metadata.name, namespace: dv.metadata.namespace, labels: dv.metadata.labels, ownerReferences: [ownerRef(R.dataVolume, dv)] },
@@ -261,6 +262,8 @@ export class SimulatedControllers {
         ...(dv.spec?.storage?.storageClassName ? { storageClassName: dv.spec.storage.storageClassName } : {}),
       },
     });
+    // The API server starts every claim Pending until a volume is bound to it.
+    if (created) await this.options.api.patchStatus(R.pvc, dv.metadata.namespace, dv.metadata.name, { phase: 'Pending' });
   }
 
   // kube-controller-manager: pvc-protection
@@ -327,14 +330,18 @@ export class SimulatedControllers {
         kind: 'VirtualMachineInstance',
         metadata: { name, namespace, labels: vm.spec?.template?.metadata?.labels, ownerReferences: [ownerRef(R.vm, vm)] },
         spec: vm.spec?.template?.spec ?? {},
+        status: { phase: 'Pending' },
       });
       await setVmStatus({ printableStatus: 'Starting', ready: false, created: true });
       return;
     }
     const runningAt = await this.dueAt(R.vmi, vmi, DONE_AT, this.options.model.vmStart);
     if (Date.now() < runningAt) {
-      if (vmi.status?.phase !== 'Scheduling') await api.patchStatus(R.vmi, namespace, name, { phase: 'Scheduling' });
-      return this.later(R.vm, vm, runningAt);
+      // virt-controller schedules the launcher pod (Scheduling) and hands the VMI to virt-handler once
+      // the pod runs (Scheduled; pkg/virt-controller/watch/vmi/lifecycle.go); virt-handler starts the domain.
+      const next = runningAt - Date.now() > this.ms(this.options.model.vmStart) / 2 ? 'Scheduling' : 'Scheduled';
+      if (vmi.status?.phase !== next) await api.patchStatus(R.vmi, namespace, name, { phase: next });
+      return this.later(R.vm, vm, Math.min(runningAt, Date.now() + Math.max(1, this.ms(this.options.model.vmStart) / 2)));
     }
     if (vmi.status?.phase !== 'Running') {
       await api.patchStatus(R.vmi, namespace, name, { phase: 'Running' });
@@ -438,11 +445,14 @@ export class SimulatedControllers {
     });
   }
 
-  private async createIfAbsent(object: KubeObject): Promise<void> {
+  /** Creates `object` unless it exists; true when this call created it. */
+  private async createIfAbsent(object: KubeObject): Promise<boolean> {
     try {
       await this.options.api.create(object);
+      return true;
     } catch (error) {
       if (!(error instanceof AlreadyExistsError)) throw error;
+      return false;
     }
   }
 }
@@ -542,4 +552,15 @@ function ownerRef(type: ResourceType, owner: KubeObject) {
 
 function condition(type: string, status: 'True' | 'False', reason: string, message: string) {
   return { type, status, reason, message, lastTransitionTime: new Date().toISOString() };
+}
+
+/**
+ * The DataVolume phases CDI v1.64 shows for a CSI-storage clone, in order (as recorded from the real
+ * controllers: from a claim it snapshots the source first, from a VolumeSnapshot it restores at once).
+ */
+function clonePhase(fromSnapshot: boolean, progress: number): string {
+  const phases = fromSnapshot
+    ? ['CloneScheduled', 'CloneFromSnapshotSourceInProgress']
+    : ['CloneScheduled', 'SnapshotForSmartCloneInProgress', 'CloneFromSnapshotSourceInProgress'];
+  return phases[Math.min(phases.length - 1, Math.max(0, Math.floor(progress * phases.length)))]!;
 }
