@@ -127,6 +127,7 @@ suite('cks-lab flows on the real KubeVirt, CDI and snapshot controllers', () => 
   }, FLOW_TIMEOUT_MS);
 
   it('the simulator goes through the states the real controllers went through (conformance)', async () => {
+    await recorder.settled();
     realRecording = recorder.stop();
     const simulated = await startSimulatedPlatform();
     let simRecording: StatusRecording;
@@ -139,6 +140,7 @@ suite('cks-lab flows on the real KubeVirt, CDI and snapshot controllers', () => 
       await simulated.lab.createSession();
       await simulated.lab.idle();
     } finally {
+      await simRecorder.settled();
       simRecording = simRecorder.stop();
       await simulated.stop();
     }

@@ -30,12 +30,15 @@ export interface StatusRecording {
 }
 
 export interface StatusRecorder {
+  /** Resolves once no change has arrived for `quietMs` (watch events trail the writes), or at `deadlineMs`. */
+  settled(quietMs?: number, deadlineMs?: number): Promise<void>;
   stop(): StatusRecording;
 }
 
 /** Starts watching every namespace; only cks-lab's objects in session namespaces and vm-templates are recorded. */
 export function recordStatuses(api: ObjectApi): StatusRecorder {
   const timelines: Record<string, string[]> = {};
+  let lastChangeAt = Date.now();
   const sessionAliases = new Map<string, string>();
   const alias = (text: string) =>
     text.replace(/(?<=user-session-)[0-9a-f]{8}/g, (id) => {
@@ -55,11 +58,16 @@ export function recordStatuses(api: ObjectApi): StatusRecorder {
           const state = JSON.stringify(project(object));
           const timeline = (timelines[key] ??= []);
           if (timeline.at(-1) !== state) timeline.push(state);
+          lastChangeAt = Date.now();
         },
       }),
   );
   for (const informer of informers) informer.start();
   return {
+    async settled(quietMs = 1_500, deadlineMs = 15_000) {
+      const end = Date.now() + deadlineMs;
+      while (Date.now() - lastChangeAt < quietMs && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    },
     stop() {
       for (const informer of informers) informer.stop();
       return { timelines };

@@ -251,7 +251,7 @@ export class SimulatedControllers {
 
   /** CDI creates the DataVolume's PVC under the same name, owned by the DataVolume. */
   private async ensurePvc(dv: Obj, bytes: number): Promise<void> {
-    const created = await this.createIfAbsent({
+    await this.createIfAbsent({
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
       metadata: { name: dv.metadata.name, namespace: dv.metadata.namespace, labels: dv.metadata.labels, ownerReferences: [ownerRef(R.dataVolume, dv)] },
@@ -261,9 +261,9 @@ export class SimulatedControllers {
         ...(dv.spec?.storage?.volumeMode ? { volumeMode: dv.spec.storage.volumeMode } : {}),
         ...(dv.spec?.storage?.storageClassName ? { storageClassName: dv.spec.storage.storageClassName } : {}),
       },
+      // The API server starts every claim Pending until a volume is bound to it.
+      status: { phase: 'Pending' },
     });
-    // The API server starts every claim Pending until a volume is bound to it.
-    if (created) await this.options.api.patchStatus(R.pvc, dv.metadata.namespace, dv.metadata.name, { phase: 'Pending' });
   }
 
   // kube-controller-manager: pvc-protection
@@ -445,14 +445,11 @@ export class SimulatedControllers {
     });
   }
 
-  /** Creates `object` unless it exists; true when this call created it. */
-  private async createIfAbsent(object: KubeObject): Promise<boolean> {
+  private async createIfAbsent(object: KubeObject): Promise<void> {
     try {
       await this.options.api.create(object);
-      return true;
     } catch (error) {
       if (!(error instanceof AlreadyExistsError)) throw error;
-      return false;
     }
   }
 }
