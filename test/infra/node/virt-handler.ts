@@ -26,6 +26,9 @@ export interface GuestTimings {
   shutdownMs: number;
 }
 
+/** Unlisted this long (several re-list intervals), a VMI is gone and its domain is killed. */
+const VMI_GONE_MS = 2_000;
+
 export const DEFAULT_GUEST_TIMINGS: GuestTimings = { domainStartMs: 300, agentMs: 600, readyMs: 1_200, shutdownMs: 300 };
 
 interface Vmi {
@@ -37,6 +40,8 @@ interface Vmi {
 }
 
 interface Guest {
+  /** Last time the VMI was listed: virt-handler kills the domain of a VMI that is gone. */
+  seenAt: number;
   scheduledAt?: number;
   runningAt?: number;
   deletedAt?: number;
@@ -54,7 +59,8 @@ export async function startVirtHandler(cluster: TestCluster, request: Requester,
   const guests = new Map<string, Guest & { timings: GuestTimings }>();
   const guestOf = (uid: string) => {
     let guest = guests.get(uid);
-    if (!guest) guests.set(uid, (guest = { timings }));
+    if (!guest) guests.set(uid, (guest = { timings, seenAt: Date.now() }));
+    guest.seenAt = Date.now();
     return guest;
   };
 
@@ -127,7 +133,9 @@ export async function startVirtHandler(cluster: TestCluster, request: Requester,
       return !!guest?.runningAt && !guest.poweredOff && Date.now() - guest.runningAt >= guest.timings.readyMs;
     },
     exitCode(pod) {
-      return launcherGuest(pod)?.poweredOff ? 0 : undefined;
+      const guest = launcherGuest(pod);
+      if (!guest) return undefined;
+      return guest.poweredOff || Date.now() - guest.seenAt > VMI_GONE_MS ? 0 : undefined;
     },
     setTimings(partial) {
       timings = { ...timings, ...partial };
