@@ -66,7 +66,7 @@ describe('simulator faults', { timeout: 120_000 }, () => {
     it(`${fault}: the session falls back to bootstrap, records why, and keeps only the bootstrap VMs`, async () => {
       const runtime = await withGoldenImage(fault);
       const detail = await provision(runtime);
-      expect(detail.session.status).toBe('running');
+      expect(detail.session.status, JSON.stringify(detail.run)).toBe('running');
       expect(detail.run?.requestedStrategy).toBe('snapshot');
       expect(detail.run?.usedStrategy).toBe('bootstrap');
       expect(detail.run?.fallbackReason).toBe('snapshot-path-failed');
