@@ -121,7 +121,8 @@ describe('golden pair consistency during rebuilds', () => {
     await h.lab.maintainOnce();
     expect(h.cluster.goldenVersions()).toEqual([4]);
     expect(h.cluster.dataSourceTarget()).toBe(4);
-  });
+    // 160 creations and 8 switches: CPU-bound, ~1.5 s alone, several times that when turbo runs every package's tests at once on 2 cores.
+  }, 30_000);
 
   it('at microtask granularity: activations interleaved with many concurrent creations never mix a pair', async () => {
     const h = createTestLab({ config: { maxConcurrentSessions: 1000, goldenGraceMs: 10 * 60 * S } });
