@@ -13,5 +13,8 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.{ts,tsx}'],
     environment: 'node',
+    // The router tests sign in through better-auth (scrypt password hashes on a real database):
+    // with every package's tests running at once on 2 cores they need more than the 5 s default.
+    testTimeout: 30_000,
   },
 });
