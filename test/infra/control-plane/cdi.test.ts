@@ -200,7 +200,7 @@ describe.skipIf(!!missing)('CDI and snapshot-controller on the test API server',
   // case is watched for 30 s (CDI retries with backoff) and its end state pinned.
   // The validation may run in the DataVolume's first sync (no phase yet) or after one that set Pending.
   it('leaves a DataVolume without phase or Pending (CloneValidationFailed, no PVC) when a Block target is smaller than the source PVC', async () => {
-    const { dv, trace } = await smallerClone('small-block', 'Block', (src) => ({ pvc: { namespace: src, name: 'disk' } }));
+    const { dv, trace } = await smallerClone('small-block', 'Block', (src) => ({ pvc: { namespace: src, name: 'disk' } }), false, validationFailed);
     await trace.report('smaller Block target, source.pvc');
     expect([undefined, 'Pending']).toContain(dv.status.phase);
     expect(condition(dv, 'Ready')).toMatchObject({ status: 'False', reason: 'CloneValidationFailed' });
@@ -209,7 +209,13 @@ describe.skipIf(!!missing)('CDI and snapshot-controller on the test API server',
   });
 
   it('leaves a DataVolume CloneScheduled (Running=False Error, PVC clonePhase Error) when a Filesystem target is smaller than the source PVC', async () => {
-    const { dv, trace } = await smallerClone('small-fs', 'Filesystem', (src) => ({ pvc: { namespace: src, name: 'disk' } }));
+    const { dv, trace } = await smallerClone(
+      'small-fs',
+      'Filesystem',
+      (src) => ({ pvc: { namespace: src, name: 'disk' } }),
+      false,
+      (d) => d.status?.phase === 'CloneScheduled' && condition(d, 'Running')?.reason === 'Error',
+    );
     await trace.report('smaller Filesystem target, source.pvc');
     expect(dv.status.phase).toBe('CloneScheduled');
     expect(condition(dv, 'Running')).toMatchObject({ status: 'False', reason: 'Error' });
@@ -221,7 +227,7 @@ describe.skipIf(!!missing)('CDI and snapshot-controller on the test API server',
   });
 
   it('leaves a DataVolume without phase or Pending (CloneValidationFailed, no PVC) when a target is smaller than the VolumeSnapshot it copies', async () => {
-    const { dv, trace } = await smallerClone('small-snap', 'Block', (src) => ({ snapshot: { namespace: src, name: 'disk-snap' } }), true);
+    const { dv, trace } = await smallerClone('small-snap', 'Block', (src) => ({ snapshot: { namespace: src, name: 'disk-snap' } }), true, validationFailed);
     await trace.report('smaller Block target, source.snapshot');
     expect([undefined, 'Pending']).toContain(dv.status.phase);
     expect(condition(dv, 'Ready')).toMatchObject({ status: 'False', reason: 'CloneValidationFailed' });
@@ -271,7 +277,8 @@ describe.skipIf(!!missing)('CDI and snapshot-controller on the test API server',
   });
 
   /** A DataVolume of 1Gi cloning a 2Gi source (a PVC, or a VolumeSnapshot of one), watched for 30 s. */
-  async function smallerClone(prefix: string, volumeMode: 'Block' | 'Filesystem', source: (srcNs: string) => unknown, snapshot = false) {
+  /** A clone CDI must refuse; `refused` says what the refusal looks like once CDI got there (it never reaches Failed, which ends the wait too). */
+  async function smallerClone(prefix: string, volumeMode: 'Block' | 'Filesystem', source: (srcNs: string) => unknown, snapshot = false, refused: (dv: any) => boolean = () => false) {
     const src = `${prefix}-src`;
     const dst = `${prefix}-dst`;
     await namespace(src);
@@ -294,9 +301,12 @@ describe.skipIf(!!missing)('CDI and snapshot-controller on the test API server',
     const spec = { source: source(src), storage: { volumeMode, resources: { requests: { storage: '1Gi' } } } };
     const created = await cluster.request('POST', dvPath(dst), dataVolume(dst, 'too-small', spec), { token: creator });
     expect(created.status, created.text).toBe(201);
-    const dv = await trace.until((d) => d.status?.phase === 'Succeeded' || d.status?.phase === 'Failed', 30_000);
+    // Generous: on a loaded machine CDI's backoff can take a while to get to the refusal.
+    const dv = await trace.until((d) => d.status?.phase === 'Succeeded' || d.status?.phase === 'Failed' || refused(d), 90_000);
     return { dv, trace };
   }
+
+  const validationFailed = (dv: any) => condition(dv, 'Ready')?.reason === 'CloneValidationFailed';
 
   function condition(dv: any, type: string): any {
     return (dv.status?.conditions ?? []).find((c: any) => c.type === type);
