@@ -118,7 +118,9 @@ describeWithApiServer('LAB_CLUSTER=kube: the product end to end on a real kube-a
     expect(second.fallbackReason).toBeNull();
 
     const metrics = await lab('metrics');
-    expect(metrics.strategies.map((s: { strategy: string; successes: number }) => [s.strategy, s.successes])).toEqual([
+    // Strategies that ran (the warm pool is off on a cluster, so `warm` has none).
+    const ran = metrics.strategies.filter((s: { successes: number }) => s.successes > 0);
+    expect(ran.map((s: { strategy: string; successes: number }) => [s.strategy, s.successes])).toEqual([
       ['snapshot', 1],
       ['bootstrap', 1],
     ]);

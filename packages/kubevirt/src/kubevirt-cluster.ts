@@ -40,6 +40,9 @@ import { waitFor, type WaitVerdict } from './wait';
 
 type Obj = KubeObject & { spec?: any; status?: any };
 
+/** How long virt-controller may take to release a VM from a finished snapshot. */
+const SNAPSHOT_RELEASE_MS = 60_000;
+
 const CLONE_FALLBACK_ANNOTATION = 'cdi.kubevirt.io/cloneFallbackReason';
 
 /**
@@ -122,6 +125,23 @@ export class KubevirtCluster implements ClusterPort {
 
   async setRunStrategy(sessionId: string, roles: readonly Role[], runStrategy: 'Always' | 'Halted'): Promise<void> {
     const namespace = names.namespace(sessionId);
+    if (runStrategy === 'Always') {
+      // virt-api refuses to change a VM's run state while virt-controller still marks a snapshot in
+      // progress (status.snapshotInProgress), which it clears a moment after the snapshot succeeded
+      // (kubevirt v1.8.0 pkg/virt-api/webhooks/validating-webhook/admitters/vms-admitter.go).
+      const vms = roles.map((role) => names.vm(role, sessionId));
+      await waitFor<Obj>({
+        api: this.api,
+        type: R.vm,
+        namespace,
+        deadlineAt: Date.now() + SNAPSHOT_RELEASE_MS,
+        label: `snapshots released by ${vms.join(' and ')}`,
+        evaluate: (objects) => {
+          const busy = vms.filter((vm) => objects.get(`${namespace}/${vm}`)?.status?.snapshotInProgress);
+          return busy.length === 0 ? { done: true } : { done: false, waitingFor: `snapshot still in progress on ${busy.join(', ')}` };
+        },
+      });
+    }
     for (const role of roles) await this.api.patch(R.vm, namespace, names.vm(role, sessionId), { spec: { runStrategy } });
   }
 

@@ -214,10 +214,11 @@ describe.skipIf(!!missing)('CDI and snapshot-controller on the test API server',
       'Filesystem',
       (src) => ({ pvc: { namespace: src, name: 'disk' } }),
       false,
-      (d) => d.status?.phase === 'CloneScheduled' && condition(d, 'Running')?.reason === 'Error',
+      (d) => condition(d, 'Running')?.reason === 'Error',
     );
     await trace.report('smaller Filesystem target, source.pvc');
-    expect(dv.status.phase).toBe('CloneScheduled');
+    // CloneScheduled once the populator ran; under load the refusal can already show while Pending.
+    expect(['Pending', 'CloneScheduled']).toContain(dv.status.phase);
     expect(condition(dv, 'Running')).toMatchObject({ status: 'False', reason: 'Error' });
     const pvc = (await cluster.request('GET', pvcPath('small-fs-dst', 'too-small'))).body;
     expect(pvc.status.phase).toBe('Pending');
