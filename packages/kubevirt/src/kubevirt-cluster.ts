@@ -128,7 +128,7 @@ export class KubevirtCluster implements ClusterPort {
     if (runStrategy === 'Always') {
       // virt-api refuses to change a VM's run state while virt-controller still marks a snapshot in
       // progress (status.snapshotInProgress), which it clears a moment after the snapshot succeeded
-      // (kubevirt v1.8.0 pkg/virt-api/webhooks/validating-webhook/admitters/vms-admitter.go).
+      // (kubevirt v1.8.0 pkg/storage/admitters/vm-storage-status.go).
       const vms = roles.map((role) => names.vm(role, sessionId));
       await waitFor<Obj>({
         api: this.api,
