@@ -8,8 +8,8 @@
  */
 import { GOLDEN_NAMESPACE, ROLES, names, type Session } from '@cks-lab/core';
 import { R, type KubeObject } from '@cks-lab/kubevirt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { realClusterUnavailable, startRealCluster, type RealCluster } from '../infra/control-plane/real-cluster';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithRealControllers, startRealCluster, type RealCluster } from '../infra/control-plane/real-cluster';
 import { installDeployRbac } from './support/deploy-manifests';
 import { SETTINGS, startPlatform, startSimulatedPlatform, type Platform } from './support/platform';
 import { isSubsequence, recordStatuses, type StatusRecorder, type StatusRecording } from './support/status-recorder';
@@ -20,9 +20,6 @@ type Obj = KubeObject & { spec?: any; status?: any };
 /** Start-up of every control plane, cold, on 2 cores. */
 const START_TIMEOUT_MS = 300_000;
 
-const unavailable = realClusterUnavailable();
-const suite = unavailable && !process.env.CI ? describe.skip : describe;
-if (unavailable) console.warn(`[integration] real-controller flows: ${unavailable}`);
 
 /** Generous: virt-controller and CDI re-queue with their own backoffs, and 2 cores run everything. */
 const STEP_DEADLINE_MS = 120_000;
@@ -31,7 +28,7 @@ const FLOW_TIMEOUT_MS = 420_000;
 
 const measured: Record<string, { requests: number; ms: number }> = {};
 
-suite('cks-lab flows on the real KubeVirt, CDI and snapshot controllers', () => {
+describeWithRealControllers('cks-lab flows on the real KubeVirt, CDI and snapshot controllers', () => {
   let real: RealCluster;
   let platform: Platform;
   const sessions: Record<string, Session> = {};
@@ -77,7 +74,6 @@ suite('cks-lab flows on the real KubeVirt, CDI and snapshot controllers', () => 
   }
 
   beforeAll(async () => {
-    if (unavailable) throw new Error(unavailable);
     real = await startRealCluster();
     console.log(`real control planes: ${JSON.stringify(real.versions)}; start-up ms ${JSON.stringify(real.timings)}`);
     await installBaseImage(real);

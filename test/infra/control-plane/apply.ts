@@ -9,7 +9,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadAll } from 'js-yaml';
-import { cacheRoot, type TestCluster } from '../cluster';
+import type { TestCluster } from '../cluster';
 
 export interface KubeDoc {
   apiVersion: string;
@@ -80,36 +80,6 @@ export async function serviceAccountKubeconfig(cluster: TestCluster, namespace: 
   });
   if (!sa.ok && sa.status !== 409) throw new Error(`create ServiceAccount ${namespace}/${name} -> ${sa.status}: ${sa.text}`);
   return cluster.writeKubeconfigForToken(await cluster.createServiceAccountToken(namespace, name));
-}
-
-/**
- * The control-plane binaries build-control-plane-binaries.sh lists in
- * `${CKS_LAB_CACHE:-~/.cache/cks-lab}/control-plane.env` (CDI_CONTROLLER, CDI_APISERVER,
- * SNAPSHOT_CONTROLLER, CONTROL_PLANE_MANIFESTS, CDI_VERSION, ...), environment variables winning;
- * `{ missing }` says what is not there.
- */
-export function controlPlaneEnv(keys: string[]): Record<string, string> | { missing: string } {
-  const file = path.join(cacheRoot(), 'control-plane.env');
-  let fromFile: Record<string, string> = {};
-  try {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-      if (m) fromFile[m[1]!] = m[2]!.trim().replace(/^'(.*)'$/, '$1');
-    }
-  } catch {
-    fromFile = {};
-  }
-  const out: Record<string, string> = {};
-  const unset: string[] = [];
-  for (const key of keys) {
-    const value = process.env[key] || fromFile[key];
-    if (value) out[key] = value;
-    else unset.push(key);
-  }
-  if (unset.length > 0) {
-    return { missing: `${unset.join(', ')} not set and not in ${file}: run test/infra/build-control-plane-binaries.sh (needs Go)` };
-  }
-  return out;
 }
 
 /**

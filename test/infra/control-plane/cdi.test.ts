@@ -12,60 +12,39 @@
  * need Go) the suite is skipped with the reason printed; under CI it fails instead.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTestBinaries, startTestCluster, type TestCluster } from '../cluster';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestCluster, type TestCluster } from '../cluster';
 import { CSI_STORAGE_CLASS, startCsiDriver, type CsiDriverStandIn } from '../node/csi-driver';
-import { controlPlaneEnv } from './apply';
+import { findControlPlaneBinaries, type ControlPlaneBinaries } from './binaries';
 import { startCdi, type CdiControlPlane } from './cdi';
+import { CONTROLLER_MANAGER_CONTROLLERS, describeWithRealControllers } from './real-cluster';
 import { startSnapshotController, type SnapshotController } from './snapshot-controller';
-
-const kube = findTestBinaries();
-const env = controlPlaneEnv(['CDI_CONTROLLER', 'CDI_APISERVER', 'SNAPSHOT_CONTROLLER', 'CONTROL_PLANE_MANIFESTS', 'CDI_VERSION', 'SNAPSHOTTER_VERSION']);
-const missing = 'missing' in kube ? kube.missing : 'missing' in env ? env.missing : undefined;
-
-if (missing && process.env.CI) {
-  describe('CDI and snapshot-controller on the test API server', () => {
-    it('has the control-plane binaries', () => {
-      throw new Error(missing);
-    });
-  });
-} else if (missing) {
-  console.warn(`[integration] CDI suite skipped: ${missing}`);
-}
-
-/** Kubernetes 1.35 controller names: the PV controller binds what the CSI stand-in provisions; the protection controllers release deleted claims and volumes. */
-const CONTROLLERS = [
-  'namespace-controller',
-  'garbage-collector-controller',
-  'serviceaccount-controller',
-  'serviceaccount-token-controller',
-  'persistentvolumeclaim-protection-controller',
-  'persistentvolume-protection-controller',
-  'persistentvolume-binder-controller',
-].join(',');
 
 const GROUP = '/apis/cdi.kubevirt.io/v1beta1';
 const dvPath = (ns: string, name?: string) => `${GROUP}/namespaces/${ns}/datavolumes${name ? `/${name}` : ''}`;
 const pvcPath = (ns: string, name?: string) => `/api/v1/namespaces/${ns}/persistentvolumeclaims${name ? `/${name}` : ''}`;
 const snapshotPath = (ns: string, name?: string) => `/apis/snapshot.storage.k8s.io/v1/namespaces/${ns}/volumesnapshots${name ? `/${name}` : ''}`;
 
-describe.skipIf(!!missing)('CDI and snapshot-controller on the test API server', () => {
+describeWithRealControllers('CDI and snapshot-controller on the test API server', () => {
   let cluster: TestCluster;
   let snapshots: SnapshotController;
   let csi: CsiDriverStandIn;
   let cdi: CdiControlPlane;
-  const vars = env as Record<string, string>;
+  let bins: ControlPlaneBinaries;
 
   beforeAll(async () => {
     const t0 = Date.now();
-    cluster = await startTestCluster({ crdsDir: false, controllerManagerArgs: [`--controllers=${CONTROLLERS}`] });
+    const found = findControlPlaneBinaries();
+    if ('missing' in found) throw new Error(found.missing);
+    bins = found;
+    cluster = await startTestCluster({ crdsDir: false, controllerManagerArgs: [`--controllers=${CONTROLLER_MANAGER_CONTROLLERS}`] });
     const deadlineAt = Date.now() + 150_000;
-    const manifests = vars.CONTROL_PLANE_MANIFESTS!;
-    snapshots = await startSnapshotController(cluster, { bin: vars.SNAPSHOT_CONTROLLER!, manifestsDir: path.join(manifests, 'snapshot'), deadlineAt });
+    const manifests = bins.manifests;
+    snapshots = await startSnapshotController(cluster, { bin: bins.snapshotController, manifestsDir: path.join(manifests, 'snapshot'), deadlineAt });
     // The cluster's default class, as cks-lab's DataVolumes name none unless configured to.
     csi = await startCsiDriver(cluster, { defaultClass: true });
     cdi = await startCdi(cluster, {
-      binaries: { controller: vars.CDI_CONTROLLER!, apiserver: vars.CDI_APISERVER! },
+      binaries: { controller: bins.cdiController, apiserver: bins.cdiApiserver },
       manifestsDir: path.join(manifests, 'cdi'),
       deadlineAt,
       storageClass: {
@@ -95,8 +74,8 @@ describe.skipIf(!!missing)('CDI and snapshot-controller on the test API server',
   }, 60_000);
 
   it('runs the versions it was built from', () => {
-    expect(cdi.versions).toEqual({ controller: vars.CDI_VERSION, apiserver: vars.CDI_VERSION });
-    expect(snapshots.version).toBe(vars.SNAPSHOTTER_VERSION);
+    expect(cdi.versions).toEqual({ controller: bins.cdiVersion, apiserver: bins.cdiVersion });
+    expect(snapshots.version).toBe(bins.snapshotterVersion);
   });
 
   it('clones a PVC across namespaces for a creator with datavolumes/source, and the webhook refuses one without', async () => {

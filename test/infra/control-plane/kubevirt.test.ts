@@ -4,24 +4,20 @@
  * readiness probe, halts, and its VMI and launcher pod go away — every status on the way written
  * by the real controllers (pkg/virt-controller/watch/vm/vm.go, .../vmi/lifecycle.go).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { until } from './apply';
-import { realClusterUnavailable, startRealCluster, type RealCluster } from './real-cluster';
+import { describeWithRealControllers, startRealCluster, type RealCluster } from './real-cluster';
 
 /** Start-up of every control plane, cold, on 2 cores. */
 const START_TIMEOUT_MS = 300_000;
 
-const unavailable = realClusterUnavailable();
-const suite = unavailable && !process.env.CI ? describe.skip : describe;
-if (unavailable) console.warn(`[integration] real KubeVirt suite: ${unavailable}`);
 
-suite('KubeVirt v1.8 control plane with node stand-ins', () => {
+describeWithRealControllers('KubeVirt v1.8 control plane with node stand-ins', () => {
   let real: RealCluster;
   const ns = 'kubevirt-smoke';
   const vmPath = `/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachines`;
 
   beforeAll(async () => {
-    if (unavailable) throw new Error(unavailable);
     real = await startRealCluster();
     console.log(`versions ${JSON.stringify(real.versions)}, start-up ms ${JSON.stringify(real.timings)}`);
     const { cluster } = real;

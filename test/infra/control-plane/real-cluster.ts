@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { quantityBytes } from '@cks-lab/kubevirt';
+import { describeWithBinaries } from '../describe-with-binaries';
 import { DEFAULT_CRDS_DIR, findTestBinaries, startTestCluster, type ManagedProcess, type TestCluster } from '../cluster';
 import { startCsiDriver, type CsiDriverStandIn } from '../node/csi-driver';
 import { startCsiResizer } from '../node/csi-resizer';
@@ -40,15 +41,38 @@ export interface StartRealClusterOptions {
   startTimeoutMs?: number;
 }
 
+/**
+ * kube-controller-manager's controllers for the real control planes (Kubernetes 1.35 names): the PV
+ * binder binds what the CSI stand-in provisions; the protection controllers release deleted claims
+ * and volumes; node lifecycle lifts the not-ready taint every new Node is admitted with once its
+ * kubelet reports Ready.
+ */
+export const CONTROLLER_MANAGER_CONTROLLERS = [
+  'namespace-controller',
+  'garbage-collector-controller',
+  'serviceaccount-controller',
+  'serviceaccount-token-controller',
+  'persistentvolumeclaim-protection-controller',
+  'persistentvolume-protection-controller',
+  'persistentvolume-binder-controller',
+  'ttl-after-finished-controller',
+  'node-lifecycle-controller',
+].join(',');
+
 /** The KubeVirt feature gates cks-lab needs on v1.8 (Snapshot is Beta, off unless listed). */
 export const KUBEVIRT_FEATURE_GATES = ['Snapshot'];
 
 /** Why the real-controller tier cannot run here, or undefined when it can. */
-export function realClusterUnavailable(): string | undefined {
+function realClusterUnavailable(): string | undefined {
   const k8s = findTestBinaries();
   if ('missing' in k8s) return k8s.missing;
   const planes = findControlPlaneBinaries();
   return 'missing' in planes ? planes.missing : undefined;
+}
+
+/** `describe` for a suite on the real control planes (skipped with the reason without the binaries, failing under CI). */
+export function describeWithRealControllers(name: string, body: () => void): void {
+  describeWithBinaries(name, realClusterUnavailable(), body);
 }
 
 export async function startRealCluster(opts: StartRealClusterOptions = {}): Promise<RealCluster> {
@@ -68,11 +92,7 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
     startTestCluster({
       // The real controllers' own CRDs come with them; of ../shared only what no controller here installs (Multus).
       crdsDir: false,
-      controllerManagerArgs: [
-        // The PV binder binds what the CSI stand-in provisions; pv/pvc-protection keep deletes honest;
-        // node lifecycle lifts the not-ready taint every new Node is admitted with once its kubelet reports Ready.
-        '--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token,pvc-protection,pv-protection,persistentvolume-binder,ttl-after-finished,node-lifecycle-controller',
-      ],
+      controllerManagerArgs: [`--controllers=${CONTROLLER_MANAGER_CONTROLLERS}`],
     }),
   );
   const stops: Array<() => Promise<void>> = [() => cluster.stop()];

@@ -1,28 +1,13 @@
 import { KubeConfig } from '@cks-lab/kubevirt/kubernetes';
-import { describe, it } from 'vitest';
 import { findTestBinaries, startTestCluster, type TestCluster } from '../../infra/cluster';
+import { describeWithBinaries } from '../../infra/describe-with-binaries';
 
 const binaries = findTestBinaries();
 const missing = 'missing' in binaries ? binaries.missing : undefined;
 
-/**
- * `describe` for a suite that needs the real control plane. Without the binaries (they are built
- * with Go by test/infra/build-test-binaries.sh) the suite is skipped with the reason printed;
- * under CI it fails instead, because CI must never skip this tier.
- */
+/** `describe` for a suite that needs kube-apiserver, etcd and kube-controller-manager (built with Go by test/infra/build-test-binaries.sh). */
 export function describeWithApiServer(name: string, body: () => void): void {
-  if (!missing) {
-    describe(name, body);
-    return;
-  }
-  if (process.env.CI) {
-    describe(name, () => it('has the kube-apiserver/etcd test binaries', () => {
-      throw new Error(missing);
-    }));
-    return;
-  }
-  console.warn(`[integration] "${name}" skipped: ${missing}`);
-  describe.skip(name, body);
+  describeWithBinaries(name, missing, body);
 }
 
 /** Starts a fresh control plane and prints the API server's release. */
