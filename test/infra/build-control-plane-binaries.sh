@@ -46,13 +46,8 @@ DUMP_SRC="$SCRIPT_DIR/manifest-dump"
 log() { printf '[build-control-plane-binaries] %s\n' "$*" >&2; }
 die() { printf '[build-control-plane-binaries] error: %s\n' "$*" >&2; exit 1; }
 
-if ! command -v go >/dev/null 2>&1; then
-  if [[ -x /usr/local/go/bin/go ]]; then
-    export PATH="/usr/local/go/bin:$PATH"
-  else
-    die "Go toolchain not found (Go is needed only to build the integration-test binaries)"
-  fi
-fi
+# shellcheck source-path=SCRIPTDIR source=build-lib.sh
+source "$SCRIPT_DIR/build-lib.sh"
 
 for v in "$KUBEVIRT_VERSION" "$CDI_VERSION" "$SNAPSHOTTER_VERSION"; do
   [[ "$v" =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$ ]] || die "versions must look like v1.8.0, got '$v'"
@@ -77,12 +72,6 @@ MANIFEST_DIR="$OUT_DIR/manifests"
 # The manifests also depend on the dump programs and on this script: regenerate them when those change.
 DUMP_HASH="$(cat "$DUMP_SRC/kubevirt/main.go" "$DUMP_SRC/cdi/main.go" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)"
 
-env_value() {
-  # Values are written unquoted when safe, else single-quoted (cluster.ts strips the quotes).
-  if [[ "$1" =~ ^[A-Za-z0-9_./:@+-]*$ ]]; then printf '%s' "$1"
-  elif [[ "$1" != *"'"* ]]; then printf "'%s'" "$1"
-  else die "unsupported character in path: $1"; fi
-}
 
 write_env() {
   local content
@@ -129,20 +118,6 @@ export CGO_ENABLED=0
 # Default parallelism (-p = number of CPUs: 2 on the project's machines).
 export GOFLAGS="${GOFLAGS:-} -mod=mod"
 
-# json_field FILE KEY -> prints the string value of a top-level "KEY": "value" of `go mod download -json`.
-json_field() {
-  sed -n "s/^[[:space:]]*\"$2\": \"\(.*\)\",\{0,1\}$/\1/p" "$1" | head -n1
-}
-
-# download_mod MODULE@VERSION OUTFILE [GONOSUMDB] -> dies unless the module (and its go.mod) is served.
-download_mod() {
-  (cd "$SCRATCH" && GONOSUMDB="${3:-}" go mod download -json "$1") >"$2" 2>"$2.err" || true
-  if grep -q '"Error"' "$2" || [[ -z "$(json_field "$2" GoMod)" ]]; then
-    die "cannot download $1: $(cat "$2" "$2.err" 2>/dev/null | grep -E 'Error|error' | tail -n3)"
-  fi
-}
-
-max_go() { printf '%s\n%s\n' "$1" "$2" | sort -V | tail -n1; }
 local_go="$(go env GOVERSION)"; local_go="${local_go#go}"
 
 # build-info lines, appended to as components finish
@@ -171,7 +146,8 @@ prepare_module() {
   shift 4
   local dir="$SCRATCH/$name"
   mkdir -p "$dir"
-  download_mod "$module@$version" "$SCRATCH/$name.json" "$nosumdb"
+  download_mod "$module@$version" "$SCRATCH/$name.json" "$nosumdb" ||
+    die "cannot download $module@$version: $(cat "$SCRATCH/$name.json" "$SCRATCH/$name.json.err" 2>/dev/null | grep -E 'Error|error' | tail -n3)"
   local gomod up_go replaces godebug
   gomod="$(json_field "$SCRATCH/$name.json" GoMod)"
   [[ -f "$gomod" ]] || die "go.mod of $module@$version not found at '$gomod'"
@@ -309,7 +285,8 @@ if ((need_snapshotter || need_manifests)); then
   fi
   if ((need_manifests)); then
     # The module zip of the client module carries config/crd; the main module's zip carries deploy/.
-    download_mod "github.com/kubernetes-csi/external-snapshotter/client/v8@$SNAPSHOTTER_VERSION" "$SCRATCH/snapclient.json"
+    download_mod "github.com/kubernetes-csi/external-snapshotter/client/v8@$SNAPSHOTTER_VERSION" "$SCRATCH/snapclient.json" ||
+      die "cannot download github.com/kubernetes-csi/external-snapshotter/client/v8@$SNAPSHOTTER_VERSION"
     client_dir="$(json_field "$SCRATCH/snapclient.json" Dir)"
     main_dir="$(json_field "$SCRATCH/snapshotter.json" Dir)"
     mkdir -p "$SCRATCH/manifests/snapshot"

@@ -25,13 +25,8 @@ LOCK_TIMEOUT="${CKS_LAB_BUILD_LOCK_TIMEOUT:-3600}"
 log() { printf '[build-test-binaries] %s\n' "$*" >&2; }
 die() { printf '[build-test-binaries] error: %s\n' "$*" >&2; exit 1; }
 
-if ! command -v go >/dev/null 2>&1; then
-  if [[ -x /usr/local/go/bin/go ]]; then
-    export PATH="/usr/local/go/bin:$PATH"
-  else
-    die "Go toolchain not found (Go is needed only to build the integration-test binaries)"
-  fi
-fi
+# shellcheck source-path=SCRIPTDIR source=build-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/build-lib.sh"
 
 [[ "$K8S_VERSION" =~ ^v1\.([0-9]+)\.([0-9]+)(-.*)?$ ]] || die "K8S_VERSION must look like v1.35.4, got '$K8S_VERSION'"
 K8S_MINOR="${BASH_REMATCH[1]}"
@@ -53,20 +48,6 @@ SCRATCH="$(mktemp -d "$CACHE_ROOT/tmp.build.XXXXXX")"
 cleanup() { rm -rf "$SCRATCH"; }
 trap cleanup EXIT
 
-# json_field FILE KEY -> prints the string value of a top-level "KEY": "value" of `go mod download -json`.
-json_field() {
-  sed -n "s/^[[:space:]]*\"$2\": \"\(.*\)\",\{0,1\}$/\1/p" "$1" | head -n1
-}
-
-# download_mod MODULE@VERSION OUTFILE -> 0 on success (OUTFILE holds the json), 1 otherwise.
-download_mod() {
-  local out="$2"
-  (cd "$SCRATCH" && GOFLAGS=-mod=mod go mod download -json "$1") >"$out" 2>"$out.err" || true
-  if grep -q '"Error"' "$out" || [[ -z "$(json_field "$out" GoMod)" ]]; then
-    return 1
-  fi
-  return 0
-}
 
 # ---------------------------------------------------------------------------------------------
 # 1. Read the Kubernetes release's own go.mod: etcd pin, go directive, godebug, staging replaces.
@@ -137,12 +118,6 @@ ETCD_GO_DIRECTIVE="$(awk '$1 == "go" { print $2; exit }' "$ETCD_GOMOD")"
 OUT_DIR="$CACHE_ROOT/k8s-$K8S_VERSION-etcd-$ETCD_VERSION"
 BIN_DIR="$OUT_DIR/bin"
 
-env_value() {
-  # Values are written unquoted when safe, else single-quoted (cluster.ts strips the quotes).
-  if [[ "$1" =~ ^[A-Za-z0-9_./:@+-]*$ ]]; then printf '%s' "$1"
-  elif [[ "$1" != *"'"* ]]; then printf "'%s'" "$1"
-  else die "unsupported character in path: $1"; fi
-}
 
 write_env() {
   local content
@@ -175,7 +150,6 @@ log "building Kubernetes $K8S_VERSION (staging modules $STAGING_VERSION) and etc
 mkdir -p "$SCRATCH/k8s" "$SCRATCH/etcd" "$SCRATCH/bin"
 
 # Tool directives need go >= 1.24.
-max_go() { printf '%s\n%s\n' "$1" "$2" | sort -V | tail -n1; }
 
 local_go="$(go env GOVERSION)"; local_go="${local_go#go}"
 if [[ "$(max_go "$local_go" "${K8S_GO_DIRECTIVE:-0}")" != "$local_go" && "$(go env GOTOOLCHAIN)" == local ]]; then

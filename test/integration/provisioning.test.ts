@@ -4,46 +4,23 @@
  * (every platform call below would fail with 403 if that RBAC lacked a verb). KubeVirt, CDI and the
  * snapshotter are played by the simulator's controllers with admin credentials.
  */
-import { GOLDEN_NAMESPACE, ROLES, names, type Session } from '@cks-lab/core';
+import { GOLDEN_NAMESPACE, ROLES, names } from '@cks-lab/core';
 import { Informer, R, type KubeObject } from '@cks-lab/kubevirt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TestCluster } from '../infra/cluster';
 import { installSnapshotPrerequisites } from './support/cluster-fixtures';
 import { installDeployRbac } from './support/deploy-manifests';
+import { flowMeasurements } from './support/flow-measurements';
 import { SETTINGS, startPlatform, type Platform } from './support/platform';
 import { describeWithApiServer, eventually, startApiServer } from './support/test-cluster';
 
 type Obj = KubeObject & { spec?: any; status?: any };
 
-/** Requests the platform made and the time it took, per flow (and per step of a run): printed as JSON at the end. */
-const measured: Record<string, { requests: number; ms: number; steps?: Record<string, number> }> = {};
 
 describeWithApiServer('cks-lab flows on a real API server, as its own ServiceAccount', () => {
   let cluster: TestCluster;
   let platform: Platform;
-  const sessions: Record<string, Session> = {};
-
-  /** Runs `work` and records the platform's requests and time under `name`. */
-  async function measure<T>(name: string, work: () => Promise<T>): Promise<T> {
-    const requests = platform.kube.api.requestCount;
-    const t0 = Date.now();
-    const result = await work();
-    measured[name] = { requests: platform.kube.api.requestCount - requests, ms: Date.now() - t0 };
-    return result;
-  }
-
-  /** A new session, provisioned to its end. */
-  async function provision(name: string) {
-    const session = await measure(name, async () => {
-      const created = await platform.lab.createSession();
-      await platform.lab.idle();
-      return created;
-    });
-    sessions[name] = session;
-    const detail = await platform.lab.getSession(session.id);
-    measured[name]!.steps = Object.fromEntries(detail.steps.map((step) => [`${step.strategy}:${step.name}`, (step.endedAt ?? NaN) - step.startedAt]));
-    return detail;
-  }
+  const { measure, provision, sessions, report } = flowMeasurements(() => platform);
 
   const vmsOf = async (sessionId: string) => (await platform.admin.list<Obj>(R.vm, names.namespace(sessionId))).items;
 
@@ -55,7 +32,7 @@ describeWithApiServer('cks-lab flows on a real API server, as its own ServiceAcc
   afterAll(async () => {
     await platform?.stop();
     await cluster?.stop();
-    if (Object.keys(measured).length) console.log(`platform API requests and time per flow: ${JSON.stringify(measured, null, 2)}`);
+    report('platform API requests and time per flow');
   });
 
   it('bootstrap: without a golden image a session is provisioned to running', async () => {

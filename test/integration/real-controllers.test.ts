@@ -6,11 +6,12 @@
  * those binaries; only the node (kubelet, CSI driver, virt-handler with a guest timing model) is
  * played by test code. cks-lab runs as its own ServiceAccount bound only to deploy/'s RBAC.
  */
-import { GOLDEN_NAMESPACE, ROLES, names, type Session } from '@cks-lab/core';
+import { GOLDEN_NAMESPACE, ROLES, names } from '@cks-lab/core';
 import { R, type KubeObject } from '@cks-lab/kubevirt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithRealControllers, startRealCluster, type RealCluster } from '../infra/control-plane/real-cluster';
 import { installDeployRbac } from './support/deploy-manifests';
+import { flowMeasurements } from './support/flow-measurements';
 import { SETTINGS, startPlatform, startSimulatedPlatform, type Platform } from './support/platform';
 import { isSubsequence, recordStatuses, type StatusRecorder, type StatusRecording } from './support/status-recorder';
 import { eventually } from './support/test-cluster';
@@ -26,33 +27,14 @@ const STEP_DEADLINE_MS = 120_000;
 /** A whole flow: a few steps, each well within its deadline when nothing is wrong. */
 const FLOW_TIMEOUT_MS = 420_000;
 
-const measured: Record<string, { requests: number; ms: number }> = {};
 
 describeWithRealControllers('cks-lab flows on the real KubeVirt, CDI and snapshot controllers', () => {
   let real: RealCluster;
   let platform: Platform;
-  const sessions: Record<string, Session> = {};
+  const { measure, provision, sessions, report } = flowMeasurements(() => platform);
   /** What cks-lab read from the real controllers from the first session to the first snapshot session. */
   let recorder: StatusRecorder;
   let realRecording: StatusRecording;
-
-  async function measure<T>(name: string, work: () => Promise<T>): Promise<T> {
-    const requests = platform.kube.api.requestCount;
-    const t0 = Date.now();
-    const result = await work();
-    measured[name] = { requests: platform.kube.api.requestCount - requests, ms: Date.now() - t0 };
-    return result;
-  }
-
-  async function provision(name: string) {
-    const session = await measure(name, async () => {
-      const created = await platform.lab.createSession();
-      await platform.lab.idle();
-      return created;
-    });
-    sessions[name] = session;
-    return platform.lab.getSession(session.id);
-  }
 
   const vmsOf = async (sessionId: string) => (await platform.admin.list<Obj>(R.vm, names.namespace(sessionId))).items;
 
@@ -83,7 +65,7 @@ describeWithRealControllers('cks-lab flows on the real KubeVirt, CDI and snapsho
   afterAll(async () => {
     await platform?.stop();
     await real?.stop();
-    if (Object.keys(measured).length) console.log(`platform API requests and time per flow (real controllers): ${JSON.stringify(measured, null, 2)}`);
+    report('platform API requests and time per flow (real controllers)');
   });
 
   it('preflight passes on the real control planes', async () => {
