@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, ValidationError } from '@cks-lab/core';
+import { NotFoundError, TransientError, ValidationError } from '@cks-lab/core';
 import { applyMergePatch } from '../merge-patch';
 import { AlreadyExistsError, type KubeObject, type ListResult, type ObjectApi, type WatchEvent, type WatchHandle } from '../object-api';
 import { R, apiVersionOf, type ResourceType } from '../resources';
 
 type Listener = { type: ResourceType; namespace?: string; selector: LabelSelector; onEvent: (e: WatchEvent) => void };
 type LabelSelector = (labels: Record<string, string> | undefined) => boolean;
+type Recorded = { revision: number; type: ResourceType; event: WatchEvent };
+
+/** Events kept for watches that start from an older resourceVersion (the API server's watch cache). */
+const WATCH_HISTORY = 10_000;
 
 export interface MemoryObjectApiOptions {
   /** Called after every change with the changed object, for persistence. */
@@ -27,6 +31,10 @@ export class MemoryObjectApi implements ObjectApi {
   private readonly listeners = new Set<Listener>();
   /** Terminating namespaces whose contents have been deleted: they go once the last finalized object has. */
   private readonly emptying = new Set<string>();
+  /** Recent events in revision order: a watch from a list's resourceVersion misses none made since. */
+  private readonly history: Recorded[] = [];
+  /** The oldest resourceVersion a watch can start from; older ones are told to re-list (410 Gone). */
+  private oldestWatchable = 0;
   private revision = 0;
   private requests = 0;
 
@@ -42,6 +50,8 @@ export class MemoryObjectApi implements ObjectApi {
       this.objects.set(keyOf(typeOf(object), object.metadata.namespace, object.metadata.name), object);
       this.revision = Math.max(this.revision, Number(object.metadata.resourceVersion ?? 0));
     }
+    this.history.length = 0;
+    this.oldestWatchable = this.revision;
     // A namespace whose termination was interrupted by a restart finishes terminating now.
     for (const object of objects) {
       if (object.kind === 'Namespace' && object.metadata.deletionTimestamp) {
@@ -128,6 +138,7 @@ export class MemoryObjectApi implements ObjectApi {
     namespace: string | undefined,
     options: { resourceVersion: string; labelSelector?: string },
     onEvent: (event: WatchEvent<T>) => void,
+    onClose: (error?: unknown) => void,
   ): Promise<WatchHandle> {
     this.requests++;
     const listener: Listener = {
@@ -136,6 +147,18 @@ export class MemoryObjectApi implements ObjectApi {
       selector: parseSelector(options.labelSelector),
       onEvent: onEvent as (e: WatchEvent) => void,
     };
+    const from = Number(options.resourceVersion);
+    if (Number.isFinite(from) && from < this.oldestWatchable) {
+      queueMicrotask(() => onClose(new TransientError(`too old resource version: ${from} (${this.oldestWatchable})`)));
+      return { stop: () => undefined };
+    }
+    // Replays what changed since the caller's list, as the API server does for a watch from its
+    // resourceVersion; queued before any later event, so the order holds.
+    if (Number.isFinite(from)) {
+      for (const recorded of this.history) {
+        if (recorded.revision > from && recorded.type === type && delivers(listener, recorded.event.object)) deliver(listener, recorded.event);
+      }
+    }
     this.listeners.add(listener);
     return { stop: () => this.listeners.delete(listener) };
   }
@@ -233,17 +256,24 @@ export class MemoryObjectApi implements ObjectApi {
   }
 
   private emit(eventType: WatchEvent['type'], type: ResourceType, object: KubeObject): void {
-    const event: WatchEvent = { type: eventType, object };
+    const event: WatchEvent = { type: eventType, object: structuredClone(object) };
     this.options.onMutation?.(event);
+    this.history.push({ revision: Number(object.metadata.resourceVersion), type, event });
+    if (this.history.length > WATCH_HISTORY) this.oldestWatchable = this.history.shift()!.revision;
     for (const listener of this.listeners) {
-      if (listener.type !== type) continue;
-      if (listener.namespace && listener.namespace !== object.metadata.namespace) continue;
-      if (!listener.selector(object.metadata.labels)) continue;
-      const copy = { type: eventType, object: structuredClone(object) };
-      // Delivered asynchronously, like events arriving over a watch stream.
-      queueMicrotask(() => listener.onEvent(copy));
+      if (listener.type === type && delivers(listener, object)) deliver(listener, event);
     }
   }
+}
+
+function delivers(listener: Listener, object: KubeObject): boolean {
+  return (!listener.namespace || listener.namespace === object.metadata.namespace) && listener.selector(object.metadata.labels);
+}
+
+/** Asynchronously, like events arriving over a watch stream, and each listener its own copy. */
+function deliver(listener: Listener, event: WatchEvent): void {
+  const copy = { type: event.type, object: structuredClone(event.object) };
+  queueMicrotask(() => listener.onEvent(copy));
 }
 
 function typeOf(object: KubeObject): ResourceType {
