@@ -268,3 +268,29 @@ describe('ensureGoldenCopy', () => {
     }
   });
 });
+
+// containerized-data-importer v1.64.0 pkg/controller/populators/clone-populator.go initTargetClaim
+// writes cdi.kubevirt.io/cloneFallbackReason on the target claim only; the DataVolume never carries it
+// (test/infra/control-plane/cdi.test.ts sees the same on the real cdi-controller).
+describe('clone fallback reason', () => {
+  const reason = 'The volume modes of source and target are incompatible';
+  const fallbackClaim = (name: string, namespace: string) => ({ metadata: { name, namespace, annotations: { 'cdi.kubevirt.io/cloneFallbackReason': reason } }, spec: {} });
+
+  it('is read from the golden copy\'s claim', async () => {
+    const { cluster, put } = await setup();
+    const name = names.goldenCopy('worker', 2);
+    await put(R.dataVolume, name, { spec: {} }, { phase: 'CloneInProgress', progress: '10.0%' }, 'vm-templates');
+    await put(R.pvc, name, fallbackClaim(name, 'vm-templates'), undefined, 'vm-templates');
+    const worker = (await cluster.goldenDiskStates(2)).find((disk) => disk.role === 'worker');
+    expect(worker).toMatchObject({ phase: 'CloneInProgress', cloneFallbackReason: reason });
+  });
+
+  it('shows on a session\'s DataVolume, from its claim of the same name', async () => {
+    const { cluster, put } = await setup();
+    const name = names.rootDisk('control-plane', SESSION);
+    await put(R.dataVolume, name, { spec: {} }, { phase: 'CloneInProgress', progress: '5.0%' });
+    await put(R.pvc, name, fallbackClaim(name, NS));
+    const dv = (await cluster.sessionObjects(SESSION)).find((object) => object.kind === 'DataVolume');
+    expect(dv?.phase).toBe(`CloneInProgress 5.0% (clone fallback: ${reason})`);
+  });
+});

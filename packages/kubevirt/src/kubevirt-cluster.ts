@@ -21,6 +21,7 @@ import {
   type BootstrapPki,
 } from './guest/bootstrap-pki';
 import {
+  ANNOTATIONS,
   cloneSourceNamespaces,
   cloudInitSecret,
   goldenCopyDataVolume,
@@ -42,8 +43,6 @@ type Obj = KubeObject & { spec?: any; status?: any };
 
 /** How long virt-controller may take to release a VM from a finished snapshot. */
 const SNAPSHOT_RELEASE_MS = 60_000;
-
-const CLONE_FALLBACK_ANNOTATION = 'cdi.kubevirt.io/cloneFallbackReason';
 
 /**
  * The cluster port over the Kubernetes API (design §4, §5): the same code runs on a real cluster
@@ -194,7 +193,10 @@ export class KubevirtCluster implements ClusterPort {
     return [
       ...(vms?.items ?? []).map((vm) => summary('VirtualMachine', vm, vm.status?.ready ? 'Ready' : (vm.status?.printableStatus ?? 'Pending'))),
       ...(vmis?.items ?? []).map((vmi) => summary('VirtualMachineInstance', vmi, vmi.status?.phase ?? 'Pending')),
-      ...(dvs?.items ?? []).map((dv) => summary('DataVolume', dv, describeDataVolume(dv))),
+      ...(dvs?.items ?? []).map((dv) => {
+        const claim = pvcs?.items.find((pvc) => pvc.metadata.name === dv.metadata.name);
+        return summary('DataVolume', dv, describeDataVolume(dv, claim));
+      }),
       ...(pvcs?.items ?? []).map((pvc) => summary('PersistentVolumeClaim', pvc, pvc.status?.phase ?? 'Pending')),
     ];
   }
@@ -290,13 +292,13 @@ export class KubevirtCluster implements ClusterPort {
     return Promise.all(
       ROLES.map(async (role) => {
         const name = names.goldenCopy(role, version);
-        const dv = await this.api.get<Obj>(R.dataVolume, GOLDEN_NAMESPACE, name);
+        const [dv, pvc] = await Promise.all([R.dataVolume, R.pvc].map((type) => this.api.get<Obj>(type, GOLDEN_NAMESPACE, name)));
         return {
           role,
           name,
           phase: dv?.status?.phase ?? 'Missing',
           progress: dv?.status?.progress ?? null,
-          cloneFallbackReason: dv?.metadata.annotations?.[CLONE_FALLBACK_ANNOTATION] ?? null,
+          cloneFallbackReason: cloneFallbackReason(pvc),
         };
       }),
     );
@@ -455,9 +457,17 @@ function describeLeftover(object: Obj): string {
     : object.metadata.name;
 }
 
-function describeDataVolume(dv: Obj): string {
+/**
+ * CDI writes why a clone fell back to a host-assisted copy on the target claim, never on the
+ * DataVolume (CDI v1.64.0 pkg/controller/populators/clone-populator.go initTargetClaim).
+ */
+function cloneFallbackReason(claim: Obj | null | undefined): string | null {
+  return claim?.metadata.annotations?.[ANNOTATIONS.cloneFallbackReason] ?? null;
+}
+
+function describeDataVolume(dv: Obj, claim: Obj | undefined): string {
   const phase = dv.status?.phase ?? 'Pending';
   const progress = dv.status?.progress && phase !== 'Succeeded' ? ` ${dv.status.progress}` : '';
-  const fallback = dv.metadata.annotations?.[CLONE_FALLBACK_ANNOTATION];
+  const fallback = cloneFallbackReason(claim);
   return `${phase}${progress}${fallback ? ` (clone fallback: ${fallback})` : ''}`;
 }
