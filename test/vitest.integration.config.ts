@@ -1,4 +1,4 @@
-// The integration tier (design §9): a real kube-apiserver + etcd + kube-controller-manager per test
+// The integration tier (docs/architecture.md#tests): a real kube-apiserver + etcd + kube-controller-manager per test
 // file (test/infra/cluster.ts), with the simulator's controllers playing KubeVirt and CDI.
 //   npm run test:integration
 // Files run one after another: each starts its own control plane, and two at once would only

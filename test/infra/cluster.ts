@@ -1,5 +1,5 @@
 /**
- * A real, throw-away Kubernetes control plane for the integration test tier (design §9):
+ * A real, throw-away Kubernetes control plane for the integration test tier (docs/architecture.md#tests):
  * etcd + kube-apiserver + kube-controller-manager (namespace, garbage-collector, service-account
  * and service-account-token controllers) on loopback, with the third-party CRDs from
  * ../shared/crds installed.

@@ -95,7 +95,7 @@ describeWithApiServer('cks-lab flows on a real API server, as its own ServiceAcc
       expect(dataSource!.spec.source.pvc).toEqual({ namespace: GOLDEN_NAMESPACE, name: names.goldenCopy(role, image.version) });
     }
     expect(status.image!.disks.every((disk) => disk.volumeSnapshot && disk.sizeBytes)).toBe(true);
-    // The session-namespace snapshots are removed once the copies succeeded (design §5.4.7).
+    // The session-namespace snapshots are removed once the copies succeeded.
     expect((await platform.admin.list(R.vmSnapshot, source.namespace)).items).toEqual([]);
     expect((await vmsOf(source.id)).every((vm) => vm.spec.runStrategy === 'Always' && vm.status?.ready)).toBe(true);
   });

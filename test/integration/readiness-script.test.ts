@@ -8,7 +8,7 @@ import { findTestBinaries, type TestCluster } from '../infra/cluster';
 import { describeWithApiServer, startApiServer } from './support/test-cluster';
 
 /**
- * The in-guest readiness check (design §4.7) run by a real shell with a real kubectl against the
+ * The in-guest readiness check (docs/architecture.md#cluster-facts, 7) run by a real shell with a real kubectl against the
  * test API server: a restored etcd says Nodes are Ready, so the check must refuse while the Leases
  * were last renewed before this boot, and pass once the kubelets have renewed them.
  */

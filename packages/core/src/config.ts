@@ -19,7 +19,7 @@ export interface LabConfig {
   maxConcurrentSessions: number;
   /** Active sessions one learner may have at once, within `maxConcurrentSessions`. */
   sessionsPerLearner: number;
-  /** kubeadm leaf certificates last a year; a golden image is retired before they expire (design §4.8). */
+  /** kubeadm leaf certificates last a year; a golden image is retired before they expire. */
   goldenLifetimeMs: number;
   /** How long a superseded golden version is kept at least, so a run that just picked it can pin it. */
   goldenGraceMs: number;

@@ -53,7 +53,7 @@ function crashAt(h: TestLab, match: (call: FakeCall) => boolean): Promise<void> 
   });
 }
 
-describe('golden image build (design §5.4)', () => {
+describe('golden image build', () => {
   it('runs the phases in order, leaves the source session running and the new image active', async () => {
     const h = createTestLab();
     const source = await runningSession(h);

@@ -92,7 +92,7 @@ export async function executeGoldenBuild(deps: OrchestrationDeps, initial: Golde
       retryUntil(clock, clock.now() + timeoutMs, `golden ${name}`, config.retryBackoffMs, work);
 
     if (!reached('halt-source')) {
-      // Offline snapshots are consistent without a guest agent (design §4.3).
+      // Offline snapshots are consistent, with no guest agent needed.
       await phase('halt-source', d.haltVms, async (at) => {
         await cluster.setRunStrategy(sessionId, ROLES, 'Halted');
         await cluster.waitVms(sessionId, ROLES, 'stopped', at);

@@ -5,7 +5,7 @@ import { createTestLab, seedGolden, type TestLab } from './testing';
 import type { GoldenImage, Run } from './types';
 
 /**
- * Design §5.4.6: a session created while the golden image is being rebuilt gets the old pair of
+ * A session created while the golden image is being rebuilt gets the old pair of
  * disks or the new pair, never one of each.
  */
 

@@ -6,7 +6,7 @@ import { ROLES } from './types';
 const ID = '76c3ac1b';
 const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-describe('names users already know (design §2)', () => {
+describe('names users already know', () => {
   it('keeps the session, VM and golden names exactly', () => {
     expect(names.namespace(ID)).toBe('user-session-76c3ac1b');
     expect(names.vm('control-plane', ID)).toBe('cks-control-plane-user-session-76c3ac1b');
@@ -53,7 +53,7 @@ describe('names users already know (design §2)', () => {
     expect(() => names.goldenCopy('worker', Number.NaN)).toThrow(ValidationError);
   });
 
-  it('keeps the guest identity a restored kubeadm cluster needs (design §4.6)', () => {
+  it('keeps the guest identity a restored kubeadm cluster needs', () => {
     expect(guestIdentity['control-plane']).toMatchObject({ hostname: 'controlplane', labIp: '192.168.100.10' });
     expect(guestIdentity.worker).toMatchObject({ hostname: 'node01', labIp: '192.168.100.11' });
     expect(guestIdentity['control-plane'].mac).not.toBe(guestIdentity.worker.mac);

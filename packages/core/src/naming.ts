@@ -1,7 +1,7 @@
 import { ValidationError } from './errors';
 import type { Role } from './types';
 
-/** Names users already know (design §2). Every generated name is checked, not assumed, to be a DNS-1123 label. */
+/** Names users already know (docs/architecture.md#names). Every generated name is checked, not assumed, to be a DNS-1123 label. */
 
 const SESSION_ID = /^[0-9a-f]{8}$/;
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -50,7 +50,7 @@ export const names = {
   goldenDataSource: (role: Role) => dnsLabel(`${GOLDEN_PREFIX[role]}-golden`),
 };
 
-/** Guest identity that a restored kubeadm cluster must keep (design §4.6). */
+/** Guest identity that a restored kubeadm cluster must keep (docs/architecture.md#cluster-facts, 6). */
 export const guestIdentity: Record<Role, { hostname: string; labIp: string; mac: string }> = {
   'control-plane': { hostname: 'controlplane', labIp: '192.168.100.10', mac: '02:c5:1a:00:00:10' },
   worker: { hostname: 'node01', labIp: '192.168.100.11', mac: '02:c5:1a:00:00:11' },

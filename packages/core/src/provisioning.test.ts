@@ -69,7 +69,7 @@ const SNAPSHOT_STEPS = [
   'snapshot:wait-cluster-ready:succeeded',
 ];
 
-describe('bootstrap path (design §5.3)', () => {
+describe('bootstrap path', () => {
   it('runs the steps in order, control plane before the worker, and marks the session running', async () => {
     const h = createTestLab();
     const t0 = h.clock.now();
@@ -135,7 +135,7 @@ describe('bootstrap path (design §5.3)', () => {
   });
 });
 
-describe('snapshot path (design §5.2)', () => {
+describe('snapshot path', () => {
   it('creates both VMs from the pinned golden pair and is ready after clone + start + boot', async () => {
     const h = createTestLab();
     const golden = await seedGolden(h);
@@ -254,7 +254,7 @@ describe('fallback from snapshot to bootstrap, at most once', () => {
   });
 });
 
-describe('resumption after a crash (design §7)', () => {
+describe('resumption after a crash', () => {
   it('continues a snapshot run from its recorded step: no succeeded step re-runs, nothing is duplicated', async () => {
     const h = createTestLab();
     await seedGolden(h);

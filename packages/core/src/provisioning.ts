@@ -8,7 +8,7 @@ import { ROLES, type Role, type Run } from './types';
 const CONTROL_PLANE: readonly Role[] = ['control-plane'];
 
 /**
- * Drives one provisioning run to its end (design §5.2, §5.3): the snapshot path when the run asked
+ * Drives one provisioning run to its end (docs/architecture.md#provisioning): the snapshot path when the run asked
  * for it, then — at most once — the bootstrap path after removing what the failed attempt created.
  * Re-entrant: called again for an unfinished run (after a restart) it continues from the recorded step.
  */

@@ -43,7 +43,7 @@ const inputs = (overrides: Partial<StrategyInputs> = {}): StrategyInputs => ({
   ...overrides,
 });
 
-describe('selectStrategy (design §5.1)', () => {
+describe('selectStrategy', () => {
   it('chooses snapshot when a ready, matching, unexpired golden image has both disks ready', () => {
     const decision = selectStrategy(inputs());
     expect(decision.strategy).toBe('snapshot');

@@ -15,7 +15,7 @@ export type StrategyDecision =
 
 const READY_DISK_PHASE = 'Succeeded';
 
-/** Design §5.1: snapshot only when a usable golden image exists; otherwise bootstrap, with the reason. */
+/** Snapshot only when a usable golden image exists; otherwise bootstrap, with the reason. */
 export function selectStrategy(input: StrategyInputs): StrategyDecision {
   const { golden, preflight } = input;
   if (!preflight.snapshotSupported) {

@@ -1,4 +1,4 @@
-/** Timing maths for runs (design §6): nearest-rank percentiles and the snapshot-over-bootstrap improvement. */
+/** Timing maths for runs (docs/architecture.md#metrics): nearest-rank percentiles and the snapshot-over-bootstrap improvement. */
 
 export function percentile(sortedAscending: readonly number[], p: number): number | null {
   if (sortedAscending.length === 0) return null;

@@ -1,4 +1,4 @@
-/** Domain types of cks-lab (design §2, §5, §6). Times are epoch milliseconds. */
+/** Domain types of cks-lab (docs/architecture.md). Times are epoch milliseconds. */
 
 export type Strategy = 'snapshot' | 'bootstrap';
 export const STRATEGIES: readonly Strategy[] = ['snapshot', 'bootstrap'];
@@ -102,7 +102,7 @@ export type StepName =
 
 export type GoldenStatus = 'building' | 'ready' | 'failed' | 'superseded' | 'deleting' | 'deleted';
 
-/** Build phases of a golden image, in order (design §5.4). Recorded so a restarted server resumes. */
+/** Build phases of a golden image, in order (docs/architecture.md#golden-image). Recorded so a restarted server resumes. */
 export type GoldenPhase =
   | 'halt-source'
   | 'snapshot-vms'

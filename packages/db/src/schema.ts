@@ -147,7 +147,7 @@ export const goldenImages = sqliteTable(
     failureReason: text('failure_reason'),
   },
   (t) => [
-    // Two concurrent golden builds: the database lets exactly one of them in (design §5.4).
+    // Two concurrent golden builds: the database lets exactly one of them in (docs/architecture.md#golden-image).
     uniqueIndex('golden_images_one_building').on(t.status).where(sql`status = 'building'`),
     // New sessions clone from the one ready image; a second one could mix versions.
     uniqueIndex('golden_images_one_ready').on(t.status).where(sql`status = 'ready'`),

@@ -70,13 +70,13 @@ async function render(command: Command): Promise<{ header: string[]; objects: Ku
   switch (command.kind) {
     case 'snapshot':
       return {
-        header: [`Snapshot strategy for session ${command.sessionId}, golden image v${command.goldenVersion} (design §5.2).`],
+        header: [`Snapshot strategy for session ${command.sessionId}, golden image v${command.goldenVersion}.`],
         objects: snapshotFlowObjects(command.sessionId, command.goldenVersion, settings),
       };
     case 'bootstrap':
       return {
         header: [
-          `Bootstrap strategy for session ${command.sessionId} (design §5.3); the worker is created once the control plane is ready.`,
+          `Bootstrap strategy for session ${command.sessionId}; the worker is created once the control plane is ready.`,
           'The CA and bootstrap token are freshly generated on every run of this command.',
         ],
         objects: bootstrapFlowObjects(command.sessionId, settings, await generateBootstrapPki()),
@@ -87,7 +87,7 @@ async function render(command: Command): Promise<{ header: string[]; objects: Ku
       ) as Record<Role, string>;
       return {
         header: [
-          `Golden image v${command.version} built from session ${command.sessionId} (design §5.4).`,
+          `Golden image v${command.version} built from session ${command.sessionId}.`,
           'VolumeSnapshot names are stand-ins: KubeVirt names them vmsnapshot-<VirtualMachineSnapshot uid>-volume-<volume>,',
           'and offline there is no uid, so a UUID-shaped hash of the snapshot namespace/name takes its place.',
         ],

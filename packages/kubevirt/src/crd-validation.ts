@@ -5,7 +5,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import yaml from 'js-yaml';
 
 /**
- * Offline validation of our objects against the official CRD schemas in ../shared/crds (design §4:
+ * Offline validation of our objects against the official CRD schemas in ../shared/crds (docs/architecture.md#cluster-facts:
  * "anything we send to a cluster must validate against them"), strictly: a real API server silently
  * prunes fields its schema does not know, so here an unknown field is an error, as it is with
  * `fieldValidation=Strict`. Not checked here: CEL rules (x-kubernetes-validations), formats, list

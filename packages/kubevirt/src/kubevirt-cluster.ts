@@ -45,7 +45,7 @@ type Obj = KubeObject & { spec?: any; status?: any };
 const SNAPSHOT_RELEASE_MS = 60_000;
 
 /**
- * The cluster port over the Kubernetes API (design §4, §5): the same code runs on a real cluster
+ * The cluster port over the Kubernetes API (docs/architecture.md#cluster-facts, #provisioning): the same code runs on a real cluster
  * through client-node and on the simulator's in-memory API. Creates are idempotent (AlreadyExists
  * is success), waits are watches with deadlines.
  */

@@ -17,7 +17,7 @@ export interface WaitOptions<T extends KubeObject> {
   label: string;
 }
 
-/** A watch with a deadline (design §7): resolves when `evaluate` says done, never sleeps in a loop. */
+/** A watch with a deadline (docs/architecture.md#resumable-steps-and-deadlines): resolves when `evaluate` says done, never sleeps in a loop. */
 export function waitFor<T extends KubeObject>(options: WaitOptions<T>): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let last = 'nothing observed yet';

@@ -7,7 +7,7 @@ import { useTRPC } from '~/lib/trpc';
 type Simulation = { timeScale: number; faults: string[] } | null;
 
 /**
- * Says plainly when nothing real runs (design §8: the simulator is honest) — rendered on the
+ * Says plainly when nothing real runs (docs/architecture.md#simulator) — rendered on the
  * server with the page, so it is there before any script runs — and when the cluster cannot use
  * the snapshot strategy (from the live preflight).
  */

@@ -4,7 +4,7 @@ import type { Clock, IdSource } from '@cks-lab/core';
 
 export const systemClock: Clock = { now: () => Date.now(), sleep: (ms) => sleep(ms) };
 
-/** Session ids are 8 lowercase hex characters (design §2); run ids are UUIDs. */
+/** Session ids are 8 lowercase hex characters (docs/architecture.md#names); run ids are UUIDs. */
 export const randomIds: IdSource = {
   sessionId: () => randomBytes(4).toString('hex'),
   runId: () => randomUUID(),

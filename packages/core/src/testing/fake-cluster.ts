@@ -3,7 +3,7 @@ import { GOLDEN_NAMESPACE, dnsLabel, names } from '../naming';
 import type { ClusterPort, DiskSource, SnapshotResult, VmWaitTarget } from '../ports';
 import { ROLES, type ClusterObjectSummary, type GoldenDisk, type GoldenDiskState, type Preflight, type Role } from '../types';
 
-/** Durations (ms) the fake cluster takes; defaults are the design's modelled latencies (§8). */
+/** Durations (ms) the fake cluster takes; defaults are the simulator's modelled latencies. */
 export interface FakeDelays {
   /** Latency of every API call (create, patch, delete request). */
   api: number;
@@ -127,7 +127,7 @@ const key = (o: Pick<FakeObject, 'kind' | 'namespace' | 'name'>) => `${o.kind}/$
  *
  * It keeps the objects the orchestrator makes (by kind, namespace and name, each owned by a
  * session or a golden version) so tests can assert nothing leaks, plays the controllers with
- * `delays`, records every call, and injects the faults of the design: failed or stuck clones,
+ * `delays`, records every call, and injects the faults the simulator can: failed or stuck clones,
  * partial snapshots, failed bootstrap, transient API errors, and a "crash" (`freezeWhen`: the call
  * never returns). Every wait honours its deadline (DeadlineError) and AbortSignal.
  *

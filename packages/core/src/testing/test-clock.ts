@@ -28,7 +28,7 @@ export interface TestClockOptions {
  * Time is virtual and runs as fast as the CPU allows: when all work is waiting on `sleep`
  * (detected with `setImmediate`, which Node runs only once every pending microtask has run),
  * the clock jumps to the earliest wake-up time and wakes those sleepers, in the order they went
- * to sleep. Realistic durations (the design's modelled minutes) therefore cost microseconds, step
+ * to sleep. Realistic durations (the modelled minutes) therefore cost microseconds, step
  * durations are exact, and concurrent flows interleave the same way on every run.
  *
  * The test itself takes part in virtual time: `await clock.sleep(30_000)` lets background work

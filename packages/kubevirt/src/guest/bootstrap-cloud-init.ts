@@ -36,7 +36,7 @@ const CALICO_INSTALLATION_PATH = `${CONFIG_DIR}/calico-installation.yaml`;
 const API_SERVER_PORT = 6443;
 
 /**
- * Control plane (design §5.3 step 2): installs containerd and Kubernetes, writes the
+ * Control plane (docs/architecture.md#bootstrap-path): installs containerd and Kubernetes, writes the
  * platform-made CA first (so kubeadm uses it and the CA hash the worker pins is known up front),
  * runs `kubeadm init` on the fixed lab address with the pre-made bootstrap token, installs Calico
  * and the readiness check.
@@ -55,7 +55,7 @@ export function controlPlaneUserData(params: BootstrapParams): string {
 }
 
 /**
- * Worker (design §5.3 step 3): the same installation, then `kubeadm join` with the token and the
+ * Worker (docs/architecture.md#bootstrap-path): the same installation, then `kubeadm join` with the token and the
  * pinned CA hash — discovery fails unless the control plane proves it holds that CA. The worker
  * never sees the CA key.
  */

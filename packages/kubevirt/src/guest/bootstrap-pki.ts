@@ -11,7 +11,7 @@ import { R } from '../resources';
 
 /**
  * The kubeadm bootstrap material the platform makes before a bootstrap-strategy session
- * (design §5.3): the cluster CA, so the worker can pin the CA hash up front instead of trusting
+ * (docs/architecture.md#bootstrap-path): the cluster CA, so the worker can pin the CA hash up front instead of trusting
  * whatever answers (never `--discovery-token-unsafe-skip-ca-verification` on a security course),
  * and the bootstrap token the control plane is initialised with and the worker joins with.
  */

@@ -1,7 +1,7 @@
 import type { Role } from '@cks-lab/core';
 
 /**
- * The guest readiness checks (design §4.7), installed as /usr/local/bin/cks-lab-ready and run by
+ * The guest readiness checks (docs/architecture.md#cluster-facts, 7), installed as /usr/local/bin/cks-lab-ready and run by
  * the VMs' readinessProbe through the guest agent, so `VM.status.ready` means "the lab works".
  * POSIX sh (dash on Ubuntu); GNU `date -d` parses the API's RFC 3339 times.
  *

@@ -98,7 +98,7 @@ describe('flows', () => {
       describe(`(${variant} settings, session ${session}, golden v${version})`, () => {
         const all = () => Object.values(flows(settings, session, version)).flat();
 
-        it('name everything with DNS-1123 labels of at most 63 characters, as design §2 says', () => {
+        it('name everything with DNS-1123 labels of at most 63 characters', () => {
           for (const object of all()) {
             expect(object.metadata.name, describeObject(object)).toMatch(DNS_LABEL);
             expect(object.metadata.name.length, describeObject(object)).toBeLessThanOrEqual(63);

@@ -9,7 +9,7 @@ import { cloudInitSecret, virtualMachine } from './virtual-machine';
 
 /**
  * Every object each flow creates, in creation order, from the same builders the cluster adapter
- * calls one by one. Waits between creations (design §5) are not represented.
+ * calls one by one. Waits between creations (docs/architecture.md#provisioning) are not represented.
  */
 
 /** A VM and, before it, the cloud-init Secret it mounts (a VMI would not start without it). */
@@ -17,14 +17,14 @@ function vmObjects(sessionId: string, role: Role, source: DiskSource, settings: 
   return [cloudInitSecret(sessionId, role, userDataFor(role, source, settings, pki)), virtualMachine(sessionId, role, source, settings)];
 }
 
-/** Snapshot strategy (§5.2): scaffolding, then both VMs at once from the pinned golden version. */
+/** Snapshot strategy (docs/architecture.md#snapshot-path): scaffolding, then both VMs at once from the pinned golden version. */
 export function snapshotFlowObjects(sessionId: string, goldenVersion: number, settings: ClusterSettings): KubeObject[] {
   const golden = (role: Role): DiskSource => ({ kind: 'golden', version: goldenVersion, pvc: names.goldenCopy(role, goldenVersion) });
   return [...sessionBaseObjects(sessionId, settings), ...ROLES.flatMap((role) => vmObjects(sessionId, role, golden(role), settings))];
 }
 
 /**
- * Bootstrap strategy (§5.3): scaffolding, the PKI Secret (kept for a resumed run), the control
+ * Bootstrap strategy (docs/architecture.md#bootstrap-path): scaffolding, the PKI Secret (kept for a resumed run), the control
  * plane, and — once it is ready — the worker.
  */
 export function bootstrapFlowObjects(sessionId: string, settings: ClusterSettings, pki: BootstrapPki): KubeObject[] {
@@ -38,7 +38,7 @@ export function bootstrapFlowObjects(sessionId: string, settings: ClusterSetting
 }
 
 /**
- * Golden image build (§5.4): both VM snapshots, then (with the VolumeSnapshot names their
+ * Golden image build (docs/architecture.md#golden-image): both VM snapshots, then (with the VolumeSnapshot names their
  * VirtualMachineSnapshotContents report) both copies into vm-templates, then both DataSources.
  */
 export function goldenBuildObjects(

@@ -9,8 +9,8 @@ import type { ClusterSettings } from './settings';
 import { ROOT_VOLUME } from './virtual-machine';
 
 /**
- * Golden image, build step 3 (design §5.4): an offline snapshot of one of the source session's
- * halted VMs, in the session namespace (snapshots never cross namespaces, design §4.1).
+ * Golden image, build step 3 (docs/architecture.md#golden-image): an offline snapshot of one of the source session's
+ * halted VMs, in the session namespace (KubeVirt snapshots name their VM in their own namespace).
  * A failed snapshot stays until deleted; 10 minutes (not the 5-minute default) covers slow CSI snapshots.
  */
 export function vmSnapshot(sessionId: string, role: Role, version: number): KubeObject & V1beta1VirtualMachineSnapshot {

@@ -12,7 +12,7 @@ export const LABELS = {
 export const ANNOTATIONS = {
   /** Asks CDI to bind a DataVolume's PVC at once, even on WaitForFirstConsumer storage (golden copies have no consumer). */
   bindImmediate: 'cdi.kubevirt.io/storage.bind.immediate.requested',
-  /** Where CDI says why a clone fell back to a slow host-assisted copy (design §4.5). */
+  /** Where CDI says why a clone fell back to a slow host-assisted copy (shown to admins: storage decides clone speed). */
   cloneFallbackReason: 'cdi.kubevirt.io/cloneFallbackReason',
 } as const;
 

@@ -69,7 +69,7 @@ export function sessionNamespace(sessionId: string): KubeObject & IoK8sApiCoreV1
   );
 }
 
-/** The session's isolated secondary L2 network for the fixed node addresses (design §4.6). */
+/** The session's isolated secondary L2 network for the fixed node addresses: a cloned kubeadm cluster keeps its node IPs. */
 export function labNetwork(sessionId: string, settings: ClusterSettings): KubeObject & { spec: { config: string } } {
   return kubeObject<{ spec: { config: string } }>(
     R.nad,
@@ -162,7 +162,7 @@ export function cloneRoleBinding(sessionId: string, sourceNamespace: string): Ku
 }
 
 /**
- * The inner API server for the platform: ClusterIP only (design §4.10: never exposed outside).
+ * The inner API server for the platform: ClusterIP only (sessions share the golden CA, so never exposed outside).
  * Its certificate names the control plane, not this Service, so clients set tls-server-name
  * (e.g. "kubernetes"); restored sessions share the golden image's certificate, so no per-session
  * name could be in it anyway. The target port defaults to the port: masquerade forwards it to the guest.

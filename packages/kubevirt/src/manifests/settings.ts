@@ -24,7 +24,7 @@ export interface ClusterSettings {
   podCidr: string;
   /** Inner (lab) cluster's service CIDR. */
   serviceCidr: string;
-  /** The per-session secondary L2 network carrying the fixed node addresses (design §4.6). */
+  /** The per-session secondary L2 network carrying the fixed node addresses: a cloned kubeadm cluster keeps its node IPs. */
   labNetwork: {
     /** CNI configuration (JSON string) of the session's NetworkAttachmentDefinition. */
     cniConfig: (sessionId: string) => string;
@@ -56,7 +56,7 @@ export function ovnLayer2CniConfig(sessionId: string): string {
 }
 
 /**
- * Why these inner CIDRs (design §4.6: they must not overlap 10.0.2.0/24 or the host cluster):
+ * Why these inner CIDRs (they must not overlap 10.0.2.0/24, used by masquerade, or the host cluster):
  * - the guests' DNS server is the host cluster's DNS Service IP (masquerade DHCP passes on the
  *   virt-launcher pod's resolv.conf), typically 10.96.0.10 in the kubeadm default 10.96.0.0/12
  *   (10.96.0.0–10.111.255.255). An inner service CIDR inside it would capture that address in the

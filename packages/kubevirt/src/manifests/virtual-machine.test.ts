@@ -11,7 +11,7 @@ const vm = (role: 'control-plane' | 'worker', source: DiskSource, settings = DEF
   virtualMachine(SESSION, role, source, settings) as AnyObject;
 
 describe('virtualMachine', () => {
-  it.runIf(examplesAvailable())('matches the example snapshot-path VM except where the design chose otherwise', () => {
+  it.runIf(examplesAvailable())('matches the example snapshot-path VM except where cks-lab chose otherwise', () => {
     const expected = example('VirtualMachine');
     // The run's pinned golden version is recorded on the VM.
     expected.metadata.labels['cks-lab.io/golden-version'] = '3';

@@ -100,7 +100,7 @@ function rootDiskTemplate(name: string, source: DiskSource, settings: ClusterSet
 }
 
 /**
- * Runs the guest readiness check (design §4.7) through the guest agent. Control plane: the whole
+ * Runs the guest readiness check (node status lies for ~40 s after a clone) through the guest agent. Control plane: the whole
  * cluster (API /readyz, fresh node Leases, system pods started since boot, the expected number of
  * nodes); worker: its kubelet is healthy and it joined and is Ready.
  *

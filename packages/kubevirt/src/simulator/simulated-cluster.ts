@@ -32,7 +32,7 @@ export interface SimulatedCluster {
   stop(): void;
 }
 
-/** The embedded default (design §8): our real adapter over an in-memory API whose controllers are simulated. */
+/** The embedded default (docs/architecture.md#simulator): our real adapter over an in-memory API whose controllers are simulated. */
 export async function startSimulatedCluster(options: SimulatedClusterOptions): Promise<SimulatedCluster> {
   const journal = options.statePath ? new StateJournal(options.statePath) : null;
   const api = new MemoryObjectApi({ onMutation: journal ? (event) => journal.record(event) : undefined });

@@ -1,7 +1,7 @@
 import type { RunStrategy } from '@cks-lab/core';
 import { STRATEGY_DESCRIPTIONS } from '~/lib/labels';
 
-/** The strategy by its known name (design §2), with a shape per strategy so it never relies on colour. */
+/** The strategy by its known name (docs/architecture.md#names), with a shape per strategy so it never relies on colour. */
 export function StrategyBadge({ strategy }: { strategy: RunStrategy | null }) {
   if (!strategy) return <span className="muted">not chosen yet</span>;
   return (
