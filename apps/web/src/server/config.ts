@@ -31,6 +31,9 @@ const env = z.object({
   MAINTENANCE_INTERVAL_MS: z.coerce.number().int().positive().default(5000),
 });
 
+/** The variables read at run time: none may be a build input (turbo.json), or changing one would rebuild. */
+export const RUNTIME_VARIABLES: readonly string[] = [...Object.keys(env.shape), 'PORT', 'HOSTNAME', 'LOG_LEVEL', 'KUBECONFIG'];
+
 export interface ServerConfig {
   cluster: 'sim' | 'kube';
   dataDir: string;
