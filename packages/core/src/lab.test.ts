@@ -283,3 +283,24 @@ describe('golden status view', () => {
     expect(await other.lab.goldenStatus()).toMatchObject({ activeStrategy: 'bootstrap', reason: 'version-mismatch' });
   });
 });
+
+  it('records a failed build as the reason of the sessions after it', async () => {
+    const h = createTestLab();
+    await seedGolden(h, { status: 'failed', failureReason: 'worker snapshot is partial' });
+    expect(await h.lab.goldenStatus()).toMatchObject({ status: 'failed', reason: 'golden-build-failed' });
+    const id = await running(h);
+    expect((await h.lab.getSession(id)).run).toMatchObject({
+      fallbackReason: 'golden-build-failed',
+      fallbackDetail: 'the build of golden image v1 failed: worker snapshot is partial',
+    });
+  });
+
+  it('says a deleted image was deleted, not that none was built', async () => {
+    const h = createTestLab();
+    await seedGolden(h);
+    await h.lab.deleteGolden();
+    await h.lab.idle();
+    const view = await h.lab.goldenStatus();
+    expect(view).toMatchObject({ status: 'none', image: null, deleted: { version: 1, status: 'deleted' }, reason: 'no-golden-image' });
+    expect(view.reasonDetail).toBe('golden image v1 was deleted');
+  });

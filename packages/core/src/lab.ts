@@ -11,7 +11,7 @@ import type { ClusterPort, Clock, IdSource, Logger, OrchestrationDeps, Store } f
 import { insertPoolMember, planPool, poolBackoff, poolMembers, type PoolMember } from './pool';
 import { executeRun } from './provisioning';
 import { retryUntil } from './retry';
-import { createSession, decideStrategy, extendSession, ownerLimit, requireAccessibleSession, sessionToResume, visibleSessions } from './sessions';
+import { createSession, decideStrategy, extendSession, newestGolden, ownerLimit, requireAccessibleSession, sessionToResume, visibleSessions } from './sessions';
 import {
   SYSTEM_ACTOR,
   type Actor,
@@ -47,6 +47,8 @@ export interface GoldenStatusView {
   /** The image the status talks about: the build in progress, else the active one, else the last failed. */
   image: GoldenImage | null;
   disks: GoldenDiskState[];
+  /** With no image to talk about: the last one, when it was deleted (rather than never built). */
+  deleted: GoldenImage | null;
   /** The active image while a new one builds, or a superseded one still kept for running clones. */
   previous: GoldenImage | null;
   activeStrategy: Strategy;
@@ -228,7 +230,7 @@ export class Lab {
     const [building, active, latest, kept] = await Promise.all([
       store.listGolden(['building']),
       store.activeGolden(),
-      store.latestGolden(),
+      newestGolden(store),
       store.listGolden(['superseded', 'deleting']),
     ]);
     const current = building[0] ?? active ?? (latest?.status === 'failed' || latest?.status === 'deleting' ? latest : null);
@@ -258,6 +260,7 @@ export class Lab {
     const golden = plan.golden;
     const current = members.filter((m) => golden !== null && m.goldenVersion === golden);
     return {
+      deleted: !current && latest?.status === 'deleted' ? latest : null,
       target: this.pool.target,
       ready: current.filter((m) => m.status === 'running').length,
       provisioning: current.filter((m) => m.status === 'pending' || m.status === 'provisioning').length,

@@ -6,7 +6,7 @@ import { names } from './naming';
 import { retryUntil } from './retry';
 import type { ClusterPort, Clock, IdSource, SessionQuery, Store } from './ports';
 import { selectStrategy, type StrategyDecision } from './strategy';
-import { SYSTEM_ACTOR, type Actor, type Run, type Session } from './types';
+import { SYSTEM_ACTOR, type Actor, type GoldenImage, type Run, type Session } from './types';
 
 export interface SessionDeps {
   cluster: ClusterPort;
@@ -20,13 +20,20 @@ export interface SessionDeps {
 /** Decides the strategy from the active golden image and what the cluster says about it right now. */
 export async function decideStrategy(deps: Pick<SessionDeps, 'cluster' | 'store' | 'clock' | 'config'>): Promise<StrategyDecision> {
   const { cluster, store, clock, config } = deps;
-  const golden = await store.activeGolden();
+  const [golden, newest] = await Promise.all([store.activeGolden(), newestGolden(store)]);
   // Transient API errors while reading the cluster are retried briefly, as in every step.
   const { preflight, goldenDisks } = await retryUntil(clock, clock.now() + config.deadlines.prepareNamespace, 'decide strategy', config.retryBackoffMs, async () => ({
     preflight: await cluster.preflight(),
     goldenDisks: golden ? await cluster.goldenDiskStates(golden.version) : [],
   }));
-  return selectStrategy({ golden, goldenDisks, preflight, k8sVersion: config.k8sVersion, now: clock.now() });
+  return selectStrategy({ golden, newest, goldenDisks, preflight, k8sVersion: config.k8sVersion, now: clock.now() });
+}
+
+const GOLDEN_STATUSES: readonly GoldenImage['status'][] = ['building', 'ready', 'failed', 'superseded', 'deleting', 'deleted'];
+
+/** The newest golden image record whatever its status (deleted ones too: they say why there is none). */
+export async function newestGolden(store: Pick<Store, 'listGolden'>): Promise<GoldenImage | null> {
+  return (await store.listGolden(GOLDEN_STATUSES))[0] ?? null;
 }
 
 // Ownership: a learner sees and acts on their own sessions only; admins on all of them.

@@ -36,6 +36,7 @@ const supported: Preflight = { checks: [], snapshotSupported: true, snapshotUnsu
 
 const inputs = (overrides: Partial<StrategyInputs> = {}): StrategyInputs => ({
   golden: golden(),
+  newest: golden(),
   goldenDisks: [disk('control-plane'), disk('worker')],
   preflight: supported,
   k8sVersion: K8S,
@@ -52,9 +53,35 @@ describe('selectStrategy', () => {
     expect(decision.detail).toContain('v4');
   });
 
-  it('falls back with no-golden-image when none exists', () => {
-    const decision = selectStrategy(inputs({ golden: null, goldenDisks: [] }));
-    expect(decision).toMatchObject({ strategy: 'bootstrap', golden: null, reason: 'no-golden-image' });
+  it('falls back with no-golden-image when none was ever built', () => {
+    const decision = selectStrategy(inputs({ golden: null, newest: null, goldenDisks: [] }));
+    expect(decision).toMatchObject({ strategy: 'bootstrap', golden: null, reason: 'no-golden-image', detail: 'no golden image has been built yet' });
+  });
+
+  it('falls back with golden-build-failed and the build failure when the newest image failed to build', () => {
+    const failed = golden({ version: 5, status: 'failed', failureReason: 'control-plane snapshot is partial: no root disk' });
+    const decision = selectStrategy(inputs({ golden: null, newest: failed, goldenDisks: [] }));
+    expect(decision).toMatchObject({
+      strategy: 'bootstrap',
+      reason: 'golden-build-failed',
+      detail: 'the build of golden image v5 failed: control-plane snapshot is partial: no root disk',
+    });
+    expect(selectStrategy(inputs({ golden: null, newest: { ...failed, failureReason: null } })).detail).toMatch(/v5 failed: no reason was recorded/);
+  });
+
+  it('uses the active image even when a newer rebuild failed', () => {
+    const decision = selectStrategy(inputs({ newest: golden({ version: 5, status: 'failed', failureReason: 'boom' }) }));
+    expect(decision).toMatchObject({ strategy: 'snapshot', reason: null });
+  });
+
+  it.each<[GoldenImage['status'], RegExp]>([
+    ['deleting', /^golden image v4 was deleted$/],
+    ['deleted', /^golden image v4 was deleted$/],
+    ['building', /^golden image v4 is still being built$/],
+  ])('says a %s newest image is one, never that none was built', (status, detail) => {
+    const decision = selectStrategy(inputs({ golden: null, newest: golden({ status }), goldenDisks: [] }));
+    expect(decision).toMatchObject({ strategy: 'bootstrap', reason: 'no-golden-image' });
+    expect(decision.detail).toMatch(detail);
   });
 
   it.each<[string, Partial<StrategyInputs>, RegExp]>([
@@ -97,6 +124,7 @@ describe('selectStrategy', () => {
   it('has words for every fallback reason and flips strategies', () => {
     const reasons: FallbackReason[] = [
       'no-golden-image',
+      'golden-build-failed',
       'golden-not-ready',
       'version-mismatch',
       'golden-expired',

@@ -2,6 +2,8 @@ import type { FallbackReason, GoldenDiskState, GoldenImage, Preflight, Strategy 
 
 export interface StrategyInputs {
   golden: GoldenImage | null;
+  /** The newest golden image record of any status: without an active image it says why there is none. */
+  newest: GoldenImage | null;
   /** Live state of the golden disks in the cluster (the cluster is the truth for what exists). */
   goldenDisks: readonly GoldenDiskState[];
   preflight: Preflight;
@@ -21,7 +23,7 @@ export function selectStrategy(input: StrategyInputs): StrategyDecision {
   if (!preflight.snapshotSupported) {
     return bootstrap('snapshot-unsupported', preflight.snapshotUnsupportedReason ?? 'the cluster lacks snapshot support');
   }
-  if (!golden) return bootstrap('no-golden-image', 'no golden image has been built yet');
+  if (!golden) return withoutGolden(input.newest);
   const notReady = golden.disks.filter(
     (disk) => input.goldenDisks.find((state) => state.role === disk.role)?.phase !== READY_DISK_PHASE,
   );
@@ -41,12 +43,28 @@ export function selectStrategy(input: StrategyInputs): StrategyDecision {
   return { strategy: 'snapshot', golden, reason: null, detail: `golden image v${golden.version}` };
 }
 
+/** A failed build is a reason of its own; a deleted or unfinished image is named, so nobody reads "never built". */
+function withoutGolden(newest: GoldenImage | null): StrategyDecision {
+  switch (newest?.status) {
+    case 'failed':
+      return bootstrap('golden-build-failed', `the build of golden image v${newest.version} failed: ${newest.failureReason ?? 'no reason was recorded'}`);
+    case 'deleting':
+    case 'deleted':
+      return bootstrap('no-golden-image', `golden image v${newest.version} was deleted`);
+    case 'building':
+      return bootstrap('no-golden-image', `golden image v${newest.version} is still being built`);
+    default:
+      return bootstrap('no-golden-image', 'no golden image has been built yet');
+  }
+}
+
 function bootstrap(reason: FallbackReason, detail: string): StrategyDecision {
   return { strategy: 'bootstrap', golden: null, reason, detail };
 }
 
 export const FALLBACK_REASON_TEXT: Record<FallbackReason, string> = {
   'no-golden-image': 'No golden image exists yet',
+  'golden-build-failed': 'The golden image build failed',
   'golden-not-ready': 'The golden image disks are not ready',
   'version-mismatch': 'The golden image runs another Kubernetes version',
   'golden-expired': 'The golden image has expired (certificates)',

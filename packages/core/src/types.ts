@@ -45,6 +45,7 @@ export const SYSTEM_ACTOR: Actor = { role: 'admin', userId: null };
 /** Why a run did not (or stopped trying to) use the snapshot strategy. */
 export type FallbackReason =
   | 'no-golden-image'
+  | 'golden-build-failed'
   | 'golden-not-ready'
   | 'version-mismatch'
   | 'golden-expired'
