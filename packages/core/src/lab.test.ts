@@ -169,6 +169,7 @@ describe('expiry', () => {
     expect((await h.lab.extendSession(id)).expiresAt).toBe(Math.min(t0 + 180 * MIN, h.clock.now() + 180 * MIN));
     const capped = (await h.lab.extendSession(id)).expiresAt;
     expect(capped).toBe(h.clock.now() + 180 * MIN);
+    await expect(h.lab.extendSession(id)).rejects.toThrow(/limit of 180 min ahead; it can be extended again in 1 min/);
     await h.lab.deleteSession(id);
     await h.lab.idle();
     await expect(h.lab.extendSession(id)).rejects.toBeInstanceOf(PreconditionError);

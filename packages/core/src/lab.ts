@@ -8,6 +8,7 @@ import {
   startGoldenBuild,
 } from './golden-image';
 import type { ClusterPort, Clock, IdSource, Logger, OrchestrationDeps, Store } from './ports';
+import { buildHaltingSession } from './golden-source';
 import { insertPoolMember, planPool, poolBackoff, poolMembers, type PoolMember } from './pool';
 import { executeRun } from './provisioning';
 import { retryUntil } from './retry';
@@ -189,6 +190,20 @@ export class Lab {
   async sessionObjects(id: string, actor: Actor = SYSTEM_ACTOR): Promise<ClusterObjectSummary[]> {
     await requireAccessibleSession(this.deps.store, actor, id);
     return this.read('read session objects', () => this.deps.cluster.sessionObjects(id));
+  }
+
+  /** Follows the session's objects as the cluster changes them (access checked first); call the result to stop. */
+  async watchSessionObjects(id: string, actor: Actor, onChange: (objects: ClusterObjectSummary[]) => void): Promise<() => void> {
+    await requireAccessibleSession(this.deps.store, actor, id);
+    return this.deps.cluster.watchSessionObjects(id, onChange, (error) =>
+      this.deps.logger.warn({ sessionId: id, error: errorMessage(error) }, 'session objects watch interrupted; it lists again'),
+    );
+  }
+
+  /** The golden-image build halting this session's VMs right now, if any. */
+  async buildHaltingSession(id: string, actor: Actor = SYSTEM_ACTOR): Promise<GoldenImage | null> {
+    await requireAccessibleSession(this.deps.store, actor, id);
+    return buildHaltingSession(await this.deps.store.listGolden(['building']), id);
   }
 
   async extendSession(id: string, actor: Actor = SYSTEM_ACTOR): Promise<Session> {

@@ -61,6 +61,12 @@ export interface ClusterPort {
   /** Removes the session namespace and its RoleBinding in the golden namespace; waits until gone. */
   deleteSession(sessionId: string, deadlineAt: number): Promise<void>;
   sessionObjects(sessionId: string): Promise<ClusterObjectSummary[]>;
+  /**
+   * Follows `sessionObjects` as the cluster changes them: `onChange` gets the whole list once it is
+   * known and again after every change, until the returned function stops the watch. Interruptions
+   * are reported to `onError` and recovered from by the watch itself.
+   */
+  watchSessionObjects(sessionId: string, onChange: (objects: ClusterObjectSummary[]) => void, onError?: (error: unknown) => void): () => void;
 
   ensureVmSnapshot(sessionId: string, role: Role, version: number): Promise<void>;
   waitVmSnapshot(sessionId: string, role: Role, version: number, deadlineAt: number): Promise<SnapshotResult>;

@@ -1,5 +1,6 @@
 import type { LabConfig } from './config';
 import { LimitError, NotFoundError, PreconditionError } from './errors';
+import { extendedExpiry, extensionRoom } from './extension';
 import { assertSessionId as assertId } from './naming';
 import type { LabEvents } from './events';
 import { names } from './naming';
@@ -124,7 +125,7 @@ export async function requireSession(store: Store, id: string): Promise<Session>
   return session;
 }
 
-/** Extends the expiry by one TTL from now or from the current expiry, capped at three TTLs ahead. */
+/** Extends the expiry by one TTL from now or from the current expiry, within the cap (extension.ts); refused at the cap. */
 export async function extendSession(
   deps: Pick<SessionDeps, 'store' | 'clock' | 'config' | 'events'>,
   id: string,
@@ -136,7 +137,13 @@ export async function extendSession(
   }
   const now = deps.clock.now();
   const ttl = deps.config.sessionTtlMs;
-  const expiresAt = Math.min(Math.max(session.expiresAt, now) + ttl, now + 3 * ttl);
+  const room = extensionRoom(session.expiresAt, now, ttl);
+  if (!room.allowed) {
+    throw new PreconditionError(
+      `session ${id} already runs until the limit of ${Math.round(room.capMs / 60_000)} min ahead; it can be extended again in ${Math.ceil(room.waitMs / 60_000)} min`,
+    );
+  }
+  const expiresAt = extendedExpiry(session.expiresAt, now, ttl);
   const updated = await deps.store.updateSession(id, { expiresAt, updatedAt: now });
   deps.events.emit({ type: 'session', sessionId: id });
   return updated;

@@ -35,6 +35,7 @@ import {
   vmSnapshot,
 } from './manifests';
 import type { ClusterSettings } from './manifests/settings';
+import { Informer } from './informer';
 import { AlreadyExistsError, type KubeObject, type ObjectApi } from './object-api';
 import { R, type ResourceType } from './resources';
 import { waitFor, type WaitVerdict } from './wait';
@@ -186,19 +187,32 @@ export class KubevirtCluster implements ClusterPort {
 
   async sessionObjects(sessionId: string): Promise<ClusterObjectSummary[]> {
     const namespace = names.namespace(sessionId);
-    const [vms, vmis, dvs, pvcs] = await Promise.all(
-      [R.vm, R.vmi, R.dataVolume, R.pvc].map((type) => this.api.list<Obj>(type, namespace)),
+    const lists = await Promise.all(SESSION_OBJECT_TYPES.map((type) => this.api.list<Obj>(type, namespace)));
+    return summarizeSessionObjects(namespace, lists.map((list) => list?.items ?? []));
+  }
+
+  /** One informer per kind; the first list is reported once all four have listed, then every change. */
+  watchSessionObjects(sessionId: string, onChange: (objects: ClusterObjectSummary[]) => void, onError?: (error: unknown) => void): () => void {
+    const namespace = names.namespace(sessionId);
+    const listed = new Set<ResourceType>();
+    const informers: Array<Informer<Obj>> = SESSION_OBJECT_TYPES.map(
+      (type) =>
+        new Informer<Obj>({
+          api: this.api,
+          type,
+          namespace,
+          onError,
+          onChange: (_objects, changed) => {
+            if (changed === null) listed.add(type);
+            if (listed.size < SESSION_OBJECT_TYPES.length) return;
+            onChange(summarizeSessionObjects(namespace, informers.map((informer) => [...informer.objects.values()])));
+          },
+        }),
     );
-    const summary = (kind: string, object: Obj, phase: string): ClusterObjectSummary => ({ kind, namespace, name: object.metadata.name, phase });
-    return [
-      ...(vms?.items ?? []).map((vm) => summary('VirtualMachine', vm, vm.status?.ready ? 'Ready' : (vm.status?.printableStatus ?? 'Pending'))),
-      ...(vmis?.items ?? []).map((vmi) => summary('VirtualMachineInstance', vmi, vmi.status?.phase ?? 'Pending')),
-      ...(dvs?.items ?? []).map((dv) => {
-        const claim = pvcs?.items.find((pvc) => pvc.metadata.name === dv.metadata.name);
-        return summary('DataVolume', dv, describeDataVolume(dv, claim));
-      }),
-      ...(pvcs?.items ?? []).map((pvc) => summary('PersistentVolumeClaim', pvc, pvc.status?.phase ?? 'Pending')),
-    ];
+    for (const informer of informers) informer.start();
+    return () => {
+      for (const informer of informers) informer.stop();
+    };
   }
 
   async ensureVmSnapshot(sessionId: string, role: Role, version: number): Promise<void> {
@@ -463,6 +477,22 @@ function describeLeftover(object: Obj): string {
  */
 function cloneFallbackReason(claim: Obj | null | undefined): string | null {
   return claim?.metadata.annotations?.[ANNOTATIONS.cloneFallbackReason] ?? null;
+}
+
+/** The kinds a session page shows, in the order `summarizeSessionObjects` takes their lists. */
+const SESSION_OBJECT_TYPES: readonly ResourceType[] = [R.vm, R.vmi, R.dataVolume, R.pvc];
+
+function summarizeSessionObjects(namespace: string, [vms = [], vmis = [], dvs = [], pvcs = []]: Obj[][]): ClusterObjectSummary[] {
+  const summary = (kind: string, object: Obj, phase: string): ClusterObjectSummary => ({ kind, namespace, name: object.metadata.name, phase });
+  return [
+    ...vms.map((vm) => summary('VirtualMachine', vm, vm.status?.ready ? 'Ready' : (vm.status?.printableStatus ?? 'Pending'))),
+    ...vmis.map((vmi) => summary('VirtualMachineInstance', vmi, vmi.status?.phase ?? 'Pending')),
+    ...dvs.map((dv) => {
+      const claim = pvcs.find((pvc) => pvc.metadata.name === dv.metadata.name);
+      return summary('DataVolume', dv, describeDataVolume(dv, claim));
+    }),
+    ...pvcs.map((pvc) => summary('PersistentVolumeClaim', pvc, pvc.status?.phase ?? 'Pending')),
+  ];
 }
 
 function describeDataVolume(dv: Obj, claim: Obj | undefined): string {

@@ -336,6 +336,24 @@ export class FakeCluster implements ClusterPort {
     );
   }
 
+  /** The fake's phases follow its clock, so its watch looks at them every virtual second and reports changes. */
+  watchSessionObjects(sessionId: string, onChange: (objects: ClusterObjectSummary[]) => void): () => void {
+    const stop = new AbortController();
+    void (async () => {
+      let last = '';
+      while (!stop.signal.aborted) {
+        const objects = this.objectsOf(sessionId).map((o) => ({ kind: o.kind, namespace: o.namespace, name: o.name, phase: this.phaseOf(o) }));
+        const seen = JSON.stringify(objects);
+        if (seen !== last) {
+          last = seen;
+          onChange(objects);
+        }
+        await this.clock.sleep(1000, stop.signal).catch(() => undefined);
+      }
+    })();
+    return () => stop.abort();
+  }
+
   async ensureVmSnapshot(sessionId: string, role: Role, version: number): Promise<void> {
     return this.call('ensureVmSnapshot', [sessionId, role, version], async () => {
       const namespace = this.requireNamespace(sessionId);
