@@ -120,7 +120,7 @@ describeWithApiServer('cks-lab flows on a real API server, as its own ServiceAcc
     }
     expect(detail.session.status).toBe('running');
     expect(detail.run).toMatchObject({ requestedStrategy: 'snapshot', usedStrategy: 'bootstrap', fallbackReason: 'snapshot-path-failed', outcome: 'succeeded' });
-    expect(detail.run!.fallbackDetail).toMatch(/DataVolume failed.*simulated fault/);
+    expect(detail.run!.fallbackDetail).toMatch(/CloneWithoutSource/);
     expect(detail.steps.map((s) => `${s.strategy}:${s.name}:${s.outcome}`)).toContain('snapshot:remove-failed-attempt:succeeded');
     for (const vm of await vmsOf(detail.session.id)) expect(vm.spec.dataVolumeTemplates[0].spec.sourceRef.name).toBe(SETTINGS.baseImage.name);
   });

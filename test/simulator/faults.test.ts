@@ -70,7 +70,7 @@ describe('simulator faults', { timeout: 120_000 }, () => {
       expect(detail.run?.requestedStrategy).toBe('snapshot');
       expect(detail.run?.usedStrategy).toBe('bootstrap');
       expect(detail.run?.fallbackReason).toBe('snapshot-path-failed');
-      expect(detail.run?.fallbackDetail).toMatch(fault === 'clone-fail' ? /DataVolume failed/ : /deadline passed/);
+      expect(detail.run?.fallbackDetail).toMatch(fault === 'clone-fail' ? /CloneWithoutSource/ : /deadline passed/);
       expect(detail.steps.map((s) => `${s.strategy}:${s.name}:${s.outcome}`)).toContain('snapshot:remove-failed-attempt:succeeded');
       const objects = await runtime.lab.sessionObjects(detail.session.id);
       // Exactly the two bootstrap VMs with their disks: nothing of the failed clone is left.

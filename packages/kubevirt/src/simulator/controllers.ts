@@ -165,7 +165,10 @@ export class SimulatedControllers {
     const existing = await api.get<Obj>(R.pvc, namespace, name);
     if (existing && (existing.metadata.deletionTimestamp || !ownedBy(existing, dv))) return;
 
-    const source = await this.cloneSource(dv);
+    // clone-fail: the golden copy is gone from under the clone, the one way a clone from it ends for
+    // good on the real CDI (v1.64.0 never marks a clone DataVolume Failed: clone-controller-base.go
+    // updateStatusPhaseForPopulator).
+    const source = fromGolden && faults.has('clone-fail') ? { missing: `pvc ${dv.spec.source.pvc.name}` } : await this.cloneSource(dv);
     if (!existing) {
       // Checked before CDI creates the claim (pvc-clone-controller.go validateCloneAndSourcePVC,
       // snapshot-clone-controller.go validateCloneAndSourceSnapshot): the phase stays, the Bound
@@ -198,11 +201,11 @@ export class SimulatedControllers {
       }
       return;
     }
-    if ((fromGolden && faults.has('clone-fail')) || (fromSnapshot && faults.has('golden-copy-fail'))) {
+    if (fromSnapshot && faults.has('golden-copy-fail')) {
       await setStatus({
         phase: 'Failed',
         progress: 'N/A',
-        conditions: [condition('Running', 'False', 'CloneFailed', 'simulated fault: the clone source could not be read')],
+        conditions: [condition('Running', 'False', 'CloneFailed', 'simulated fault: the snapshot could not be read')],
       });
       return;
     }

@@ -1,6 +1,6 @@
 /** Faults the simulator injects on request (`SIM_FAULTS`), each a failure a real cluster shows. */
 export const FAULTS = {
-  'clone-fail': 'DataVolumes cloning from the golden image into a session fail',
+  'clone-fail': 'the golden copies are gone when a session clones them: CDI does not start the clone (CloneWithoutSource)',
   'golden-copy-fail': 'the copy of a snapshot into vm-templates fails',
   'partial-snapshot': 'no VolumeSnapshotClass: VM snapshots succeed without their disks',
   'stuck-clone': 'clones from the golden image never finish',
