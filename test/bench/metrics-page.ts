@@ -1,5 +1,5 @@
 /**
- * Metrics page benchmark (issue 3; not a timed test). With 100,000 synthetic runs in the database,
+ * Metrics page benchmark (issue 3; not a timed test). With 100,000 generated runs in a scratch database,
  * how long until the metrics page has drawn its charts in Chromium, and how long each metrics API
  * call takes on the server. Needs the production build (`npm run build`); prints JSON.
  *
@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openDatabase, seedSynthetic, timeMetricsQueries } from '@cks-lab/db';
+import { openDatabase, seedRunHistory, timeMetricsQueries } from '@cks-lab/db';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../e2e/support/browser';
 import { startNextServer } from '../e2e/support/next-server';
@@ -19,9 +19,9 @@ const PAGE_LOADS = 5;
 const API_REPEATS = 5;
 const BUDGET_MS = 1_000;
 const METRICS_PROCEDURES = ['summary', 'series', 'distribution', 'steps', 'rates'] as const;
-/** Synthetic runs are shown only when asked for; "all" covers every seeded run (30 days). */
-const PAGE_PATH = '/metrics?synthetic=1&range=all';
-const API_INPUT = { includeSynthetic: true };
+/** "all" covers every seeded run (30 days). */
+const PAGE_PATH = '/metrics?range=all';
+const API_INPUT = {};
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 /** The page is for signed-in accounts: every fresh browser context carries the bench account's cookie. */
 const ACCOUNT = { username: 'bench', password: 'bench-password-0123456789' };
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   try {
     const database = openDatabase(databaseUrl);
     const seedStarted = performance.now();
-    const seeded = seedSynthetic(database.db, { count: RUNS });
+    const seeded = seedRunHistory(database.db, { count: RUNS });
     const seedMs = performance.now() - seedStarted;
     const sqlMs = timeMetricsQueries(database.metrics, API_INPUT);
     database.close();

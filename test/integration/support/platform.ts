@@ -18,7 +18,7 @@ import { kubeConfigOf } from './test-cluster';
 export const SETTINGS: ClusterSettings = DEFAULT_CLUSTER_SETTINGS;
 
 /** Modelled minutes become milliseconds: a bootstrap's 300 s of kubeadm plays in 0.6 s. */
-const TIME_SCALE = 0.002;
+export const TIME_SCALE = 0.002;
 
 /** Real API calls, simulated controllers: generous against scheduling noise on 2 cores and an API server restart. */
 const DEADLINE_MS = 60_000;
@@ -62,6 +62,10 @@ export interface PlatformOptions {
   simulatedControllers?: boolean;
   /** Deadline of every provisioning step. */
   stepDeadlineMs?: number;
+  /** Sessions that may exist at once (default: the product's). */
+  maxConcurrentSessions?: number;
+  /** Speed of the simulated controllers' model (default TIME_SCALE). */
+  timeScale?: number;
 }
 
 /**
@@ -76,9 +80,9 @@ export async function startPlatform(cluster: TestCluster, token: string, options
   const controllers =
     options.simulatedControllers === false
       ? undefined
-      : new SimulatedControllers({ api: admin, model: DEFAULT_LATENCY_MODEL, timeScale: TIME_SCALE, faults, logger: testLogger('simulated KubeVirt') });
+      : new SimulatedControllers({ api: admin, model: DEFAULT_LATENCY_MODEL, timeScale: options.timeScale ?? TIME_SCALE, faults, logger: testLogger('simulated KubeVirt') });
   controllers?.start();
-  const config = labConfig(options.stepDeadlineMs ?? DEADLINE_MS);
+  const config = { ...labConfig(options.stepDeadlineMs ?? DEADLINE_MS), maxConcurrentSessions: options.maxConcurrentSessions ?? DEFAULT_CONFIG.maxConcurrentSessions };
   const logger = testLogger('cks-lab');
   const kube = await startKubernetesCluster({ settings: SETTINGS, logger, kubeConfig: kubeConfigOf(cluster, token) });
   const database = openDatabase(':memory:');
