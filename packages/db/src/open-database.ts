@@ -15,6 +15,7 @@ export interface LabDatabase {
   metrics: SqliteMetrics;
   accounts: SqliteAccounts;
   db: LabDb;
+  /** Folds the WAL into the database file (leaving it empty) and closes; closing twice is harmless. */
   close(): void;
 }
 
@@ -48,11 +49,19 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): La
     sqlite.pragma('synchronous = NORMAL');
     const db = drizzle(sqlite, { schema });
     migrate(db, { migrationsFolder: options.migrationsFolder ?? MIGRATIONS_FOLDER });
-    return { store: new SqliteStore(db), metrics: new SqliteMetrics(db), accounts: new SqliteAccounts(db), db, close: () => sqlite.close() };
+    return { store: new SqliteStore(db), metrics: new SqliteMetrics(db), accounts: new SqliteAccounts(db), db, close: () => closeDatabase(sqlite) };
   } catch (error) {
     sqlite.close();
     throw error;
   }
+}
+
+function closeDatabase(sqlite: Database.Database): void {
+  if (!sqlite.open) return;
+  // TRUNCATE, not the implicit checkpoint on close: the -wal file is left empty even when another
+  // process's connection keeps it from being deleted, so a copy of the .db alone is whole.
+  sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  sqlite.close();
 }
 
 function databasePath(url: string): string {

@@ -11,6 +11,8 @@ export const WEB_DIR = resolve(fileURLToPath(new URL('../../../apps/web', import
 export interface NextServer {
   url: string;
   dataDir: string;
+  /** The server process itself, for tests that signal it as an orchestrator would. */
+  process: ChildProcess;
   /** Everything the server printed, for a failing test's message. */
   output(): string;
   /** Resident memory of the server's processes together (Linux), in bytes. */
@@ -68,6 +70,7 @@ export async function startNextServer(options: StartOptions): Promise<NextServer
   const server: NextServer = {
     url,
     dataDir,
+    process: child,
     output: () => output,
     rssBytes: () => processGroupRss(child.pid!),
     async stop() {

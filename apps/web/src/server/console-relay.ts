@@ -52,6 +52,8 @@ export class ConsoleRelay {
   private readonly scrollbackBytes: number;
   private readonly idleMs: number;
   private readonly recheckMs: number;
+  /** Shutting down: a terminal that goes away leaves no idle timer behind. */
+  private closing = false;
 
   constructor(private readonly runtime: Runtime, options: ConsoleRelayOptions = {}) {
     this.scrollbackBytes = options.scrollbackBytes ?? 256 * 1024;
@@ -93,13 +95,20 @@ export class ConsoleRelay {
 
   /** Closes every terminal and cluster connection (server shutdown). */
   async close(): Promise<void> {
+    this.closing = true;
     for (const entry of this.consoles.values()) {
       if (entry.idleTimer) clearTimeout(entry.idleTimer);
-      for (const terminal of entry.terminals) terminal.close(1001, 'the server is shutting down');
       entry.upstream?.then((c) => c.close(), () => {});
     }
     this.consoles.clear();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    for (const terminal of this.wss.clients) terminal.close(1001, 'the server is shutting down');
+    const closed = new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    // A browser that does not answer the close handshake is cut after a second, not ws's 30 s.
+    const cut = setTimeout(() => {
+      for (const terminal of this.wss.clients) terminal.terminate();
+    }, 1000);
+    await closed;
+    clearTimeout(cut);
   }
 
   private async sessionStatus(sessionId: string, identity: Identity): Promise<'running' | 'ended' | 'starting' | 'not-found'> {
@@ -135,7 +144,7 @@ export class ConsoleRelay {
     terminal.on('close', () => {
       clearInterval(recheck);
       vm.terminals.delete(terminal);
-      if (vm.terminals.size === 0) vm.idleTimer = setTimeout(() => this.retire(vm), this.idleMs);
+      if (vm.terminals.size === 0 && !this.closing) vm.idleTimer = setTimeout(() => this.retire(vm), this.idleMs);
     });
     terminal.on('message', (data: RawData, isBinary: boolean) => {
       if (!isBinary) return;

@@ -5,6 +5,7 @@ import { Accounts } from './accounts';
 import { loadAdminToken, loadAuthSecret } from './admin-token';
 import { createAuth, type Auth } from './auth';
 import { readServerConfig, type ServerConfig } from './config';
+import { settlesWithin } from './deadline';
 import { createLogger } from './logger';
 import { RateLimiter } from './rate-limit';
 import { randomIds, systemClock } from './system';
@@ -28,7 +29,12 @@ export interface Runtime {
   simulation: { timeScale: number; faults: string[] } | null;
   /** API requests the platform has made to the cluster so far (benchmarks divide it per session). */
   apiRequests(): number;
-  close(): Promise<void>;
+  /**
+   * Stops the orchestrator, waits for its running work (at most `graceMs`: what is still running
+   * then stays at its last recorded step, which the next start resumes; the caller exits), then
+   * stops the cluster and checkpoints and closes the database.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 /** Wires the database, the cluster (simulated by default) and the orchestrator; resumes unfinished work. */
@@ -58,8 +64,10 @@ export async function createRuntime(config: ServerConfig = readServerConfig(), o
     simulated: config.cluster === 'sim',
     simulation: config.cluster === 'sim' ? { timeScale: config.sim.timeScale, faults: [...config.sim.faults] } : null,
     apiRequests: () => cluster.api.requestCount,
-    async close() {
-      await lab.stop();
+    async close({ graceMs } = {}) {
+      const stopped = lab.stop();
+      if (graceMs === undefined) await stopped;
+      else if (!(await settlesWithin(stopped, graceMs))) logger.warn({ graceMs }, 'work still running at shutdown is left at its last recorded step for the next start');
       cluster.stop();
       database.close();
     },
