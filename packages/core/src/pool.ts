@@ -132,7 +132,6 @@ export async function insertPoolMember(
     endedAt: null,
     outcome: 'running',
     failureReason: null,
-    synthetic: false,
     pool: true,
   };
   await deps.store.insertRun(run);

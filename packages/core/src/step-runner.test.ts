@@ -16,7 +16,6 @@ const run = (clock: TestClock): Run => ({
   endedAt: null,
   outcome: 'running',
   failureReason: null,
-  synthetic: false,
 });
 
 async function setup() {

@@ -71,7 +71,6 @@ export interface Run {
   endedAt: number | null;
   outcome: RunOutcome;
   failureReason: string | null;
-  synthetic: boolean;
   /** Provisions a warm-pool member: never falls back to bootstrap, and no learner waited for it. */
   pool?: boolean;
 }

@@ -4,5 +4,5 @@ export { openDatabase, MIGRATIONS_FOLDER, type LabDatabase, type OpenDatabaseOpt
 export { SqliteStore } from './store';
 export { SqliteAccounts, type Account } from './accounts';
 export * from './metrics';
-export { seedSynthetic, type SyntheticOptions, type SyntheticResult } from './synthetic';
+export { seedRunHistory, type RunHistoryOptions, type RunHistoryResult } from './seed-run-history';
 export { benchMetrics, timeMetricsQueries, type MetricsBenchResult, type MetricsTimings } from './metrics-bench';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { MetricsRange, SqliteMetrics } from './metrics';
 import { openDatabase } from './open-database';
-import { seedSynthetic } from './synthetic';
+import { seedRunHistory } from './seed-run-history';
 
 /** Prometheus-style bounds (ms) used when timing `bucketCounts`. */
 const BENCH_BUCKETS_MS = [30_000, 60_000, 90_000, 120_000, 180_000, 300_000, 450_000, 600_000, 900_000];
@@ -23,24 +23,21 @@ export interface MetricsBenchResult {
   lastWeek: MetricsTimings;
 }
 
-/**
- * Seeds `count` synthetic runs into a throwaway database file and times each metrics query on it,
- * as the metrics page calls them. Synthetic runs are included explicitly: they are all there is.
- */
+/** Seeds `count` runs into a throwaway database file and times each metrics query on it, as the metrics page calls them. */
 export function benchMetrics(count = 100_000): MetricsBenchResult {
   const dir = mkdtempSync(join(tmpdir(), 'cks-lab-bench-'));
   const lab = openDatabase(join(dir, 'lab.db'));
   try {
     const now = Date.now();
     const seeding = performance.now();
-    const written = seedSynthetic(lab.db, { count, now });
+    const written = seedRunHistory(lab.db, { count, now });
     const seedMs = elapsedSince(seeding);
     return {
       runs: written.runs,
       steps: written.steps,
       seedMs,
-      allHistory: timeMetricsQueries(lab.metrics, { includeSynthetic: true }),
-      lastWeek: timeMetricsQueries(lab.metrics, { includeSynthetic: true, from: now - 7 * DAY_MS, to: now }),
+      allHistory: timeMetricsQueries(lab.metrics, {}),
+      lastWeek: timeMetricsQueries(lab.metrics, { from: now - 7 * DAY_MS, to: now }),
     };
   } finally {
     lab.close();

@@ -13,13 +13,12 @@ interface RunSpec {
   outcome: RunOutcome;
   durationMs?: number;
   reason?: FallbackReason;
-  synthetic?: boolean;
   startedAt?: number;
   steps?: Array<Pick<Step, 'strategy' | 'name' | 'outcome'> & { ms: number }>;
 }
 
 /**
- * 17 real runs, one per minute from T0, plus one synthetic run and one from a day earlier.
+ * 17 runs, one per minute from T0, plus one from a day earlier.
  * snapshot time-to-ready: 10..100 s (10 runs); bootstrap: 400, 450, 500 s and a 600 s fallback.
  */
 const SPECS: RunSpec[] = [
@@ -33,7 +32,6 @@ const SPECS: RunSpec[] = [
   { requested: 'bootstrap', used: 'bootstrap', outcome: 'succeeded', durationMs: 450 * S, reason: 'golden-expired' },
   { requested: 'snapshot', used: 'bootstrap', outcome: 'succeeded', durationMs: 600 * S, reason: 'snapshot-path-failed' },
   { requested: 'snapshot', used: 'bootstrap', outcome: 'failed', durationMs: 300 * S, reason: 'snapshot-path-failed' },
-  { requested: 'snapshot', used: 'snapshot', outcome: 'succeeded', durationMs: 1 * S, synthetic: true },
   { requested: 'bootstrap', used: 'bootstrap', outcome: 'succeeded', durationMs: 999 * S, startedAt: T0 - 86_400 * S },
 ];
 const IN_RANGE = { from: T0, to: T0 + 3_600 * S };
@@ -49,7 +47,6 @@ async function insertRuns(lab: LabDatabase, specs: RunSpec[]): Promise<void> {
       startedAt,
       endedAt: spec.durationMs === undefined ? null : startedAt + spec.durationMs,
       outcome: spec.outcome,
-      synthetic: spec.synthetic ?? false,
     });
     await lab.store.insertSessionWithinLimit(sessionRecord(sessionId, { status: 'terminated' }), 100);
     await lab.store.insertRun(run);
@@ -100,13 +97,7 @@ describe('SqliteMetrics', () => {
     expect(summary.improvement).toBeCloseTo(1 - 50 / 450, 12);
   });
 
-  it('leaves synthetic runs out unless asked, and filters on the start time', () => {
-    expect(metrics.summary({ ...IN_RANGE, includeSynthetic: true }).strategies[0]).toMatchObject({
-      runs: 13,
-      successes: 11,
-      p50Ms: 50 * S,
-      meanMs: (551 * S) / 11,
-    });
+  it('filters on the start time', () => {
     expect(metrics.summary().totalRuns).toBe(18);
     expect(metrics.summary({ to: T0 }).strategies[1]).toMatchObject({ runs: 1, p50Ms: 999 * S });
     expect(metrics.summary({ from: T0 + 10 * 60 * S, to: T0 + 12 * 60 * S }).totalRuns).toBe(2);
@@ -241,7 +232,7 @@ describe('SqliteMetrics and the warm pool', () => {
 });
 
 describe('SqliteMetrics on the steps of runs that change', () => {
-  it('counts steps by the current start and marker of their run', async () => {
+  it('counts steps by the current start of their run', async () => {
     const lab = openDatabase(':memory:');
     try {
       await lab.store.insertSessionWithinLimit(sessionRecord('0000000a'), 10);
@@ -254,10 +245,6 @@ describe('SqliteMetrics on the steps of runs that change', () => {
       await lab.store.updateRun('run-a', { startedAt: T0 - 86_400 * S });
       expect(lab.metrics.stepBreakdown(IN_RANGE)).toEqual([]);
       expect(lab.metrics.stepBreakdown({ to: T0 })).toEqual(expected);
-
-      await lab.store.updateRun('run-a', { synthetic: true });
-      expect(lab.metrics.stepBreakdown({ to: T0 })).toEqual([]);
-      expect(lab.metrics.stepBreakdown({ to: T0, includeSynthetic: true })).toEqual(expected);
     } finally {
       lab.close();
     }

@@ -3,13 +3,12 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { LabDb } from './lab-db';
 
 /**
- * Which runs a metric covers: started in [from, to); synthetic (seeded) runs only when asked for.
- * Time-to-ready is `ended_at - started_at` of a succeeded run, attributed to its used strategy.
+ * Which runs a metric covers: started in [from, to). Time-to-ready is `ended_at - started_at` of a
+ * succeeded run, attributed to its used strategy.
  */
 export interface MetricsRange {
   from?: number;
   to?: number;
-  includeSynthetic?: boolean;
 }
 
 /** What the summary and Prometheus report: both provisioning strategies, then claims from the warm pool. */
@@ -46,7 +45,7 @@ export interface MetricsSummary {
 
 export interface Rates {
   runs: number;
-  /** Succeeded among finished runs; running ones are not counted yet. */
+  /** Succeeded among runs that succeeded or failed: running ones are not counted yet, cancelled ones never. */
   successRate: number | null;
   /** Fallbacks among the runs that asked for snapshot. */
   fallbackRate: number | null;
@@ -100,11 +99,10 @@ interface RateCountsRow {
 /**
  * The aggregates behind the metrics page and the Prometheus endpoint, each computed in SQL.
  *
- * They read the metrics indexes of migration 0001 (schema.ts) in the indexes' own order instead of
- * sorting rows: groups come out of a walk in index order (GROUP BY `synthetic` first, as every
- * index starts with it, then summed over both values), distinct groups by seeking from one to the
- * next, percentiles as the k-th entry in duration order, histogram bins and series buckets as one
- * index range each. Time-to-ready is written `ended_at - started_at` throughout: the indexes hold
+ * They read the metrics indexes (schema.ts; metrics-plans.test.ts pins them) in the indexes' own
+ * order instead of sorting rows: groups come out of a walk in index order, distinct groups by
+ * seeking from one to the next, percentiles as the k-th entry in duration order, histogram bins and
+ * series buckets as one index range each. Time-to-ready is written `ended_at - started_at` throughout: the indexes hold
  * that expression, and SQLite uses them only for the very same expression.
  */
 export class SqliteMetrics {
@@ -113,7 +111,7 @@ export class SqliteMetrics {
   summary(range: MetricsRange = {}): MetricsSummary {
     // One read transaction: the percentile ranks come from the counts, so both see the same runs.
     const strategies = this.db.transaction((tx) => {
-      const rows = tx.all<Omit<StrategySummary, 'p50Ms' | 'p95Ms'> & { syntheticSuccesses: number }>(sql`
+      const rows = tx.all<Omit<StrategySummary, 'p50Ms' | 'p95Ms'>>(sql`
         SELECT used_strategy AS strategy,
           SUM(n) AS runs,
           SUM(CASE WHEN outcome = 'succeeded' THEN n ELSE 0 END) AS successes,
@@ -121,24 +119,17 @@ export class SqliteMetrics {
           SUM(CASE WHEN used_strategy = 'bootstrap' THEN snapshotRequests ELSE 0 END) AS fallbacks,
           -- AVG's own arithmetic: the integer sum over the count of durations, as a REAL.
           SUM(CASE WHEN outcome = 'succeeded' THEN durationSum END) * 1.0
-            / SUM(CASE WHEN outcome = 'succeeded' THEN durations END) AS meanMs,
-          SUM(CASE WHEN outcome = 'succeeded' AND synthetic THEN n ELSE 0 END) AS syntheticSuccesses
+            / SUM(CASE WHEN outcome = 'succeeded' THEN durations END) AS meanMs
         FROM (${outcomeGroups(range)}) GROUP BY used_strategy`);
       return METRIC_STRATEGIES.map((strategy): StrategySummary => {
-        const found = rows.find((r) => r.strategy === strategy);
-        if (!found) {
+        const row = rows.find((r) => r.strategy === strategy);
+        if (!row) {
           return { strategy, runs: 0, successes: 0, failures: 0, fallbacks: 0, p50Ms: null, p95Ms: null, meanMs: null };
         }
-        const { syntheticSuccesses, ...row } = found;
         if (row.successes === 0) return { ...row, p50Ms: null, p95Ms: null };
-        // Only the `synthetic` values that have succeeded runs: one walk rather than a merge of two.
-        const synthetic = [
-          ...(row.successes > syntheticSuccesses ? [false] : []),
-          ...(syntheticSuccesses > 0 ? [true] : []),
-        ];
         const percentiles = tx.get<{ p50Ms: number | null; p95Ms: number | null }>(sql`
-          SELECT (${nthDuration(range, strategy, synthetic, nearestRank(50, row.successes))}) AS p50Ms,
-            (${nthDuration(range, strategy, synthetic, nearestRank(95, row.successes))}) AS p95Ms`);
+          SELECT (${nthDuration(range, strategy, nearestRank(50, row.successes))}) AS p50Ms,
+            (${nthDuration(range, strategy, nearestRank(95, row.successes))}) AS p95Ms`);
         return { ...row, ...percentiles };
       });
     });
@@ -146,9 +137,9 @@ export class SqliteMetrics {
     const snapshot = strategies.find((s) => s.strategy === 'snapshot');
     const bootstrap = strategies.find((s) => s.strategy === 'bootstrap');
     const warm = strategies.find((s) => s.strategy === 'warm');
-    // A partial index (migration 0004) holds the pool's runs: a handful, never synthetic.
+    // A partial index (migration 0004) holds the pool's runs: a handful.
     const poolRuns = this.db.get<{ n: number }>(sql`
-      SELECT COUNT(*) AS n FROM runs WHERE ${where(sql`pool = 1`, syntheticIn(range), ...startedIn(range, sql`started_at`))}`).n;
+      SELECT COUNT(*) AS n FROM runs WHERE ${where(sql`pool = 1`, ...startedIn(range, sql`started_at`))}`).n;
     return {
       strategies,
       poolHitRate: ratio(warm?.runs ?? 0, total((s) => s.runs) - poolRuns),
@@ -164,18 +155,15 @@ export class SqliteMetrics {
     const counts = this.db.get<RateCountsRow>(sql`
       SELECT COALESCE(SUM(n), 0) AS runs,
         COALESCE(SUM(CASE WHEN outcome = 'succeeded' THEN n END), 0) AS successes,
-        COALESCE(SUM(CASE WHEN outcome <> 'running' THEN n END), 0) AS finished,
+        COALESCE(SUM(CASE WHEN outcome IN ('succeeded', 'failed') THEN n END), 0) AS finished,
         COALESCE(SUM(snapshotRequests), 0) AS snapshotRequests,
         COALESCE(SUM(CASE WHEN used_strategy = 'bootstrap' THEN snapshotRequests END), 0) AS fallbacks
       FROM (${outcomeGroups(range)})`);
-    // Grouped in the order of runs_fallback_reason_idx first, then over both `synthetic` values.
+    // Grouped in the order of runs_fallback_reason_idx; only the few groups are sorted.
     const fallbacksByReason = this.db.all<{ reason: FallbackReason; count: number }>(sql`
-      SELECT reason, SUM(n) AS count FROM (
-        SELECT fallback_reason AS reason, COUNT(*) AS n
-        FROM runs WHERE ${runsIn(range)} AND fallback_reason IS NOT NULL
-        GROUP BY synthetic, fallback_reason
-      )
-      GROUP BY reason ORDER BY count DESC, reason`);
+      SELECT fallback_reason AS reason, COUNT(*) AS count
+      FROM runs WHERE ${runsIn(range)} AND fallback_reason IS NOT NULL
+      GROUP BY fallback_reason ORDER BY count DESC, reason`);
     return {
       runs: counts.runs,
       successRate: ratio(counts.successes, counts.finished),
@@ -203,14 +191,13 @@ export class SqliteMetrics {
     // and last start of each strategy are one seek each (so here the time range is seeked by, no
     // `+`); each bucket is one range of runs_succeeded_started_at_idx, its sums packed into one
     // value (JSON integers, exact) as a scalar subquery returns one. Empty buckets are left out.
-    const of = (synthetic: SQL, strategy: SQL) =>
-      where(sql`synthetic = ${synthetic}`, sql`outcome = 'succeeded'`, sql`used_strategy = ${strategy}`, ...startedIn(range, sql`started_at`));
+    const of = (strategy: SQL) => where(sql`outcome = 'succeeded'`, sql`used_strategy = ${strategy}`, ...startedIn(range, sql`started_at`));
     return this.db.all<SeriesPoint>(sql`
-      WITH RECURSIVE ${usedStrategies(range)},
+      WITH RECURSIVE ${usedStrategies()},
       ends AS MATERIALIZED (
         SELECT used.strategy AS strategy,
-          (SELECT MIN(started_at) FROM runs WHERE ${of(sql`used.synthetic`, sql`used.strategy`)}) AS first,
-          (SELECT MAX(started_at) FROM runs WHERE ${of(sql`used.synthetic`, sql`used.strategy`)}) AS last
+          (SELECT MIN(started_at) FROM runs WHERE ${of(sql`used.strategy`)}) AS first,
+          (SELECT MAX(started_at) FROM runs WHERE ${of(sql`used.strategy`)}) AS last
         FROM used WHERE used.strategy IS NOT NULL
       ),
       span AS MATERIALIZED (
@@ -238,13 +225,12 @@ export class SqliteMetrics {
     if (!Number.isInteger(bins) || bins < 1) throw new RangeError('bins must be a positive integer');
     // The shortest and longest run of each strategy are the first and last in runs_metrics_idx
     // order; each bin is counted over one duration range of it.
-    const of = (synthetic: SQL, strategy: SQL) =>
-      where(sql`synthetic = ${synthetic}`, sql`outcome = 'succeeded'`, sql`used_strategy = ${strategy}`, ...startedIn(range, sql`+started_at`));
+    const of = (strategy: SQL) => where(sql`outcome = 'succeeded'`, sql`used_strategy = ${strategy}`, ...startedIn(range, sql`+started_at`));
     const rows = this.db.all<{ strategy: Strategy; bin: number; count: number; lo: number; width: number }>(sql`
-      WITH RECURSIVE ${usedStrategies(range)},
+      WITH RECURSIVE ${usedStrategies()},
       ends AS MATERIALIZED (
-        SELECT (SELECT MIN(ended_at - started_at) FROM runs WHERE ${of(sql`used.synthetic`, sql`used.strategy`)}) AS shortest,
-          (SELECT MAX(ended_at - started_at) FROM runs WHERE ${of(sql`used.synthetic`, sql`used.strategy`)}) AS longest
+        SELECT (SELECT MIN(ended_at - started_at) FROM runs WHERE ${of(sql`used.strategy`)}) AS shortest,
+          (SELECT MAX(ended_at - started_at) FROM runs WHERE ${of(sql`used.strategy`)}) AS longest
         FROM used WHERE used.strategy IS NOT NULL
       ),
       span AS MATERIALIZED (
@@ -276,41 +262,32 @@ export class SqliteMetrics {
    * snapshot steps first, each strategy's steps in the order they run.
    */
   stepBreakdown(range: MetricsRange = {}): StepMean[] {
-    // Steps carry their run's start and `synthetic`, so this reads steps_metrics_idx alone: its
-    // (synthetic, strategy, name) groups are found by seeking from one to the next (a few dozen
-    // seeks), then each group's run start range is summed; the sums come packed into one value
-    // (JSON integers, exact) as a scalar subquery returns one.
-    const synthetic = range.includeSynthetic ? [sql`0`, sql`1`] : [sql`0`];
+    // Steps carry their run's start, so this reads steps_metrics_idx alone: its (strategy, name)
+    // groups are found by seeking from one to the next (a few dozen seeks), then each group's run
+    // start range is summed; the sums come packed into one value (JSON integers, exact) as a scalar
+    // subquery returns one.
     return this.db.all<StepMean>(sql`
       WITH RECURSIVE
-        strategies(synthetic, strategy) AS (
-          ${sql.join(
-            synthetic.map(
-              (value) => sql`SELECT ${value}, (SELECT MIN(strategy) FROM steps WHERE synthetic = ${value} AND outcome = 'succeeded')`,
-            ),
-            sql` UNION ALL `,
-          )}
+        strategies(strategy) AS (
+          SELECT (SELECT MIN(strategy) FROM steps WHERE outcome = 'succeeded')
           UNION ALL
-          SELECT s.synthetic, (
-            SELECT MIN(strategy) FROM steps
-            WHERE synthetic = s.synthetic AND outcome = 'succeeded' AND strategy > s.strategy
+          SELECT (
+            SELECT MIN(strategy) FROM steps WHERE outcome = 'succeeded' AND strategy > s.strategy
           ) FROM strategies AS s WHERE s.strategy IS NOT NULL
         ),
-        groups(synthetic, strategy, name) AS (
-          SELECT s.synthetic, s.strategy, (
-            SELECT MIN(name) FROM steps WHERE synthetic = s.synthetic AND outcome = 'succeeded' AND strategy = s.strategy
+        groups(strategy, name) AS (
+          SELECT s.strategy, (
+            SELECT MIN(name) FROM steps WHERE outcome = 'succeeded' AND strategy = s.strategy
           ) FROM strategies AS s WHERE s.strategy IS NOT NULL
           UNION ALL
-          SELECT g.synthetic, g.strategy, (
-            SELECT MIN(name) FROM steps
-            WHERE synthetic = g.synthetic AND outcome = 'succeeded' AND strategy = g.strategy AND name > g.name
+          SELECT g.strategy, (
+            SELECT MIN(name) FROM steps WHERE outcome = 'succeeded' AND strategy = g.strategy AND name > g.name
           ) FROM groups AS g WHERE g.name IS NOT NULL
         ),
         totals AS MATERIALIZED (
           SELECT g.strategy AS strategy, g.name AS name, (
             SELECT json_array(SUM(ended_at - started_at), COUNT(ended_at - started_at), COUNT(*), MIN(seq)) FROM steps
             WHERE ${where(
-              sql`synthetic = g.synthetic`,
               sql`outcome = 'succeeded'`,
               sql`strategy = g.strategy`,
               sql`name = g.name`,
@@ -319,10 +296,9 @@ export class SqliteMetrics {
           ) AS totals
           FROM groups AS g WHERE g.name IS NOT NULL
         )
-      SELECT strategy, name AS step, SUM(totals ->> 0) * 1.0 / SUM(totals ->> 1) AS meanMs, SUM(totals ->> 2) AS count
+      SELECT strategy, name AS step, (totals ->> 0) * 1.0 / (totals ->> 1) AS meanMs, totals ->> 2 AS count
       FROM totals WHERE totals ->> 2 > 0
-      GROUP BY strategy, name
-      ORDER BY strategy = 'bootstrap', MIN(totals ->> 3), step`);
+      ORDER BY strategy = 'bootstrap', totals ->> 3, step`);
   }
 
   /**
@@ -364,20 +340,15 @@ export class SqliteMetrics {
  * The runs a range covers, as a condition on `runs`. The metrics walk the metrics indexes in their
  * own order (by outcome, strategy, duration…), which is what spares them sorting, and check the
  * start time of each entry on the way: the `+` keeps SQLite from seeking by start time instead
- * (runs_synthetic_started_at_idx, or a per-bin seek redone over the whole range), then sorting.
- * Every index starts with `synthetic`, so it is constrained even when both values are wanted.
+ * (runs_succeeded_started_at_idx, redone per bin over the whole range), then sorting.
  */
 function runsIn(range: MetricsRange): SQL {
-  return where(syntheticIn(range), ...startedIn(range, sql`+started_at`));
+  return where(...startedIn(range, sql`+started_at`));
 }
 
 /** The succeeded runs in range of one strategy (an SQL value, e.g. a column of an outer query). */
 function succeededOf(range: MetricsRange, strategy: SQL): SQL {
   return sql`${runsIn(range)} AND outcome = 'succeeded' AND used_strategy = ${strategy}`;
-}
-
-function syntheticIn(range: MetricsRange): SQL {
-  return range.includeSynthetic ? sql`synthetic IN (0, 1)` : sql`synthetic = 0`;
 }
 
 function startedIn(range: MetricsRange, column: SQL): SQL[] {
@@ -388,42 +359,36 @@ function startedIn(range: MetricsRange, column: SQL): SQL[] {
 }
 
 /**
- * The recursive CTE `used(synthetic, strategy)`: per `synthetic` value in range, the strategies
- * that succeeded runs used (at any time), each found by one seek in runs_metrics_idx from the
- * previous one (a loose index scan) instead of a walk over the runs. A NULL strategy ends a chain.
+ * The recursive CTE `used(strategy)`: the strategies that succeeded runs used (at any time), each
+ * found by one seek in runs_metrics_idx from the previous one (a loose index scan) instead of a
+ * walk over the runs. A NULL strategy ends the chain.
  */
-function usedStrategies(range: MetricsRange): SQL {
-  const after = (synthetic: SQL, strategy?: SQL) => sql`(
+function usedStrategies(): SQL {
+  const after = (strategy?: SQL) => sql`(
     SELECT MIN(used_strategy) FROM runs
-    WHERE ${where(sql`synthetic = ${synthetic}`, sql`outcome = 'succeeded'`, ...(strategy ? [sql`used_strategy > ${strategy}`] : []))}
+    WHERE ${where(sql`outcome = 'succeeded'`, ...(strategy ? [sql`used_strategy > ${strategy}`] : []))}
   )`;
-  const values = range.includeSynthetic ? [sql`0`, sql`1`] : [sql`0`];
-  return sql`used(synthetic, strategy) AS (
-    ${sql.join(
-      values.map((value) => sql`SELECT ${value}, ${after(value)}`),
-      sql` UNION ALL `,
-    )}
+  return sql`used(strategy) AS (
+    SELECT ${after()}
     UNION ALL
-    SELECT used.synthetic, ${after(sql`used.synthetic`, sql`used.strategy`)} FROM used WHERE used.strategy IS NOT NULL
+    SELECT ${after(sql`used.strategy`)} FROM used WHERE used.strategy IS NOT NULL
   )`;
 }
 
+/** The conditions joined by AND; none is true. */
 function where(...conditions: SQL[]): SQL {
-  return sql.join(conditions, sql` AND `);
+  return conditions.length > 0 ? sql.join(conditions, sql` AND `) : sql`1`;
 }
 
 /**
  * The k-th shortest (from 1) time-to-ready of a strategy's succeeded runs in range: the k-th entry
- * of runs_metrics_idx in its order. That order holds within one `synthetic` value, so two are
- * read apart and merged (UNION ALL under ORDER BY), never sorted.
+ * of runs_metrics_idx in its order, never sorted.
  */
-function nthDuration(range: MetricsRange, strategy: RunStrategy, synthetic: readonly boolean[], k: number): SQL {
-  const arms = synthetic.map(
-    (value) => sql`
-      SELECT ended_at - started_at AS duration FROM runs
-      WHERE ${where(value ? sql`synthetic = 1` : sql`synthetic = 0`, sql`outcome = 'succeeded'`, sql`used_strategy = ${strategy}`, ...startedIn(range, sql`+started_at`))}`,
-  );
-  return sql`${sql.join(arms, sql` UNION ALL `)} ORDER BY duration LIMIT 1 OFFSET ${integer(k - 1)}`;
+function nthDuration(range: MetricsRange, strategy: RunStrategy, k: number): SQL {
+  return sql`
+    SELECT ended_at - started_at AS duration FROM runs
+    WHERE ${succeededOf(range, sql`${strategy}`)}
+    ORDER BY duration LIMIT 1 OFFSET ${integer(k - 1)}`;
 }
 
 /** Nearest rank k = ceil(p/100 * n), in integer arithmetic: (n * p + 99) / 100. */
@@ -437,11 +402,11 @@ function nearestRank(percent: number, n: number): number {
  */
 function outcomeGroups(range: MetricsRange): SQL {
   return sql`
-    SELECT synthetic, outcome, used_strategy, COUNT(*) AS n,
+    SELECT outcome, used_strategy, COUNT(*) AS n,
       SUM(requested_strategy = 'snapshot') AS snapshotRequests,
       SUM(ended_at - started_at) AS durationSum, COUNT(ended_at - started_at) AS durations
     FROM runs WHERE ${runsIn(range)}
-    GROUP BY synthetic, outcome, used_strategy`;
+    GROUP BY outcome, used_strategy`;
 }
 
 /** Strategies as the rows of a VALUES clause. */

@@ -48,7 +48,7 @@ describe('openDatabase', () => {
     expect(indexes.find((index) => index.name === 'golden_images_one_building')?.sql).toMatch(/UNIQUE INDEX.*WHERE status = 'building'/);
     expect(indexes.map((index) => index.name)).toEqual(
       expect.arrayContaining([
-        'runs_synthetic_started_at_idx',
+        'sessions_created_at_idx',
         'runs_used_strategy_outcome_idx',
         'runs_golden_version_outcome_idx',
         'runs_session_id_idx',
@@ -94,7 +94,7 @@ describe('openDatabase', () => {
       .prepare(`INSERT INTO ${table} (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row).map((key) => `@${key}`).join(', ')})`)
       .run(row);
 
-  it('upgrades a database written before the metrics migration, copying each run onto its steps', async () => {
+  it('upgrades a database written before the metrics migration: each run is copied onto its steps, and seeded rows leave with their marker', async () => {
     const path = join(dir.path, 'lab.db');
     const old = openDatabase(path, { migrationsFolder: migrationsUpTo(1) });
     const insert = inserter(old);
@@ -116,26 +116,24 @@ describe('openDatabase', () => {
     old.close();
 
     const { db, metrics, store } = open(path);
-    expect(db.$client.prepare('SELECT run_id, run_started_at, synthetic FROM steps ORDER BY run_id').all()).toEqual([
-      { run_id: 'run-real', run_started_at: 5_000, synthetic: 0 },
-      { run_id: 'syn-run-1', run_started_at: 9_000, synthetic: 1 },
-    ]);
+    expect(db.$client.prepare('SELECT run_id, run_started_at FROM steps ORDER BY run_id').all()).toEqual([{ run_id: 'run-real', run_started_at: 5_000 }]);
+    expect(db.$client.prepare('SELECT id FROM sessions').pluck().all()).toEqual(['0000000a']);
+    for (const table of ['sessions', 'runs', 'steps']) {
+      expect(db.$client.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all()).not.toContain('synthetic');
+    }
     expect(await store.stepsOfRun('run-real')).toEqual([
       stepRecord('run-real', 1, { startedAt: 5_000, endedAt: 7_000, outcome: 'succeeded' }),
     ]);
     expect(metrics.stepBreakdown()).toEqual([{ strategy: 'snapshot', step: 'prepare-namespace', meanMs: 2_000, count: 1 }]);
-    expect(metrics.stepBreakdown({ includeSynthetic: true, from: 6_000 })).toEqual([
-      { strategy: 'snapshot', step: 'prepare-namespace', meanMs: 2_000, count: 1 },
-    ]);
-    expect(metrics.summary({ includeSynthetic: true }).strategies[0]).toMatchObject({ runs: 2, p50Ms: 60_000 });
+    expect(metrics.stepBreakdown({ from: 6_000 })).toEqual([]);
+    expect(metrics.summary().strategies[0]).toMatchObject({ runs: 1, p50Ms: 60_000 });
     // And what the store writes from now on gets the copies too.
     await store.insertSessionWithinLimit(sessionRecord('0000000b'), 10);
     await store.insertRun(runRecord('run-new', '0000000b', { startedAt: 20_000 }));
     await store.startStep(stepRecord('run-new', 1, { startedAt: 20_000 }));
-    expect(db.$client.prepare(`SELECT run_started_at, synthetic FROM steps WHERE run_id = 'run-new'`).get()).toEqual({
-      run_started_at: 20_000,
-      synthetic: 0,
-    });
+    expect(db.$client.prepare(`SELECT run_started_at FROM steps WHERE run_id = 'run-new'`).pluck().get()).toBe(20_000);
+    await store.updateRun('run-new', { startedAt: 21_000 });
+    expect(db.$client.prepare(`SELECT run_started_at FROM steps WHERE run_id = 'run-new'`).pluck().get()).toBe(21_000);
   });
 
   it('upgrades golden images written before certificate issue times were recorded: each gets the time of its chain, and its expiry follows', async () => {
@@ -144,7 +142,7 @@ describe('openDatabase', () => {
     const old = openDatabase(path, { migrationsFolder: migrationsUpTo(2) });
     const insert = inserter(old);
     const session = (id: string, runId: string) =>
-      insert('sessions', { id, namespace: `user-session-${id}`, status: 'running', created_at: 1, updated_at: 1, expires_at: 2, run_id: runId, synthetic: 0 });
+      insert('sessions', { id, namespace: `user-session-${id}`, status: 'running', created_at: 1, updated_at: 1, expires_at: 2, run_id: runId });
     const run = (id: string, sessionId: string, requested: string, used: string, goldenVersion: number | null, startedAt: number) =>
       insert('runs', {
         id,
@@ -155,7 +153,6 @@ describe('openDatabase', () => {
         started_at: startedAt,
         ended_at: startedAt + 60_000,
         outcome: 'succeeded',
-        synthetic: 0,
       });
     const golden = (version: number, sourceSessionId: string, createdAt: number, status: string) =>
       insert('golden_images', {
@@ -204,7 +201,7 @@ describe('openDatabase', () => {
   it('upgrades a database written before accounts: its sessions keep going, owned by nobody', async () => {
     const path = join(dir.path, 'lab.db');
     const old = openDatabase(path, { migrationsFolder: migrationsUpTo(3) });
-    inserter(old)('sessions', { id: '0000000a', namespace: 'ns', status: 'running', created_at: 1, updated_at: 1, expires_at: 2, synthetic: 0 });
+    inserter(old)('sessions', { id: '0000000a', namespace: 'ns', status: 'running', created_at: 1, updated_at: 1, expires_at: 2 });
     old.close();
 
     const { store, accounts } = open(path);

@@ -14,10 +14,7 @@ import type {
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
-/**
- * Columns mirror the core types field by field, so rows need no mapping (sessions add a
- * `synthetic` marker). Times are epoch ms.
- */
+/** Columns mirror the core types field by field, so rows need no mapping. Times are epoch ms. */
 
 export const sessions = sqliteTable(
   'sessions',
@@ -32,15 +29,14 @@ export const sessions = sqliteTable(
     failureReason: text('failure_reason'),
     // No foreign key: a session names its run before the run row is written.
     runId: text('run_id'),
-    /** Rows written by the synthetic seeder for load tests; never part of the real history. */
-    synthetic: integer('synthetic', { mode: 'boolean' }).notNull().default(false),
     /** The account that started it; null for internal tools and sessions from before accounts. */
     ownerId: text('owner_id').references(() => users.id),
     /** An unclaimed warm-pool member. */
     pool: integer('pool', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
-    index('sessions_synthetic_created_at_idx').on(t.synthetic, t.createdAt),
+    // Session lists, newest first (ties by id).
+    index('sessions_created_at_idx').on(t.createdAt, t.id),
     index('sessions_status_expires_at_idx').on(t.status, t.expiresAt),
     // A learner's own (active) sessions: their list and the per-learner limit.
     index('sessions_owner_status_idx').on(t.ownerId, t.status),
@@ -65,16 +61,13 @@ export const runs = sqliteTable(
     endedAt: integer('ended_at'),
     outcome: text('outcome').$type<RunOutcome>().notNull(),
     failureReason: text('failure_reason'),
-    synthetic: integer('synthetic', { mode: 'boolean' }).notNull().default(false),
     /** Provisions a warm-pool member: no learner waited for it. */
     pool: integer('pool', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
-    index('runs_synthetic_started_at_idx').on(t.synthetic, t.startedAt),
     // For the metrics (metrics.ts), which walk these in order instead of sorting runs: by outcome and
     // strategy, in order of time-to-ready (percentiles, histograms, counts)…
     index('runs_metrics_idx').on(
-      t.synthetic,
       t.outcome,
       t.usedStrategy,
       sql`ended_at - started_at`,
@@ -85,10 +78,10 @@ export const runs = sqliteTable(
     ),
     // …the succeeded ones by strategy, in order of start (series)…
     index('runs_succeeded_started_at_idx')
-      .on(t.synthetic, t.usedStrategy, t.startedAt, t.endedAt)
+      .on(t.usedStrategy, t.startedAt, t.endedAt)
       .where(sql`outcome = 'succeeded'`),
     // …and by fallback reason.
-    index('runs_fallback_reason_idx').on(t.synthetic, t.fallbackReason, t.startedAt),
+    index('runs_fallback_reason_idx').on(t.fallbackReason, t.startedAt),
     index('runs_used_strategy_outcome_idx').on(t.usedStrategy, t.outcome),
     index('runs_golden_version_outcome_idx').on(t.goldenVersion, t.outcome),
     index('runs_session_id_idx').on(t.sessionId),
@@ -101,9 +94,9 @@ export const runs = sqliteTable(
 
 /**
  * The primary key (run_id, seq) doubles as the index for looking up a run's steps.
- * `run_started_at` and `synthetic` are copies of the run's `started_at` and `synthetic`, for the step
- * metrics to filter on without joining runs; they are not part of the core `Step`. Triggers (migration
- * 0001) fill them in when a step is inserted without them and follow changes to the run's values.
+ * `run_started_at` is a copy of the run's `started_at`, for the step metrics to filter on without
+ * joining runs; it is not part of the core `Step`. Triggers (migrations 0001, 0005) fill it in when a
+ * step is inserted without it and follow changes to the run's start.
  */
 export const steps = sqliteTable(
   'steps',
@@ -119,13 +112,12 @@ export const steps = sqliteTable(
     outcome: text('outcome').$type<StepOutcome>().notNull(),
     detail: text('detail'),
     runStartedAt: integer('run_started_at'),
-    synthetic: integer('synthetic', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
     primaryKey({ columns: [t.runId, t.seq] }),
     // Mean step durations (metrics.ts `stepBreakdown`): one range of run start times per group.
     index('steps_metrics_idx')
-      .on(t.synthetic, t.strategy, t.name, t.runStartedAt, sql`ended_at - started_at`, t.seq)
+      .on(t.strategy, t.name, t.runStartedAt, sql`ended_at - started_at`, t.seq)
       .where(sql`outcome = 'succeeded'`),
   ],
 );

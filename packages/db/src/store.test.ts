@@ -2,7 +2,6 @@ import { ConflictError, NotFoundError, type SessionStatus } from '@cks-lab/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type LabDatabase } from './open-database';
 import type { SqliteStore } from './store';
-import { seedSynthetic } from './synthetic';
 import { authSessions, users } from './schema';
 import { goldenRecord, runRecord, sessionRecord, stepRecord } from './testing/fixtures';
 
@@ -217,27 +216,26 @@ describe('SqliteStore', () => {
       await expect(store.startStep(stepRecord('run-1', 1))).rejects.toThrow(/UNIQUE|PRIMARY KEY/);
     });
 
-    it("copies a run's start and synthetic marker onto its steps, and keeps them equal to the run's", async () => {
-      const copies = (runId: string) =>
-        lab.db.$client.prepare('SELECT seq, run_started_at, synthetic FROM steps WHERE run_id = ? ORDER BY seq').all(runId);
+    it("copies a run's start onto its steps, and keeps it equal to the run's", async () => {
+      const copies = (runId: string) => lab.db.$client.prepare('SELECT seq, run_started_at FROM steps WHERE run_id = ? ORDER BY seq').all(runId);
       await store.insertRun(runRecord('run-1', '00000001', { startedAt: 100 }));
-      await store.insertRun(runRecord('run-2', '00000002', { startedAt: 200, synthetic: true }));
+      await store.insertRun(runRecord('run-2', '00000002', { startedAt: 200 }));
       await store.startStep(stepRecord('run-1', 1, { startedAt: 100 }));
       await store.startStep(stepRecord('run-1', 2, { startedAt: 150 }));
       await store.startStep(stepRecord('run-2', 1, { startedAt: 200 }));
       expect(copies('run-1')).toEqual([
-        { seq: 1, run_started_at: 100, synthetic: 0 },
-        { seq: 2, run_started_at: 100, synthetic: 0 },
+        { seq: 1, run_started_at: 100 },
+        { seq: 2, run_started_at: 100 },
       ]);
-      expect(copies('run-2')).toEqual([{ seq: 1, run_started_at: 200, synthetic: 1 }]);
+      expect(copies('run-2')).toEqual([{ seq: 1, run_started_at: 200 }]);
 
-      await store.updateRun('run-1', { startedAt: 90, synthetic: true });
+      await store.updateRun('run-1', { startedAt: 90 });
       await store.finishStep('run-1', 1, { endedAt: 120, outcome: 'succeeded', detail: null });
       expect(copies('run-1')).toEqual([
-        { seq: 1, run_started_at: 90, synthetic: 1 },
-        { seq: 2, run_started_at: 90, synthetic: 1 },
+        { seq: 1, run_started_at: 90 },
+        { seq: 2, run_started_at: 90 },
       ]);
-      expect(copies('run-2')).toEqual([{ seq: 1, run_started_at: 200, synthetic: 1 }]);
+      expect(copies('run-2')).toEqual([{ seq: 1, run_started_at: 200 }]);
       // The copies stay inside this package.
       expect(await store.stepsOfRun('run-1')).toEqual([
         stepRecord('run-1', 1, { startedAt: 100, endedAt: 120, outcome: 'succeeded' }),
@@ -325,18 +323,6 @@ describe('SqliteStore', () => {
       const updated = await store.updateGolden(3, { phase: 'copy-disks', disks });
       expect(updated).toEqual(goldenRecord(3, { status: 'ready', phase: 'copy-disks', disks }));
       await expect(store.updateGolden(9, { phase: 'done' })).rejects.toThrow(NotFoundError);
-    });
-  });
-
-  describe('synthetic history', () => {
-    it('is invisible to every store query', async () => {
-      seedSynthetic(lab.db, { count: 200, now: 1_000_000_000 });
-      await store.insertSessionWithinLimit(sessionRecord('00000001', { status: 'running' }), 1);
-      expect((await store.listSessions({ includeEnded: true })).map((s) => s.id)).toEqual(['00000001']);
-      expect(await store.countActiveSessions()).toBe(1);
-      expect(await store.expiredSessions(Number.MAX_SAFE_INTEGER)).toHaveLength(1);
-      expect(await store.unfinishedRuns()).toEqual([]);
-      expect(await store.countUnfinishedRunsOnGolden(1)).toBe(0);
     });
   });
 });

@@ -15,12 +15,9 @@ import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, lte, max, 
 import type { LabDb } from './lab-db';
 import { goldenImages, runs, sessions, steps } from './schema';
 
-/** A session row is a core `Session` plus the `synthetic` marker, which stays inside this package. */
-const { synthetic: _sessionSynthetic, ...sessionColumns } = getTableColumns(sessions);
+const sessionColumns = getTableColumns(sessions);
 /** A step row is a core `Step` plus copies of its run's values for the metrics (see schema.ts). */
-const { runStartedAt: _stepRunStartedAt, synthetic: _stepSynthetic, ...stepColumns } = getTableColumns(steps);
-const notSyntheticSession = eq(sessions.synthetic, false);
-const notSyntheticRun = eq(runs.synthetic, false);
+const { runStartedAt: _stepRunStartedAt, ...stepColumns } = getTableColumns(steps);
 /** Sessions that may still reach their expiry; terminating ones are already being deleted. */
 const EXPIRABLE_STATUSES: readonly SessionStatus[] = ['pending', 'provisioning', 'running'];
 
@@ -37,7 +34,7 @@ export class SqliteStore implements Store {
   async insertSessionWithinLimit(session: Session, limit: number, ownerLimit?: number): Promise<boolean> {
     return this.db.transaction(
       (tx) => {
-        const activeWhere = (also?: SQL) => and(notSyntheticSession, inArray(sessions.status, [...ACTIVE_SESSION_STATUSES]), also);
+        const activeWhere = (also?: SQL) => and(inArray(sessions.status, [...ACTIVE_SESSION_STATUSES]), also);
         const retiringPoolMember = and(eq(sessions.pool, true), eq(sessions.status, 'terminating'));
         const [row] = tx.select({ active: count() }).from(sessions).where(activeWhere(not(retiringPoolMember!))).all();
         if ((row?.active ?? 0) >= limit) return false;
@@ -70,7 +67,7 @@ export class SqliteStore implements Store {
           const [own] = tx
             .select({ active: count() })
             .from(sessions)
-            .where(and(notSyntheticSession, inArray(sessions.status, [...ACTIVE_SESSION_STATUSES]), owner))
+            .where(and(inArray(sessions.status, [...ACTIVE_SESSION_STATUSES]), owner))
             .all();
           if ((own?.active ?? 0) >= claim.ownerLimit) return null;
         }
@@ -115,7 +112,6 @@ export class SqliteStore implements Store {
       .from(sessions)
       .where(
         and(
-          notSyntheticSession,
           options.includeEnded ? undefined : ne(sessions.status, 'terminated'),
           options.ownerId === undefined ? undefined : eq(sessions.ownerId, options.ownerId),
           options.activeOnly ? inArray(sessions.status, [...ACTIVE_SESSION_STATUSES]) : undefined,
@@ -137,7 +133,7 @@ export class SqliteStore implements Store {
     const [row] = this.db
       .select({ active: count() })
       .from(sessions)
-      .where(and(notSyntheticSession, inArray(sessions.status, [...ACTIVE_SESSION_STATUSES])))
+      .where(inArray(sessions.status, [...ACTIVE_SESSION_STATUSES]))
       .all();
     return row?.active ?? 0;
   }
@@ -146,7 +142,7 @@ export class SqliteStore implements Store {
     return this.db
       .select(sessionColumns)
       .from(sessions)
-      .where(and(notSyntheticSession, inArray(sessions.status, [...EXPIRABLE_STATUSES]), lte(sessions.expiresAt, now)))
+      .where(and(inArray(sessions.status, [...EXPIRABLE_STATUSES]), lte(sessions.expiresAt, now)))
       .orderBy(asc(sessions.expiresAt))
       .all();
   }
@@ -173,7 +169,7 @@ export class SqliteStore implements Store {
     return this.db
       .select()
       .from(runs)
-      .where(and(eq(runs.outcome, 'running'), notSyntheticRun))
+      .where(eq(runs.outcome, 'running'))
       .orderBy(asc(runs.startedAt))
       .all();
   }
@@ -182,12 +178,12 @@ export class SqliteStore implements Store {
     const [row] = this.db
       .select({ unfinished: count() })
       .from(runs)
-      .where(and(eq(runs.goldenVersion, version), eq(runs.outcome, 'running'), notSyntheticRun))
+      .where(and(eq(runs.goldenVersion, version), eq(runs.outcome, 'running')))
       .all();
     return row?.unfinished ?? 0;
   }
 
-  /** A trigger (migration 0001) copies the run's start and `synthetic` onto the step. */
+  /** A trigger (migrations 0001, 0005) copies the run's start onto the step. */
   async startStep(step: Step): Promise<void> {
     this.db.insert(steps).values(step).run();
   }

@@ -32,7 +32,6 @@ const run = (id: string, goldenVersion: number | null, outcome: Run['outcome'] =
   endedAt: null,
   outcome,
   failureReason: null,
-  synthetic: false,
 });
 
 const golden = (version: number, status: GoldenImage['status']): GoldenImage => ({

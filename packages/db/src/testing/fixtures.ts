@@ -35,7 +35,6 @@ export function runRecord(id: string, sessionId: string, overrides: Partial<Run>
     endedAt: null,
     outcome: 'running',
     failureReason: null,
-    synthetic: false,
     pool: false,
     ...overrides,
   };

@@ -33,9 +33,7 @@ export default async function Page({ searchParams }: Props) {
 async function MetricsWithData({ searchParams, identity }: Props & { identity: Identity }) {
   const params = await searchParams;
   const range = parseRange(params.range);
-  // Synthetic (seeded) runs are never shown as history unless the address asks for them.
-  const includeSynthetic = params.synthetic === '1';
-  const input = { from: rangeStart(range, Date.now()), includeSynthetic };
+  const input = { from: rangeStart(range, Date.now()) };
   const queryClient = new QueryClient();
   const trpc = createTRPCOptionsProxy({ router: appRouter, ctx: { runtime: await getRuntime(), caller: { ok: true, identity } }, queryClient });
   await Promise.all([
@@ -48,7 +46,7 @@ async function MetricsWithData({ searchParams, identity }: Props & { identity: I
   // Hydration replaces older cached entries (say, from an earlier visit in the same minute) with these.
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>
-      <MetricsDashboard initialRange={range} initialFrom={input.from} includeSynthetic={includeSynthetic} />
+      <MetricsDashboard initialRange={range} initialFrom={input.from} />
     </HydrationBoundary>
   );
 }

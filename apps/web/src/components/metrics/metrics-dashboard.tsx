@@ -4,7 +4,6 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useState } from 'react';
 import { Button } from '~/components/ui/button';
-import { Callout } from '~/components/ui/callout';
 import { Card } from '~/components/ui/card';
 import { EmptyState } from '~/components/ui/empty-state';
 import { ErrorState } from '~/components/ui/error-state';
@@ -35,16 +34,14 @@ interface MetricsData {
 export function MetricsDashboard({
   initialRange,
   initialFrom,
-  includeSynthetic,
 }: {
   initialRange: TimeRangeId;
   /** The lower bound the server used for the data it sent, so the first queries find it. */
   initialFrom: number | undefined;
-  includeSynthetic: boolean;
 }) {
   const trpc = useTRPC();
   const [selection, setSelection] = useState<{ range: TimeRangeId; from: number | undefined }>({ range: initialRange, from: initialFrom });
-  const input = { from: selection.from, includeSynthetic };
+  const input = { from: selection.from };
   // Keep the previous range's charts on screen while the next one loads: no flash, no jump. A
   // visit gets fresh data with the page; a range picked later is re-read after half a minute.
   const options = { placeholderData: keepPreviousData, staleTime: 30_000 };
@@ -79,13 +76,6 @@ export function MetricsDashboard({
         <TimeRangeSelector value={selection.range} onChange={select} />
       </div>
       <p className="lede">How long sessions take to become ready, by strategy — from every recorded provisioning run.</p>
-      {includeSynthetic && (
-        <Callout tone="info" title="Including synthetic runs">
-          <p>
-            These runs were generated for load tests and are not real history. <Link href="/metrics">Show real runs only</Link>
-          </p>
-        </Callout>
-      )}
       <div className="metrics" data-ready={data && !fetching ? 'true' : undefined} aria-busy={fetching}>
         {failed?.error ? (
           <ErrorState title="Could not load the metrics" error={failed.error} onRetry={() => all.forEach((query) => void query.refetch())} />

@@ -8,7 +8,6 @@ export const timeRange = z
   .object({
     from: z.number().int().nonnegative().optional(),
     to: z.number().int().nonnegative().optional(),
-    includeSynthetic: z.boolean().default(false),
   })
   .refine((r) => r.from === undefined || r.to === undefined || r.from <= r.to, 'from must not be after to')
-  .default({ includeSynthetic: false });
+  .default({});

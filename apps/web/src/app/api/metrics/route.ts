@@ -9,14 +9,14 @@ const BUCKETS_SECONDS = [1, 15, 30, 60, 90, 120, 180, 300, 480, 600, 900, 1200];
 /** Prometheus scrape endpoint: the time-to-ready histogram per strategy (computed in SQL from persisted runs) and the warm pool. */
 export async function GET(): Promise<Response> {
   const runtime = await getRuntime();
-  const rows = runtime.database.metrics.bucketCounts({ includeSynthetic: false }, BUCKETS_SECONDS.map((s) => s * 1000));
+  const rows = runtime.database.metrics.bucketCounts({}, BUCKETS_SECONDS.map((s) => s * 1000));
   const body = prometheusHistogram(
     'cks_lab_time_to_ready_seconds',
     'Time from request to a ready cluster, by the strategy that made it (warm: claimed from the pool)',
     BUCKETS_SECONDS,
     rows.map((row) => ({ labels: { strategy: row.strategy }, cumulative: row.buckets.map((b) => b.count), sum: row.sumMs / 1000, count: row.count })),
   );
-  const { poolHitRate } = runtime.database.metrics.summary({ includeSynthetic: false });
+  const { poolHitRate } = runtime.database.metrics.summary();
   const pool = await runtime.lab.poolStatus();
   const gauges = [
     gauge('cks_lab_pool_hit_ratio', 'Session starts served from the warm pool among all starts', poolHitRate === null ? [] : [['', poolHitRate]]),

@@ -1,15 +1,15 @@
 import type { FallbackReason, Run, Session, Step, StepName, Strategy } from '@cks-lab/core';
-import { eq, getTableColumns, inArray, sql, type Placeholder } from 'drizzle-orm';
+import { getTableColumns, sql, type Placeholder } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { LabDb } from './lab-db';
 import { runs, sessions, steps } from './schema';
 
 /**
- * Synthetic run history for load tests and benchmarks of the metrics queries. Every row is marked
- * `synthetic`, which every query excludes unless asked, and ids start with `syn-`, which no real
- * session or run id can (they are hex), so seeded rows never pass for real history.
+ * Generated run history for benchmarks of the metrics queries, written only into a database that
+ * has no sessions yet (a scratch one), so it never mixes with real history. Ids start with `seed-`,
+ * which no real session or run id can (they are hex).
  */
-export interface SyntheticOptions {
+export interface RunHistoryOptions {
   /** Runs to write; each gets its session and its steps. Default 100,000. */
   count?: number;
   /** End of the seeded period (epoch ms); runs spread evenly over the `days` before it. */
@@ -19,7 +19,7 @@ export interface SyntheticOptions {
   seed?: number;
 }
 
-export interface SyntheticResult {
+export interface RunHistoryResult {
   sessions: number;
   runs: number;
   steps: number;
@@ -41,7 +41,7 @@ const FAILURE_RATE = 0.02;
 const GOLDEN_REFRESH_DAYS = 7;
 const SELECTION_REASONS: readonly FallbackReason[] = ['no-golden-image', 'golden-not-ready', 'golden-expired', 'version-mismatch'];
 
-// Means follow the simulator's modelled latencies (design §8): ~72 s snapshot, ~473 s bootstrap.
+// Means follow the simulator's modelled latencies: ~72 s snapshot, ~473 s bootstrap.
 const SNAPSHOT_PATH: readonly PlannedStep[] = [
   { strategy: 'snapshot', name: 'prepare-namespace', meanMs: 1_500, spreadMs: 300 },
   { strategy: 'snapshot', name: 'create-vms-from-golden', meanMs: 800, spreadMs: 200 },
@@ -66,24 +66,20 @@ const FALLBACK_PATH: readonly PlannedStep[] = [
 const FALLBACK_FAILED_STEP = 2;
 
 /**
- * Replaces any earlier synthetic history with `count` runs in one transaction. 100,000 runs
- * (about 520,000 steps) take a few seconds.
+ * Writes `count` runs into an empty database in one transaction. 100,000 runs (about 520,000 steps)
+ * take a few seconds.
  */
-export function seedSynthetic(db: LabDb, options: SyntheticOptions = {}): SyntheticResult {
+export function seedRunHistory(db: LabDb, options: RunHistoryOptions = {}): RunHistoryResult {
   const count = options.count ?? 100_000;
   const now = options.now ?? Date.now();
   const periodMs = (options.days ?? 30) * DAY_MS;
-  const insertSession = db.insert(sessions).values({ ...placeholders(sessions), synthetic: true, pool: false }).prepare();
-  const insertRun = db.insert(runs).values({ ...placeholders(runs), synthetic: true, pool: false }).prepare();
-  const insertStep = db.insert(steps).values({ ...placeholders(steps), synthetic: true }).prepare();
+  const insertSession = db.insert(sessions).values({ ...placeholders(sessions), pool: false }).prepare();
+  const insertRun = db.insert(runs).values({ ...placeholders(runs), pool: false }).prepare();
+  const insertStep = db.insert(steps).values(placeholders(steps)).prepare();
 
-  const history = syntheticHistory(count, now - periodMs, periodMs, mulberry32(options.seed ?? 1));
+  const history = generatedHistory(count, now - periodMs, periodMs, mulberry32(options.seed ?? 1));
   return db.transaction((tx) => {
-    tx.delete(steps)
-      .where(inArray(steps.runId, tx.select({ id: runs.id }).from(runs).where(eq(runs.synthetic, true))))
-      .run();
-    tx.delete(runs).where(eq(runs.synthetic, true)).run();
-    tx.delete(sessions).where(eq(sessions.synthetic, true)).run();
+    if (tx.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM sessions`).n > 0) throw new Error('run history is seeded only into an empty (scratch) database');
 
     const written = { sessions: 0, runs: 0, steps: 0 };
     for (const { session, run, steps: runSteps } of history) {
@@ -101,7 +97,7 @@ export function seedSynthetic(db: LabDb, options: SyntheticOptions = {}): Synthe
   });
 }
 
-function* syntheticHistory(
+function* generatedHistory(
   count: number,
   startMs: number,
   periodMs: number,
@@ -112,8 +108,8 @@ function* syntheticHistory(
 
   for (let i = 0; i < count; i++) {
     const suffix = String(i).padStart(6, '0');
-    const sessionId = `syn-${suffix}`;
-    const runId = `syn-run-${suffix}`;
+    const sessionId = `seed-${suffix}`;
+    const runId = `seed-run-${suffix}`;
     const startedAt = Math.round(startMs + ((i + random()) / count) * periodMs);
 
     const snapshotRequested = random() < SNAPSHOT_REQUEST_RATE;
@@ -136,13 +132,13 @@ function* syntheticHistory(
         startedAt: at,
         endedAt,
         outcome: failed ? 'failed' : 'succeeded',
-        detail: failed ? 'synthetic failure' : null,
+        detail: failed ? 'seeded failure' : null,
       });
       at = endedAt;
     }
 
     const usedStrategy: Strategy = snapshotRequested && !fellBack ? 'snapshot' : 'bootstrap';
-    const failureReason = failedAt === null ? null : 'synthetic failure';
+    const failureReason = failedAt === null ? null : 'seeded failure';
     const run: Run = {
       id: runId,
       sessionId,
@@ -153,13 +149,12 @@ function* syntheticHistory(
         : snapshotRequested
           ? null
           : SELECTION_REASONS[Math.floor(random() * SELECTION_REASONS.length)]!,
-      fallbackDetail: fellBack ? 'synthetic: cloning the golden disks timed out' : null,
+      fallbackDetail: fellBack ? 'seeded: cloning the golden disks timed out' : null,
       goldenVersion: snapshotRequested ? 1 + Math.floor((startedAt - startMs) / (GOLDEN_REFRESH_DAYS * DAY_MS)) : null,
       startedAt,
       endedAt: at,
       outcome: failureReason ? 'failed' : 'succeeded',
       failureReason,
-      synthetic: true,
     };
     const session: Session = {
       id: sessionId,
