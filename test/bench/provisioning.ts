@@ -51,11 +51,22 @@ function report(batch: Awaited<ReturnType<typeof provisionBatch>>, modelSeconds:
     timeToReadyModelSeconds: { p50: (wall.p50 ?? 0) / 1000 / TIME_SCALE, p95: (wall.p95 ?? 0) / 1000 / TIME_SCALE },
     modelledCriticalPathMs: critical,
     overheadMs: { p50: overhead.p50, p95: overhead.p95 },
+    stepMsP50: stepMedians(batch.details),
     apiRequestsPerSession: Math.round((batch.requests / batch.details.length) * 10) / 10,
     // The simulated controllers run in this process too: their work is in these figures.
     process: batch.cksLabProcess,
     ...batch.cluster,
   };
+}
+
+/** Median duration of each step, to see where the time beyond the model goes. */
+function stepMedians(details: Awaited<ReturnType<typeof provisionBatch>>['details']): Record<string, number | null> {
+  const byStep = new Map<string, number[]>();
+  for (const step of details.flatMap((d) => d.steps)) {
+    const key = `${step.strategy}:${step.name}`;
+    byStep.set(key, [...(byStep.get(key) ?? []), (step.endedAt ?? Number.NaN) - step.startedAt]);
+  }
+  return Object.fromEntries([...byStep].map(([key, durations]) => [key, summarize(durations).p50]));
 }
 
 async function main(): Promise<void> {
