@@ -3,6 +3,7 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useState } from 'react';
+import { ModelledTimesNote } from '~/components/modelled-times-note';
 import { Button } from '~/components/ui/button';
 import { Card } from '~/components/ui/card';
 import { EmptyState } from '~/components/ui/empty-state';
@@ -76,6 +77,7 @@ export function MetricsDashboard({
         <TimeRangeSelector value={selection.range} onChange={select} />
       </div>
       <p className="lede">How long sessions take to become ready, by strategy — from every recorded provisioning run.</p>
+      <ModelledTimesNote timing={summary.data?.timing} />
       <div className="metrics" data-ready={data && !fetching ? 'true' : undefined} aria-busy={fetching}>
         {failed?.error ? (
           <ErrorState title="Could not load the metrics" error={failed.error} onRetry={() => all.forEach((query) => void query.refetch())} />

@@ -5,6 +5,7 @@ import { skipToken, useMutation, useQuery } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import Link from 'next/link';
 import { useState } from 'react';
+import { ModelledTimesNote } from '~/components/modelled-times-note';
 import { EndSessionButton } from '~/components/sessions/end-session-button';
 import { ExpiryCountdown } from '~/components/sessions/expiry-countdown';
 import { StrategyBadge } from '~/components/sessions/strategy-badge';
@@ -101,7 +102,7 @@ export function SessionDetailPage({ id }: { id: string }) {
       <div className="detail-grid">
         <Card title="Progress">
           {/* An ended session shows fixed durations; nothing ticks. */}
-          <StepTimeline detail={detail} now={ended ? null : now} />
+          <StepTimeline detail={detail} now={ended ? null : now} rate={detail.timing.rate} />
         </Card>
         <Card title="Cluster objects" description={`What exists in namespace ${detail.namespace} right now.`}>
           <ClusterObjects objects={detail.objects} ended={ended} />
@@ -194,6 +195,7 @@ function SessionSummary({ detail }: { detail: SessionDetail }) {
           </div>
         )}
       </dl>
+      <ModelledTimesNote timing={detail.timing} />
     </Card>
   );
 }

@@ -2,6 +2,7 @@
 
 import type { Strategy } from '@cks-lab/core';
 import { StatusIndicator } from '~/components/ui/status-indicator';
+import { elapsedMs } from '~/lib/durations';
 import { formatDuration } from '~/lib/format';
 import { STRATEGY_STEPS, stepLabel } from '~/lib/labels';
 import { STEP_STATUS, type StepState } from '~/lib/status';
@@ -64,10 +65,13 @@ export function timelineGroups({ steps, strategy, requestedStrategy, runOutcome 
   return groups;
 }
 
-/** A step's time: its duration once done, else the time since it started, ticking with `now`. */
-export function entryTime(entry: TimelineEntry, now: number | null): string {
+/**
+ * A step's time: its duration once done, else the time since it started, ticking with `now` at
+ * `rate` (the durations' timing: modelled time runs faster on the simulator).
+ */
+export function entryTime(entry: TimelineEntry, now: number | null, rate = 1): string {
   if (entry.durationMs !== null) return formatDuration(entry.durationMs);
-  if (entry.startedAt !== null && now !== null) return formatDuration(now - entry.startedAt);
+  if (entry.startedAt !== null && now !== null) return formatDuration(elapsedMs({ rate }, entry.startedAt, now));
   return '';
 }
 
@@ -76,7 +80,7 @@ const GROUP_TITLES: Record<Strategy, { normal: string; abandoned: string }> = {
   bootstrap: { normal: 'Bootstrap: build with kubeadm', abandoned: 'Bootstrap' },
 };
 
-export function StepTimeline({ detail, now }: { detail: TimelineInput; now: number | null }) {
+export function StepTimeline({ detail, now, rate = 1 }: { detail: TimelineInput; now: number | null; rate?: number }) {
   const groups = timelineGroups(detail);
   if (groups.length === 0) return <p className="muted">No steps have started yet.</p>;
   return (
@@ -90,7 +94,7 @@ export function StepTimeline({ detail, now }: { detail: TimelineInput; now: numb
                 <span className="timeline-step-name">{stepLabel(entry.name)}</span>
                 <span className="timeline-step-state">
                   <StatusIndicator {...STEP_STATUS[entry.state]} />
-                  <span className="timeline-step-time num">{entryTime(entry, now)}</span>
+                  <span className="timeline-step-time num">{entryTime(entry, now, rate)}</span>
                 </span>
                 {entry.detail && <p className={entry.state === 'failed' ? 'timeline-step-detail is-error' : 'timeline-step-detail'}>{entry.detail}</p>}
               </li>

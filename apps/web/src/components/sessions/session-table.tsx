@@ -3,6 +3,7 @@
 import Link from 'next/link';
 import { buttonClassName } from '~/components/ui/button';
 import { StatusIndicator } from '~/components/ui/status-indicator';
+import { elapsedMs } from '~/lib/durations';
 import { formatDuration } from '~/lib/format';
 import { SESSION_STATUS } from '~/lib/status';
 import type { SessionSummary } from '~/lib/trpc';
@@ -78,7 +79,7 @@ function SessionRow({ session, showOwner }: { session: SessionSummary; showOwner
 function TimeToReady({ session }: { session: SessionSummary }) {
   const now = useNow();
   if (session.status === 'pending' || session.status === 'provisioning') {
-    return <span className="muted">{now === null ? '…' : `${formatDuration(now - session.createdAt)} so far`}</span>;
+    return <span className="muted">{now === null ? '…' : `${formatDuration(elapsedMs(session.timing, session.createdAt, now))} so far`}</span>;
   }
   if (session.timeToReadyMs !== null) return <span className="num">{formatDuration(session.timeToReadyMs)}</span>;
   return <span className="muted">—</span>;

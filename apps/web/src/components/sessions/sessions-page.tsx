@@ -2,6 +2,7 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
+import { ModelledTimesNote } from '~/components/modelled-times-note';
 import { Card } from '~/components/ui/card';
 import { EmptyState } from '~/components/ui/empty-state';
 import { ErrorState } from '~/components/ui/error-state';
@@ -58,7 +59,10 @@ export function SessionsPage({ showOwners }: { showOwners: boolean }) {
             <p>Start a session above. With a golden image it is ready in about a minute or two; without one it is built from scratch in 8–15 minutes.</p>
           </EmptyState>
         ) : (
-          <SessionTable sessions={sessions.data} showOwners={showOwners} />
+          <>
+            <SessionTable sessions={sessions.data} showOwners={showOwners} />
+            <ModelledTimesNote timing={info.data?.timing} />
+          </>
         )}
       </Card>
     </>

@@ -1,5 +1,6 @@
 import { FALLBACK_REASON_TEXT, names, type Actor, type GoldenStatusView, type PoolStatus, type Session, type Strategy } from '@cks-lab/core';
 import type { Account } from '@cks-lab/db';
+import { shownMs, shownMsOrNull, timingOf } from '../../lib/durations';
 import type { Runtime } from '../runtime';
 
 /** The JSON shapes the API returns: what the CLI prints and the pages render. */
@@ -30,7 +31,12 @@ export async function sessionView(session: Session, runtime: Runtime) {
 
 export async function sessionListView(summaries: Array<{ session: Session; timeToReadyMs: number | null }>, runtime: Runtime) {
   const owners = await ownersOf(runtime, summaries.map((s) => s.session));
-  return summaries.map(({ session, timeToReadyMs }) => ({ ...sessionFields(session, runtime, owners), timeToReadyMs }));
+  const timing = timingOf(runtime.simulation);
+  return summaries.map(({ session, timeToReadyMs }) => ({
+    ...sessionFields(session, runtime, owners),
+    timeToReadyMs: shownMsOrNull(timing, timeToReadyMs),
+    timing,
+  }));
 }
 
 export async function sessionDetailView(runtime: Runtime, id: string, actor: Actor) {
@@ -42,6 +48,7 @@ export async function sessionDetailView(runtime: Runtime, id: string, actor: Act
   const warm = made === 'warm';
   // A claimed member's cluster was cloned from the golden image before the click.
   const strategy: Strategy | null = made === 'warm' ? 'snapshot' : made;
+  const timing = timingOf(runtime.simulation);
   return {
     ...(await sessionView(detail.session, runtime)),
     strategy,
@@ -57,14 +64,16 @@ export async function sessionDetailView(runtime: Runtime, id: string, actor: Act
     runOutcome: run?.outcome ?? null,
     startedAt: run?.startedAt ?? null,
     endedAt: run?.endedAt ?? null,
-    timeToReadyMs: detail.timeToReadyMs,
+    timeToReadyMs: shownMsOrNull(timing, detail.timeToReadyMs),
+    /** Whether durations here are modelled, and the rate a running step's clock ticks at. */
+    timing,
     steps: detail.steps.map((step) => ({
       name: step.name,
       strategy: step.strategy,
       status: step.outcome,
       startedAt: step.startedAt,
       endedAt: step.endedAt,
-      durationMs: step.endedAt === null ? null : step.endedAt - step.startedAt,
+      durationMs: step.endedAt === null ? null : shownMs(timing, step.endedAt - step.startedAt),
       detail: step.detail,
     })),
     vms: {

@@ -1,3 +1,4 @@
+import { timingOf } from '../../../lib/durations';
 import { signedInProcedure, router } from '../init';
 
 /** What the platform runs on, said plainly: simulated or real, limits, and the preflight checks. */
@@ -9,6 +10,7 @@ export const clusterRouter = router({
       mode: runtime.lab.mode,
       simulated: runtime.simulated,
       simulation: runtime.simulation,
+      timing: timingOf(runtime.simulation),
       k8sVersion: runtime.config.lab.k8sVersion,
       sessionTtlMinutes: runtime.config.lab.sessionTtlMs / 60_000,
       maxConcurrentSessions: runtime.config.lab.maxConcurrentSessions,
