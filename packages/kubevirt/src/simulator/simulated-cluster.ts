@@ -34,7 +34,7 @@ export interface SimulatedCluster {
 
 /** The embedded default (docs/architecture.md#simulator): our real adapter over an in-memory API whose controllers are simulated. */
 export async function startSimulatedCluster(options: SimulatedClusterOptions): Promise<SimulatedCluster> {
-  const journal = options.statePath ? new StateJournal(options.statePath) : null;
+  const journal = options.statePath ? new StateJournal(options.statePath, { logger: options.logger }) : null;
   const api = new MemoryObjectApi({ onMutation: journal ? (event) => journal.record(event) : undefined });
   if (journal) api.load(journal.load());
   await seedPlatformObjects(api, options.settings);
