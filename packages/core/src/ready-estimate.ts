@@ -57,12 +57,17 @@ export function estimateReady(input: ReadyEstimateInput): ReadyEstimate {
       remainingMs += typicalMs;
     }
   }
-  const elapsedMs = Math.max(now - runStartedAt, 0);
-  const totalMs = elapsedMs + remainingMs;
+  const expectedReadyAt = now + remainingMs;
   return {
-    expectedReadyAt: now + remainingMs,
-    progress: totalMs === 0 ? 0 : Math.min(elapsedMs / totalMs, MAX_PROGRESS),
+    expectedReadyAt,
+    progress: progressAt(runStartedAt, expectedReadyAt, now),
     basis: fromHistory === 0 ? 'model' : fromHistory === plan.length ? 'history' : 'mixed',
     overdue,
   };
+}
+
+/** The share of a run's expected time passed at `now`: pages move the bar with it between estimates. */
+export function progressAt(runStartedAt: number, expectedReadyAt: number, now: number): number {
+  const totalMs = expectedReadyAt - runStartedAt;
+  return totalMs <= 0 ? 0 : Math.min(Math.max(now - runStartedAt, 0) / totalMs, MAX_PROGRESS);
 }

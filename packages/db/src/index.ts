@@ -6,3 +6,4 @@ export { SqliteAccounts, type Account } from './accounts';
 export * from './metrics';
 export { seedRunHistory, type RunHistoryOptions, type RunHistoryResult } from './seed-run-history';
 export { benchMetrics, timeMetricsQueries, type MetricsBenchResult, type MetricsTimings } from './metrics-bench';
+export { recentStepDurations, STEP_HISTORY_RUNS } from './step-history';

@@ -47,6 +47,13 @@ export function formatDateTime(at: number | string | null | undefined): string {
   return Number.isNaN(date.getTime()) ? DASH : dateTime.format(date);
 }
 
+const clockTime = new Intl.DateTimeFormat('en-GB', { timeStyle: 'medium' });
+
+/** A time of day to the second (22:51:07): when something is expected to happen soon. */
+export function formatClockTime(at: number): string {
+  return clockTime.format(new Date(at));
+}
+
 export function formatPercent(ratio: number | null | undefined, digits = 0): string {
   if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return DASH;
   return `${(ratio * 100).toFixed(digits)}%`;

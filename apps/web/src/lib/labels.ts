@@ -1,4 +1,4 @@
-import type { GoldenPhase, RunStrategy, StepName, Strategy } from '@cks-lab/core';
+import type { GoldenPhase, RunStrategy, StepName } from '@cks-lab/core';
 
 /** Plain words for the provisioning steps, so a learner can follow what is happening. */
 const STEP_LABELS: Record<StepName, string> = {
@@ -11,12 +11,6 @@ const STEP_LABELS: Record<StepName, string> = {
   'create-control-plane': 'Create the control-plane VM',
   'wait-control-plane-ready': 'Install Kubernetes on the control plane (kubeadm init)',
   'create-worker': 'Create the worker VM',
-};
-
-/** The steps each strategy runs, in order (packages/core provisioning); used to show what is still ahead. */
-export const STRATEGY_STEPS: Record<Strategy, readonly StepName[]> = {
-  snapshot: ['prepare-namespace', 'create-vms-from-golden', 'wait-disks-cloned', 'wait-vms-running', 'wait-cluster-ready'],
-  bootstrap: ['prepare-namespace', 'create-control-plane', 'wait-control-plane-ready', 'create-worker', 'wait-cluster-ready'],
 };
 
 export const STRATEGY_DESCRIPTIONS: Record<RunStrategy, string> = {

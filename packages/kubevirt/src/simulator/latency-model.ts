@@ -1,3 +1,5 @@
+import type { PerStep } from '@cks-lab/core';
+
 /**
  * Modelled latencies of the operations the simulator plays, in model seconds. They are a
  * model from the user's plan and public measurements, not a measurement of any cluster.
@@ -38,6 +40,26 @@ export function modelledTimeToReady(model: LatencyModel): { snapshot: number; bo
     snapshot: model.goldenSmartClone + model.vmStart + model.restoredBoot,
     bootstrap:
       model.baseImageClone + model.vmStart + model.controlPlaneBootstrap + model.baseImageClone + model.vmStart + model.workerJoin,
+  };
+}
+
+/**
+ * The model's duration (ms, at `timeScale`) of each provisioning step that waits on the cluster;
+ * the steps that only create objects take no modelled time. The ready-time estimate starts from
+ * these until runs have been recorded.
+ */
+export function modelledStepDurations(model: LatencyModel, timeScale = 1): PerStep<number> {
+  const ms = (seconds: number) => seconds * 1000 * timeScale;
+  return {
+    snapshot: {
+      'wait-disks-cloned': ms(model.goldenSmartClone),
+      'wait-vms-running': ms(model.vmStart),
+      'wait-cluster-ready': ms(model.restoredBoot),
+    },
+    bootstrap: {
+      'wait-control-plane-ready': ms(model.baseImageClone + model.vmStart + model.controlPlaneBootstrap),
+      'wait-cluster-ready': ms(model.baseImageClone + model.vmStart + model.workerJoin),
+    },
   };
 }
 

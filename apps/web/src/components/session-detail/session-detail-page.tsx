@@ -1,15 +1,15 @@
 'use client';
 
 import { isSessionId } from '@cks-lab/core';
-import { skipToken, useMutation, useQuery } from '@tanstack/react-query';
+import { skipToken } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import Link from 'next/link';
 import { useState } from 'react';
 import { ModelledTimesNote } from '~/components/modelled-times-note';
 import { EndSessionButton } from '~/components/sessions/end-session-button';
 import { ExpiryCountdown } from '~/components/sessions/expiry-countdown';
+import { ExtendButton } from '~/components/sessions/extend-button';
 import { StrategyBadge } from '~/components/sessions/strategy-badge';
-import { Button } from '~/components/ui/button';
 import { Callout } from '~/components/ui/callout';
 import { Card } from '~/components/ui/card';
 import { ErrorState } from '~/components/ui/error-state';
@@ -22,12 +22,18 @@ import { useTRPC, type SessionDetail } from '~/lib/trpc';
 import { useNow } from '~/lib/use-now';
 import { ClusterAccess } from './cluster-access';
 import { ClusterObjects } from './cluster-objects';
+import { EndedSession } from './ended-session';
 import { FallbackNotice } from './fallback-notice';
+import { GoldenBuildNotice } from './golden-build-notice';
+import { ReadyEstimate } from './ready-estimate';
 import { SessionTerminal } from './session-terminal';
 import { StepTimeline } from './step-timeline';
+import { useTabTitle } from './use-tab-title';
 
 const EXTENDABLE = new Set(['pending', 'provisioning', 'running']);
 const ENDABLE = new Set(['pending', 'provisioning', 'running', 'failed']);
+/** Over: nothing left to reach, so no terminal and no commands. */
+const OVER = new Set(['terminating', 'terminated', 'failed']);
 
 /**
  * One session, live. Every change arrives as a tracked SSE event carrying the whole detail; on a
@@ -55,6 +61,7 @@ export function SessionDetailPage({ id }: { id: string }) {
       },
     }),
   );
+  useTabTitle(id, detail?.status ?? null);
 
   if (!detail) {
     return (
@@ -82,6 +89,7 @@ export function SessionDetailPage({ id }: { id: string }) {
   }
 
   const ended = detail.status === 'terminated';
+  const over = OVER.has(detail.status);
   const connection = ended ? null : watch.status === 'pending' ? 'live' : watch.status === 'error' ? 'lost' : 'reconnecting';
   return (
     <>
@@ -95,10 +103,15 @@ export function SessionDetailPage({ id }: { id: string }) {
       </div>
       <SessionSummary detail={detail} />
       <FallbackNotice {...detail} />
+      <GoldenBuildNotice build={detail.haltedByGoldenBuild} />
       {/* The terminal is what the learner came for: first, once there is one. */}
-      <Card title="Terminal" description="A root shell on the lab's machines.">
-        <SessionTerminal detail={detail} />
-      </Card>
+      {over ? (
+        (ended || detail.status === 'failed') && <EndedSession failed={detail.status === 'failed'} />
+      ) : (
+        <Card title="Terminal" description="A root shell on the lab's machines.">
+          <SessionTerminal detail={detail} />
+        </Card>
+      )}
       <div className="detail-grid">
         <Card title="Progress">
           {/* An ended session shows fixed durations; nothing ticks. */}
@@ -108,9 +121,11 @@ export function SessionDetailPage({ id }: { id: string }) {
           <ClusterObjects objects={detail.objects} ended={ended} />
         </Card>
       </div>
-      <Card title="Reaching the cluster">
-        <ClusterAccess {...detail} />
-      </Card>
+      {!over && (
+        <Card title="Reaching the cluster">
+          <ClusterAccess {...detail} />
+        </Card>
+      )}
     </>
   );
 }
@@ -136,9 +151,7 @@ function ConnectionState({ state }: { state: keyof typeof CONNECTION_TEXT }) {
 
 /** One sentence on where the session stands and what to do next, plus the facts and actions. */
 function SessionSummary({ detail }: { detail: SessionDetail }) {
-  const trpc = useTRPC();
-  const extend = useMutation(trpc.sessions.extend.mutationOptions());
-  const ttlMinutes = useQuery(trpc.cluster.info.queryOptions()).data?.sessionTtlMinutes;
+  const now = useNow();
   const current = detail.steps.find((step) => step.status === 'running');
 
   return (
@@ -148,26 +161,18 @@ function SessionSummary({ detail }: { detail: SessionDetail }) {
           {headline(detail, current ? stepLabel(current.name) : null)}
         </p>
         <div className="button-row">
-          {EXTENDABLE.has(detail.status) && (
-            <Button onClick={() => extend.mutate({ id: detail.id })} busy={extend.isPending}>
-              {ttlMinutes ? `Extend +${ttlMinutes} min` : 'Extend'}
-            </Button>
-          )}
+          {EXTENDABLE.has(detail.status) && <ExtendButton id={detail.id} expiresAt={detail.expiresAt} />}
           {ENDABLE.has(detail.status) && <EndSessionButton id={detail.id} namespace={detail.namespace} />}
         </div>
       </div>
+      {detail.estimate && detail.startedAt !== null && (
+        <ReadyEstimate estimate={detail.estimate} startedAt={detail.startedAt} now={now} simulated={detail.simulated} />
+      )}
       {detail.status === 'failed' && detail.failureReason && (
         <Callout tone="danger" title="Provisioning failed">
           <p>{detail.failureReason}</p>
-          <p>
-            Its resources are removed automatically. <Link href="/">Start a new session</Link> to try again.
-          </p>
+          <p>Its resources are removed automatically.</p>
         </Callout>
-      )}
-      {extend.error && (
-        <p className="form-error" role="alert">
-          Could not extend: {extend.error.message}
-        </p>
       )}
       <dl className="facts facts-row">
         <div>

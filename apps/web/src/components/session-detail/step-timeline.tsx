@@ -1,10 +1,10 @@
 'use client';
 
-import type { Strategy } from '@cks-lab/core';
+import { plannedSteps, type Strategy } from '@cks-lab/core';
 import { StatusIndicator } from '~/components/ui/status-indicator';
 import { elapsedMs } from '~/lib/durations';
 import { formatDuration } from '~/lib/format';
-import { STRATEGY_STEPS, stepLabel } from '~/lib/labels';
+import { stepLabel } from '~/lib/labels';
 import { STEP_STATUS, type StepState } from '~/lib/status';
 import type { SessionDetail, SessionStep } from '~/lib/trpc';
 
@@ -45,10 +45,7 @@ export function timelineGroups({ steps, strategy, requestedStrategy, runOutcome 
 
   if (runOutcome === 'running' && strategy) {
     const recorded = new Set(entries.map((entry) => entry.key));
-    const ahead: Array<{ strategy: Strategy; name: string }> = [];
-    if (requestedStrategy === 'snapshot' && strategy === 'bootstrap') ahead.push({ strategy: 'snapshot', name: 'remove-failed-attempt' });
-    ahead.push(...STRATEGY_STEPS[strategy].map((name) => ({ strategy, name })));
-    for (const step of ahead) {
+    for (const step of plannedSteps(requestedStrategy ?? strategy, strategy)) {
       const key = `${step.strategy}:${step.name}`;
       if (!recorded.has(key)) entries.push({ key, ...step, state: 'waiting', startedAt: null, durationMs: null, detail: null });
     }

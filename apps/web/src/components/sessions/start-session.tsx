@@ -1,27 +1,14 @@
 'use client';
 
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useRouter } from 'next/navigation';
 import { Button } from '~/components/ui/button';
 import { Card } from '~/components/ui/card';
 import { Skeleton } from '~/components/ui/skeleton';
 import type { ClusterInfo } from '~/lib/trpc';
-import { useTRPC } from '~/lib/trpc';
+import { useStartSession } from './use-start-session';
 
 /** Starting a session takes the learner straight to its live progress page. */
 export function StartSession({ info }: { info: ClusterInfo | undefined }) {
-  const trpc = useTRPC();
-  const router = useRouter();
-  const queryClient = useQueryClient();
-  const create = useMutation(
-    trpc.sessions.create.mutationOptions({
-      onSuccess: async (session) => {
-        await queryClient.invalidateQueries({ queryKey: trpc.sessions.pathKey() });
-        await queryClient.invalidateQueries({ queryKey: trpc.cluster.info.queryKey() });
-        router.push(`/sessions/${session.id}`);
-      },
-    }),
-  );
+  const create = useStartSession();
   const full = info !== undefined && info.activeSessions >= info.maxConcurrentSessions;
 
   return (

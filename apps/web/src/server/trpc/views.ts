@@ -1,7 +1,8 @@
-import { FALLBACK_REASON_TEXT, names, type Actor, type GoldenStatusView, type PoolStatus, type Session, type Strategy } from '@cks-lab/core';
+import { FALLBACK_REASON_TEXT, names, type Actor, type ClusterObjectSummary, type GoldenStatusView, type PoolStatus, type Session, type Strategy } from '@cks-lab/core';
 import type { Account } from '@cks-lab/db';
 import { shownMs, shownMsOrNull, timingOf } from '../../lib/durations';
 import type { Runtime } from '../runtime';
+import { readyEstimateView } from './ready-estimate-view';
 
 /** The JSON shapes the API returns: what the CLI prints and the pages render. */
 function sessionFields(session: Session, runtime: Runtime, owners: Map<string, string>) {
@@ -39,10 +40,12 @@ export async function sessionListView(summaries: Array<{ session: Session; timeT
   }));
 }
 
-export async function sessionDetailView(runtime: Runtime, id: string, actor: Actor) {
+/** `watched`: the objects as a watch last reported them, instead of reading the cluster again. */
+export async function sessionDetailView(runtime: Runtime, id: string, actor: Actor, watched?: ClusterObjectSummary[]) {
   const detail = await runtime.lab.getSession(id, actor);
   const ended = detail.session.status === 'terminated';
-  const objects = ended ? [] : await runtime.lab.sessionObjects(id, actor);
+  const objects = ended ? [] : (watched ?? (await runtime.lab.sessionObjects(id, actor)));
+  const haltingBuild = await runtime.lab.buildHaltingSession(id, actor);
   const { run } = detail;
   const made = detail.session.strategy;
   const warm = made === 'warm';
@@ -67,6 +70,10 @@ export async function sessionDetailView(runtime: Runtime, id: string, actor: Act
     timeToReadyMs: shownMsOrNull(timing, detail.timeToReadyMs),
     /** Whether durations here are modelled, and the rate a running step's clock ticks at. */
     timing,
+    /** While provisioning: when it should be ready, as wall-clock time (ready-estimate-view.ts). */
+    estimate: readyEstimateView(runtime, detail),
+    /** The golden-image build halting this session's VMs right now. */
+    haltedByGoldenBuild: haltingBuild ? { version: haltingBuild.version, phase: haltingBuild.phase } : null,
     steps: detail.steps.map((step) => ({
       name: step.name,
       strategy: step.strategy,

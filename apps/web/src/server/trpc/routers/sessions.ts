@@ -1,3 +1,4 @@
+import type { ClusterObjectSummary } from '@cks-lab/core';
 import { tracked, TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { sessionId } from '../inputs';
@@ -40,23 +41,32 @@ export const sessionsRouter = router({
 
   /**
    * Live progress over SSE. Each event is the whole session detail, tracked by a change counter: a
-   * reconnect (Last-Event-ID) immediately gets the current state, so nothing is missed.
+   * reconnect (Last-Event-ID) immediately gets the current state, so nothing is missed. Changes are
+   * the session's own, golden builds' (one may halt this session), and the cluster's: a watch on the
+   * session namespace, stopped with the subscription.
    */
   watch: signedInProcedure
     .input(z.object({ id: sessionId, lastEventId: z.string().nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
       const { lab } = ctx.runtime;
-      // Thrown inside the generator, past the error middleware: map it here, so an unknown session is NOT_FOUND, not retried.
-      await lab.getSession(input.id, ctx.actor).catch((error: unknown) => {
-        throw asTRPCError(error);
-      });
       let changes = 0;
       let wake: () => void = () => {};
+      const changed = () => {
+        changes++;
+        wake();
+      };
+      let objects: ClusterObjectSummary[] | undefined;
+      // Thrown inside the generator, past the error middleware: map it here, so an unknown session is NOT_FOUND, not retried.
+      const stopObjects = await lab
+        .watchSessionObjects(input.id, ctx.actor, (current) => {
+          objects = current;
+          changed();
+        })
+        .catch((error: unknown) => {
+          throw asTRPCError(error);
+        });
       const unsubscribe = lab.events.subscribe((event) => {
-        if (event.type === 'session' && event.sessionId === input.id) {
-          changes++;
-          wake();
-        }
+        if ((event.type === 'session' && event.sessionId === input.id) || event.type === 'golden') changed();
       });
       signal?.addEventListener('abort', () => wake(), { once: true });
       try {
@@ -67,12 +77,13 @@ export const sessionsRouter = router({
             continue;
           }
           sent = changes;
-          const detail = await sessionDetailView(ctx.runtime, input.id, ctx.actor);
+          const detail = await sessionDetailView(ctx.runtime, input.id, ctx.actor, objects);
           yield tracked(`${Date.now()}-${sent}`, detail);
           if (detail.status === 'terminated') return;
         }
       } finally {
         unsubscribe();
+        stopObjects();
       }
     }),
 });
