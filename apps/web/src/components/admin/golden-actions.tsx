@@ -7,8 +7,9 @@ import { Button } from '~/components/ui/button';
 import { Card } from '~/components/ui/card';
 import { ConfirmDialog } from '~/components/ui/confirm-dialog';
 import { Skeleton } from '~/components/ui/skeleton';
-import { formatDateTime } from '~/lib/format';
-import { useTRPC, type GoldenStatus } from '~/lib/trpc';
+import { formatDateTime, formatDuration } from '~/lib/format';
+import { useTRPC, type GoldenStatus, type SessionSummary } from '~/lib/trpc';
+import { useNow } from '~/lib/use-now';
 
 type Pending = { action: 'create' | 'recreate'; sessionId: string } | { action: 'delete' } | null;
 const OTHER = 'other';
@@ -25,6 +26,7 @@ export function GoldenActions({ golden }: { golden: GoldenStatus }) {
   const [pending, setPending] = useState<Pending>(null);
   const [formError, setFormError] = useState<string | null>(null);
   const running = useQuery(trpc.sessions.list.queryOptions({ includeEnded: false }, { select: (list) => list.filter((s) => s.status === 'running' && !s.pool) }));
+  const now = useNow();
   const typedInputId = useId();
   const errorId = useId();
 
@@ -79,9 +81,7 @@ export function GoldenActions({ golden }: { golden: GoldenStatus }) {
                 <label className="choice">
                   <input type="radio" name="source-session" value={session.id} checked={choice === session.id} onChange={() => setChoice(session.id)} />
                   <span className="mono">{session.id}</span>
-                  <span className="muted small">
-                    running, {session.strategy ?? 'unknown strategy'}, started {formatDateTime(session.createdAt)}
-                  </span>
+                  <SourceFacts session={session} now={now} />
                 </label>
               </li>
             ))}
@@ -161,6 +161,25 @@ export function GoldenActions({ golden }: { golden: GoldenStatus }) {
         )}
       </ConfirmDialog>
     </Card>
+  );
+}
+
+/**
+ * Whose it is (a learner's VMs halt while they are snapshotted) and how long it has run: the
+ * learner's own time since the start, not a provisioning duration, so never modelled.
+ */
+function SourceFacts({ session, now }: { session: SessionSummary; now: number | null }) {
+  return (
+    <span className="muted small">
+      {session.owner ? (
+        <>
+          learner <strong>{session.owner.name}</strong>
+        </>
+      ) : (
+        'no learner (started by a tool)'
+      )}
+      , {session.strategy ?? 'unknown strategy'}, {now === null ? `started ${formatDateTime(session.createdAt)}` : `running for ${formatDuration(now - session.createdAt)}`}
+    </span>
   );
 }
 

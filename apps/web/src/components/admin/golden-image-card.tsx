@@ -17,12 +17,21 @@ export function GoldenImageCard({ golden }: { golden: GoldenStatus }) {
   return (
     <Card title="Golden image" actions={<StatusIndicator {...GOLDEN_STATUS[golden.status]} />}>
       {golden.status === 'none' || golden.version === null ? (
-        <EmptyState title="No golden image yet">
-          <p>
-            Create one below from a running session. New sessions then clone its two disks and are ready in 1–3 minutes
-            instead of being built from scratch in 8–15.
-          </p>
-        </EmptyState>
+        golden.deletedVersion !== null ? (
+          <EmptyState title={`Golden image v${golden.deletedVersion} was deleted`}>
+            <p>
+              New sessions are built from scratch by bootstrap (8–15 minutes) until a new golden image is created below from a running
+              session.
+            </p>
+          </EmptyState>
+        ) : (
+          <EmptyState title="No golden image yet">
+            <p>
+              Create one below from a running session. New sessions then clone its two disks and are ready in 1–3 minutes
+              instead of being built from scratch in 8–15.
+            </p>
+          </EmptyState>
+        )
       ) : (
         <GoldenDetails golden={golden} />
       )}

@@ -105,6 +105,8 @@ export function goldenView(view: GoldenStatusView, runtime: Runtime) {
     expiresAt: ageOf(image?.expiresAt),
     expiresInDays: image ? Math.floor((image.expiresAt - Date.now()) / 86_400_000) : null,
     failureReason: image?.failureReason ?? null,
+    /** With no image: the last one's version when it was deleted (who and when are not recorded). */
+    deletedVersion: view.deleted?.version ?? null,
     disks: (image?.disks ?? []).map((disk) => {
       const live = view.disks.find((d) => d.role === disk.role);
       return {
