@@ -1,3 +1,4 @@
+import { shownMs, timingOf } from '~/lib/durations';
 import { getRuntime } from '~/server/runtime';
 import { prometheusHistogram } from '~/server/prometheus';
 
@@ -9,12 +10,19 @@ const BUCKETS_SECONDS = [1, 15, 30, 60, 90, 120, 180, 300, 480, 600, 900, 1200];
 /** Prometheus scrape endpoint: the time-to-ready histogram per strategy (computed in SQL from persisted runs) and the warm pool. */
 export async function GET(): Promise<Response> {
   const runtime = await getRuntime();
-  const rows = runtime.database.metrics.bucketCounts({}, BUCKETS_SECONDS.map((s) => s * 1000));
+  const timing = timingOf(runtime.simulation);
+  // The buckets are in shown (on the simulator: modelled) seconds; the database counts measured milliseconds.
+  const rows = runtime.database.metrics.bucketCounts({}, BUCKETS_SECONDS.map((s) => (s * 1000) / timing.rate));
   const body = prometheusHistogram(
     'cks_lab_time_to_ready_seconds',
-    'Time from request to a ready cluster, by the strategy that made it (warm: claimed from the pool)',
+    `Time from request to a ready cluster, by the strategy that made it (warm: claimed from the pool)${timing.modelled ? '; modelled: what the simulator says a real cluster would take' : ''}`,
     BUCKETS_SECONDS,
-    rows.map((row) => ({ labels: { strategy: row.strategy }, cumulative: row.buckets.map((b) => b.count), sum: row.sumMs / 1000, count: row.count })),
+    rows.map((row) => ({
+      labels: { strategy: row.strategy },
+      cumulative: row.buckets.map((b) => b.count),
+      sum: shownMs(timing, row.sumMs) / 1000,
+      count: row.count,
+    })),
   );
   const { poolHitRate } = runtime.database.metrics.summary();
   const pool = await runtime.lab.poolStatus();
