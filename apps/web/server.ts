@@ -28,14 +28,18 @@ const dev = args.includes('--dev');
 const port = Number(flag('-p', '--port') ?? process.env.PORT ?? 3000);
 const hostname = flag('-H', '--hostname') ?? process.env.HOSTNAME ?? '0.0.0.0';
 
-// Before Next.js: an invalid environment (or an unreachable database) stops the process with its
-// reason instead of a server answering 500 everywhere. Next's instrumentation hook shares this runtime.
-const runtime = await getRuntime().catch((error: unknown) => {
+function cannotStart(error: unknown): never {
   process.stderr.write(`cks-lab cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
-});
+}
+
+// Before Next.js: an invalid environment (or an unreachable database) stops the process with its
+// reason instead of a server answering 500 everywhere. Next's instrumentation hook shares this runtime.
+const runtime = await getRuntime().catch(cannotStart);
+/** A start that fails after the runtime is up (no build, port taken) leaves the database closed cleanly. */
+const abandon = (error: unknown) => runtime.close({ graceMs: 0 }).finally(() => cannotStart(error));
 const app = next({ dev, dir: dirname(fileURLToPath(import.meta.url)), hostname, port });
-await app.prepare();
+await app.prepare().catch(abandon);
 const handle = app.getRequestHandler();
 const upgradeNext = app.getUpgradeHandler();
 const relay = new ConsoleRelay(runtime);
@@ -62,6 +66,7 @@ server.on('upgrade', (request, socket, head) => {
     socket.destroy();
   });
 });
+server.once('error', (error) => void abandon(error));
 server.listen(port, hostname, () => {
   process.stdout.write(`cks-lab listening on http://${hostname}:${port}\n`);
 });

@@ -67,7 +67,7 @@ export async function createRuntime(config: ServerConfig = readServerConfig(), o
     async close({ graceMs } = {}) {
       const stopped = lab.stop();
       if (graceMs === undefined) await stopped;
-      else if (!(await settlesWithin(stopped, graceMs))) logger.warn({ graceMs }, 'work still running at shutdown is left at its last recorded step for the next start');
+      else if (!(await settlesWithin(stopped, graceMs))) logger.warn({ graceMs }, 'the orchestrator had not stopped within the grace: unfinished steps stay at their last record and resume at the next start');
       cluster.stop();
       database.close();
     },
