@@ -87,23 +87,19 @@ export async function executeGoldenBuild(deps: OrchestrationDeps, initial: Golde
   let live = initial.status === 'ready';
 
   try {
-    // Each phase is idempotent; transient API errors are retried within the phase's deadline.
-    const phase = <T>(name: GoldenPhase, timeoutMs: number, work: (deadlineAt: number) => Promise<T>) =>
-      retryUntil(clock, clock.now() + timeoutMs, `golden ${name}`, config.retryBackoffMs, work);
-
     if (!reached('halt-source')) {
       // Offline snapshots are consistent, with no guest agent needed.
-      await phase('halt-source', d.haltVms, async (at) => {
-        await cluster.setRunStrategy(sessionId, ROLES, 'Halted');
-        await cluster.waitVms(sessionId, ROLES, 'stopped', at);
-      });
+      const call = calls(deps, d.haltVms, `golden v${version} halt-source`);
+      await call('halt the source VMs', () => cluster.setRunStrategy(sessionId, ROLES, 'Halted'));
+      await call('wait for the source VMs to stop', (at) => cluster.waitVms(sessionId, ROLES, 'stopped', at));
       await advance({ phase: 'snapshot-vms' });
     }
     if (!reached('snapshot-vms')) {
-      const results = await phase('snapshot-vms', d.vmSnapshot, async (at) => {
-        await Promise.all(ROLES.map((role) => cluster.ensureVmSnapshot(sessionId, role, version)));
-        return Promise.all(ROLES.map((role) => cluster.waitVmSnapshot(sessionId, role, version, at)));
-      });
+      const call = calls(deps, d.vmSnapshot, `golden v${version} snapshot-vms`);
+      await Promise.all(ROLES.map((role) => call(`snapshot ${role}`, () => cluster.ensureVmSnapshot(sessionId, role, version))));
+      const results = await Promise.all(
+        ROLES.map((role) => call(`wait for the ${role} snapshot`, (at) => cluster.waitVmSnapshot(sessionId, role, version, at))),
+      );
       const disks: GoldenDisk[] = image.disks.map((disk, i) => ({
         ...disk,
         volumeSnapshot: results[i]?.volumeSnapshot ?? null,
@@ -112,28 +108,26 @@ export async function executeGoldenBuild(deps: OrchestrationDeps, initial: Golde
       await advance({ phase: 'restart-source', disks });
     }
     if (!reached('restart-source')) {
-      await phase('restart-source', d.vmsRunning + d.restoredClusterReady, async (at) => {
-        await cluster.setRunStrategy(sessionId, ROLES, 'Always');
-        await cluster.waitVms(sessionId, ROLES, 'ready', at);
-      });
+      await restartSource(deps, sessionId, `golden v${version} restart-source`);
       await advance({ phase: 'copy-disks' });
     }
     if (!reached('copy-disks')) {
       const namespace = names.namespace(sessionId);
-      await phase('copy-disks', d.goldenCopy, async (at) => {
-        await Promise.all(image.disks.map((disk) => cluster.ensureGoldenCopy(version, disk, namespace)));
-        await cluster.waitGoldenCopies(version, at);
-      });
+      const call = calls(deps, d.goldenCopy, `golden v${version} copy-disks`);
+      await Promise.all(image.disks.map((disk) => call(`copy the ${disk.role} disk`, () => cluster.ensureGoldenCopy(version, disk, namespace))));
+      await call('wait for the copies', (at) => cluster.waitGoldenCopies(version, at));
       await advance({ phase: 'switch-datasources' });
     }
     if (!reached('switch-datasources')) {
-      await phase('switch-datasources', d.prepareNamespace, () => cluster.pointGoldenDataSources(version));
+      const call = calls(deps, d.prepareNamespace, `golden v${version} switch-datasources`);
+      await call('point the DataSources', () => cluster.pointGoldenDataSources(version));
       await store.activateGolden(version, clock.now());
       live = true;
       await advance({ phase: 'remove-session-snapshots' });
     }
     if (!reached('remove-session-snapshots')) {
-      await phase('remove-session-snapshots', d.prepareNamespace, () => cluster.deleteVmSnapshots(sessionId, version));
+      const call = calls(deps, d.prepareNamespace, `golden v${version} remove-session-snapshots`);
+      await call('remove the session snapshots', () => cluster.deleteVmSnapshots(sessionId, version));
       await advance({ phase: 'done' });
     }
     logger.info({ ...log, namespace: GOLDEN_NAMESPACE }, 'golden image ready');
@@ -146,34 +140,67 @@ export async function executeGoldenBuild(deps: OrchestrationDeps, initial: Golde
     }
     logger.error({ ...log, phase: image.phase, error: reason }, 'golden image build failed; cleaning up');
     await advance({ status: 'failed', failureReason: `${image.phase}: ${reason}` });
-    await undoFailedBuild(deps, image);
-    return image;
+    return (await cleanUpFailedBuildLogged(deps, image)) ?? image;
   }
 }
 
-/** A failed build leaves the source session running and nothing of its version behind. */
-async function undoFailedBuild(deps: OrchestrationDeps, image: GoldenImage): Promise<void> {
-  const { cluster, logger } = deps;
-  const steps: Array<[string, () => Promise<void>]> = [
-    [
-      'restart source VMs',
-      async () => {
-        await cluster.setRunStrategy(image.sourceSessionId, ROLES, 'Always');
-        const { deadlines, retryBackoffMs } = deps.config;
-        const deadlineAt = deps.clock.now() + deadlines.vmsRunning + deadlines.restoredClusterReady;
-        await retryUntil(deps.clock, deadlineAt, 'source VMs ready again', retryBackoffMs, (at) =>
-          cluster.waitVms(image.sourceSessionId, ROLES, 'ready', at),
-        );
-      },
-    ],
-    ['remove session snapshots', () => cluster.deleteVmSnapshots(image.sourceSessionId, image.version)],
-    ['remove golden copies', () => cluster.deleteGoldenVersion(image.version)],
-  ];
-  for (const [what, step] of steps) {
-    await step().catch((error: unknown) =>
-      logger.error({ goldenVersion: image.version, error: errorMessage(error) }, `failed build cleanup: ${what}`),
+/**
+ * Retries each cluster call of a phase on its own until the phase's shared deadline. Retrying a
+ * whole phase from its first call instead needs one attempt in which every call succeeds, which
+ * grows rarer with each call a phase makes: under the simulator's api-error fault the snapshot
+ * phase (ten calls) ran out of time that way.
+ */
+function calls(deps: OrchestrationDeps, timeoutMs: number, scope: string) {
+  const { clock, config } = deps;
+  const deadlineAt = clock.now() + timeoutMs;
+  return <T>(label: string, work: (deadlineAt: number) => Promise<T>): Promise<T> =>
+    retryUntil(clock, deadlineAt, `${scope}: ${label}`, config.retryBackoffMs, work);
+}
+
+async function restartSource(deps: OrchestrationDeps, sessionId: string, scope: string): Promise<void> {
+  const { cluster, config } = deps;
+  const call = calls(deps, config.deadlines.vmsRunning + config.deadlines.restoredClusterReady, scope);
+  await call('restart the source VMs', () => cluster.setRunStrategy(sessionId, ROLES, 'Always'));
+  await call('wait for the source VMs to be ready', (at) => cluster.waitVms(sessionId, ROLES, 'ready', at));
+}
+
+/**
+ * Undoes a failed build: its source session running again, nothing of its version left. The record
+ * keeps status `failed` and its phase becomes `done` only once every action succeeded, so a cleanup
+ * cut short (a crash, an outage beyond the deadlines) is picked up again at the next start and by
+ * the maintenance passes (`pendingGoldenCleanups`). Every action is idempotent.
+ */
+export async function cleanUpFailedBuild(deps: OrchestrationDeps, image: GoldenImage): Promise<GoldenImage> {
+  const { cluster, store, logger, config, events } = deps;
+  const { version, sourceSessionId } = image;
+  const scope = `cleanup of failed golden build v${version}`;
+  const source = await store.getSession(sourceSessionId);
+  const rebuilding = (await store.listGolden(['building'])).some((other) => other.sourceSessionId === sourceSessionId);
+  // A source that has ended needs no restart, and a newer build halting it restarts it itself.
+  if (source?.status === 'running' && !rebuilding) await restartSource(deps, sourceSessionId, scope);
+  const call = calls(deps, config.deadlines.deleteSession, scope);
+  await call('remove the session snapshots', () => cluster.deleteVmSnapshots(sourceSessionId, version));
+  await call('remove the golden copies', () => cluster.deleteGoldenVersion(version));
+  const done = await store.updateGolden(version, { phase: 'done' });
+  events.emit({ type: 'golden', version });
+  logger.info({ goldenVersion: version, sessionId: sourceSessionId }, 'failed golden build cleaned up');
+  return done;
+}
+
+/** The cleanup, with an incomplete one logged (it is resumed later) instead of thrown; null then. */
+export async function cleanUpFailedBuildLogged(deps: OrchestrationDeps, image: GoldenImage): Promise<GoldenImage | null> {
+  return cleanUpFailedBuild(deps, image).catch((error: unknown) => {
+    deps.logger.error(
+      { goldenVersion: image.version, error: errorMessage(error) },
+      'cleanup of a failed golden build incomplete; the next maintenance pass or start resumes it',
     );
-  }
+    return null;
+  });
+}
+
+/** Failed builds whose cleanup has not completed. */
+export async function pendingGoldenCleanups(store: Store): Promise<GoldenImage[]> {
+  return (await store.listGolden(['failed'])).filter((image) => image.phase !== 'done');
 }
 
 /** Admin "delete": new sessions fall back at once; the disks go when no run clones from them. */

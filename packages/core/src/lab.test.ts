@@ -104,7 +104,7 @@ describe('deleting sessions', () => {
     expect(h.clock.now() - t).toBe(10 * S); // just the namespace deletion, not the 15-minute clone deadline
     expect(await status(h, session.id)).toBe('terminated');
     const detail = await h.lab.getSession(session.id);
-    expect(detail.run).toMatchObject({ outcome: 'failed', failureReason: 'session deleted during provisioning', fallbackReason: null });
+    expect(detail.run).toMatchObject({ outcome: 'cancelled', failureReason: 'session deleted during provisioning', fallbackReason: null });
     expect(detail.steps.map((s) => `${s.name}:${s.outcome}`)).toEqual([
       'prepare-namespace:succeeded',
       'create-vms-from-golden:succeeded',

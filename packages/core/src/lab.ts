@@ -2,17 +2,19 @@ import type { LabConfig } from './config';
 import { ConflictError, LimitError, ValidationError, errorMessage } from './errors';
 import { LabEvents } from './events';
 import {
+  cleanUpFailedBuildLogged,
   collectGoldenGarbage,
   executeGoldenBuild,
+  pendingGoldenCleanups,
   retireActiveGolden,
   startGoldenBuild,
 } from './golden-image';
 import type { ClusterPort, Clock, IdSource, Logger, OrchestrationDeps, Store } from './ports';
 import { buildHaltingSession } from './golden-source';
 import { insertPoolMember, planPool, poolBackoff, poolMembers, type PoolMember } from './pool';
-import { executeRun } from './provisioning';
+import { SESSION_ENDED_DURING_PROVISIONING, executeRun } from './provisioning';
 import { retryUntil } from './retry';
-import { createSession, decideStrategy, extendSession, newestGolden, ownerLimit, requireAccessibleSession, sessionToResume, visibleSessions } from './sessions';
+import { createSession, decideStrategy, extendSession, newestGolden, ownerLimit, requireAccessibleSession, requireSession, sessionToResume, visibleSessions } from './sessions';
 import {
   SYSTEM_ACTOR,
   type Actor,
@@ -47,9 +49,9 @@ export interface GoldenStatusView {
   status: 'none' | 'building' | 'ready' | 'failed' | 'deleting';
   /** The image the status talks about: the build in progress, else the active one, else the last failed. */
   image: GoldenImage | null;
-  disks: GoldenDiskState[];
   /** With no image to talk about: the last one, when it was deleted (rather than never built). */
   deleted: GoldenImage | null;
+  disks: GoldenDiskState[];
   /** The active image while a new one builds, or a superseded one still kept for running clones. */
   previous: GoldenImage | null;
   activeStrategy: Strategy;
@@ -118,9 +120,8 @@ export class Lab {
       logger.info({ goldenVersion: image.version, phase: image.phase }, 'resuming golden image build');
       this.launchGolden(image);
     }
-    for (const session of await store.listSessions()) {
-      if (session.status === 'terminating') this.track(`delete:${session.id}`, this.finishDeletion(session.id));
-    }
+    await this.resumeGoldenCleanups();
+    await this.resumeDeletions();
     if (options.maintenanceIntervalMs) this.maintenance = this.maintain(options.maintenanceIntervalMs);
     this.nudgePool();
   }
@@ -218,11 +219,13 @@ export class Lab {
     if (building.some((image) => image.sourceSessionId === id)) {
       throw new ConflictError(`session ${id} is the source of the golden image being built; wait for the build to end`);
     }
-    const updated = await store.updateSession(id, { status: 'terminating', updatedAt: clock.now() });
-    this.events.emit({ type: 'session', sessionId: id });
-    this.inflight.get(id)?.abort.abort();
-    this.track(`delete:${id}`, this.finishDeletion(id));
-    return updated;
+    // The transition is the lock, in the database: only the call that makes it deletes the session.
+    if (await store.beginTermination(id, clock.now())) {
+      this.events.emit({ type: 'session', sessionId: id });
+      this.inflight.get(id)?.abort.abort();
+      this.deleteInBackground(id);
+    }
+    return requireSession(store, id);
   }
 
   // Golden image
@@ -260,6 +263,7 @@ export class Lab {
     return {
       status,
       image: current,
+      deleted: !current && latest?.status === 'deleted' ? latest : null,
       disks,
       previous,
       activeStrategy: decision.strategy,
@@ -275,7 +279,6 @@ export class Lab {
     const golden = plan.golden;
     const current = members.filter((m) => golden !== null && m.goldenVersion === golden);
     return {
-      deleted: !current && latest?.status === 'deleted' ? latest : null,
       target: this.pool.target,
       ready: current.filter((m) => m.status === 'running').length,
       provisioning: current.filter((m) => m.status === 'pending' || m.status === 'provisioning').length,
@@ -318,7 +321,6 @@ export class Lab {
         endedAt: claimedAt,
         outcome: 'succeeded',
         failureReason: null,
-        synthetic: false,
       },
     });
     if (!session) return null;
@@ -346,7 +348,7 @@ export class Lab {
     this.deps.logger.info({ sessionId, why }, 'retiring warm pool member');
     this.events.emit({ type: 'session', sessionId });
     this.inflight.get(sessionId)?.abort.abort();
-    this.track(`delete:${sessionId}`, this.finishDeletion(sessionId));
+    this.deleteInBackground(sessionId);
     return true;
   }
 
@@ -439,7 +441,29 @@ export class Lab {
       );
     }
     await this.collectGarbage();
+    // A build in progress cleans up after itself when it fails; only cleanups cut short wait here.
+    if (!this.goldenBuild) await this.resumeGoldenCleanups();
+    // Only deletions past their deadline: a live one may belong to another process on the same database.
+    await this.resumeDeletions(clock.now() - this.deps.config.deadlines.deleteSession);
     this.nudgePool();
+  }
+
+  /** Deletions of sessions left terminating (since `before` or earlier) by a crash or a failed attempt. */
+  private async resumeDeletions(before = Infinity): Promise<void> {
+    for (const session of await this.deps.store.listSessions()) {
+      if (session.status === 'terminating' && session.updatedAt <= before) this.deleteInBackground(session.id);
+    }
+  }
+
+  private deleteInBackground(id: string): void {
+    this.track(`delete:${id}`, () => this.finishDeletion(id));
+  }
+
+  private async resumeGoldenCleanups(): Promise<void> {
+    for (const image of await pendingGoldenCleanups(this.deps.store)) {
+      this.deps.logger.info({ goldenVersion: image.version }, 'resuming the cleanup of a failed golden build');
+      this.track(`golden-cleanup:${image.version}`, () => cleanUpFailedBuildLogged(this.goldenDeps(), image));
+    }
   }
 
   private async collectGarbage(): Promise<void> {
@@ -483,9 +507,10 @@ export class Lab {
     this.goldenBuild = done;
   }
 
-  private track(key: string, work: Promise<unknown>): void {
+  /** Starts `work` unless work under the same key is in flight here (single-flight). */
+  private track(key: string, work: () => Promise<unknown>): void {
     if (this.inflight.has(key)) return;
-    const done = work.finally(() => this.inflight.delete(key));
+    const done = work().finally(() => this.inflight.delete(key));
     this.inflight.set(key, { done, abort: new AbortController() });
   }
 
@@ -500,7 +525,7 @@ export class Lab {
       if (session?.runId) {
         const run = await store.getRun(session.runId);
         if (run?.outcome === 'running') {
-          await store.updateRun(run.id, { outcome: 'failed', endedAt: clock.now(), failureReason: 'session deleted during provisioning' });
+          await store.updateRun(run.id, { outcome: 'cancelled', endedAt: clock.now(), failureReason: SESSION_ENDED_DURING_PROVISIONING });
         }
       }
       await store.updateSession(id, { status: 'terminated', updatedAt: clock.now() });

@@ -101,6 +101,11 @@ export interface SessionStore {
   claimPoolMember(claim: PoolClaim): Promise<Session | null>;
   /** Atomically marks a still-unclaimed, live pool member `terminating`; false when it was claimed or gone. */
   retirePoolMember(id: string, now: number): Promise<boolean>;
+  /**
+   * Atomically marks a session that is neither terminating nor terminated `terminating`; false when
+   * it already was either. The transition is the lock: only the caller that made it deletes the session.
+   */
+  beginTermination(id: string, now: number): Promise<boolean>;
   getSession(id: string): Promise<Session | null>;
   /** Newest first; `ownerId` keeps one account's sessions, `activeOnly` those that hold resources. */
   listSessions(options?: SessionQuery): Promise<Session[]>;

@@ -7,6 +7,9 @@ import { ROLES, type Role, type Run } from './types';
 
 const CONTROL_PLANE: readonly Role[] = ['control-plane'];
 
+/** Why a run was cancelled: its session was deleted (or, a pool member, retired) before it was ready. */
+export const SESSION_ENDED_DURING_PROVISIONING = 'session deleted during provisioning';
+
 /**
  * Drives one provisioning run to its end (docs/architecture.md#provisioning): the snapshot path when the run asked
  * for it, then — at most once — the bootstrap path after removing what the failed attempt created.
@@ -80,9 +83,9 @@ export async function executeRun(deps: OrchestrationDeps, initial: Run, signal?:
     notify();
     return run;
   } catch (error) {
-    const reason = signal?.aborted ? 'session deleted during provisioning' : errorMessage(error);
+    const reason = signal?.aborted ? SESSION_ENDED_DURING_PROVISIONING : errorMessage(error);
     const endedAt = clock.now();
-    run = await store.updateRun(run.id, { outcome: 'failed', endedAt, failureReason: reason });
+    run = await store.updateRun(run.id, { outcome: signal?.aborted ? 'cancelled' : 'failed', endedAt, failureReason: reason });
     notify();
     if (signal?.aborted) return run;
     logger.error({ ...log, error: reason }, 'provisioning failed; removing the session from the cluster');

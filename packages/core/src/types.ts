@@ -52,7 +52,8 @@ export type FallbackReason =
   | 'snapshot-unsupported'
   | 'snapshot-path-failed';
 
-export type RunOutcome = 'running' | 'succeeded' | 'failed';
+/** `cancelled`: the session was ended while it provisioned; neither a success nor a provisioning failure. */
+export type RunOutcome = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface Run {
   id: string;

@@ -11,7 +11,7 @@ import {
   type Step,
   type Store,
 } from '@cks-lab/core';
-import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, lte, max, ne, not, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, lte, max, ne, not, notInArray, type SQL } from 'drizzle-orm';
 import type { LabDb } from './lab-db';
 import { goldenImages, runs, sessions, steps } from './schema';
 
@@ -97,6 +97,15 @@ export class SqliteStore implements Store {
       .update(sessions)
       .set({ status: 'terminating', updatedAt: now })
       .where(and(eq(sessions.id, id), eq(sessions.pool, true), inArray(sessions.status, ['pending', 'provisioning', 'running'])))
+      .run();
+    return changes > 0;
+  }
+
+  async beginTermination(id: string, now: number): Promise<boolean> {
+    const { changes } = this.db
+      .update(sessions)
+      .set({ status: 'terminating', updatedAt: now })
+      .where(and(eq(sessions.id, id), notInArray(sessions.status, ['terminating', 'terminated'])))
       .run();
     return changes > 0;
   }

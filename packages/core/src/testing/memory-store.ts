@@ -112,6 +112,14 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  async beginTermination(id: string, now: number): Promise<boolean> {
+    await this.write('beginTermination', [id, now]);
+    const session = this.sessions.get(id);
+    if (!session || session.status === 'terminating' || session.status === 'terminated') return false;
+    Object.assign(session, { status: 'terminating', updatedAt: now } satisfies Partial<Session>);
+    return true;
+  }
+
   async getSession(id: string): Promise<Session | null> {
     const session = this.sessions.get(id);
     return session ? copy(session) : null;
