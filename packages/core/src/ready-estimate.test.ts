@@ -41,6 +41,13 @@ describe('estimateReady', () => {
     expect(estimate.basis).toBe('mixed');
   });
 
+  it('says where the steps still ahead are estimated from, whatever the finished ones had', () => {
+    // The run's own finished step is in the history by then; it does not make the estimate one of history.
+    const steps = [{ strategy: 'snapshot' as const, name: 'prepare-namespace' as const, startedAt: T0, endedAt: T0 + 1 * S }];
+    const history = { snapshot: { 'prepare-namespace': [1 * S] } };
+    expect(estimateReady(input({ steps, history, now: T0 + 1 * S })).basis).toBe('model');
+  });
+
   it('counts finished steps as done and the running one by what remains of it', () => {
     const steps = [
       { strategy: 'snapshot' as const, name: 'prepare-namespace' as const, startedAt: T0, endedAt: T0 + 2 * S },

@@ -23,7 +23,7 @@ export interface ReadyEstimate {
   expectedReadyAt: number;
   /** Share of the expected time that has passed; stays below 1 until the run itself says ready. */
   progress: number;
-  /** Where the expected step durations come from: past runs, the model, or some of each. */
+  /** Where the durations of the steps still ahead come from: past runs, the model, or some of each. */
   basis: 'history' | 'model' | 'mixed';
   /** A step runs longer than expected: the ready time is "any moment", not a promise. */
   overdue: boolean;
@@ -40,15 +40,17 @@ const MAX_PROGRESS = 0.99;
 export function estimateReady(input: ReadyEstimateInput): ReadyEstimate {
   const { runStartedAt, plan, steps, history, model, now } = input;
   let remainingMs = 0;
+  let ahead = 0;
   let fromHistory = 0;
   let overdue = false;
   for (const planned of plan) {
-    const past = history[planned.strategy]?.[planned.name] ?? [];
-    const median = percentile([...past].sort((a, b) => a - b), 50);
-    if (median !== null) fromHistory++;
-    const typicalMs = median ?? model[planned.strategy]?.[planned.name] ?? 0;
     const recorded = steps.find((s) => s.strategy === planned.strategy && s.name === planned.name);
     if (recorded?.endedAt != null) continue;
+    const past = history[planned.strategy]?.[planned.name] ?? [];
+    const median = percentile([...past].sort((a, b) => a - b), 50);
+    ahead++;
+    if (median !== null) fromHistory++;
+    const typicalMs = median ?? model[planned.strategy]?.[planned.name] ?? 0;
     if (recorded) {
       const elapsedMs = now - recorded.startedAt;
       overdue ||= elapsedMs > typicalMs;
@@ -61,7 +63,7 @@ export function estimateReady(input: ReadyEstimateInput): ReadyEstimate {
   return {
     expectedReadyAt,
     progress: progressAt(runStartedAt, expectedReadyAt, now),
-    basis: fromHistory === 0 ? 'model' : fromHistory === plan.length ? 'history' : 'mixed',
+    basis: fromHistory === ahead ? 'history' : fromHistory === 0 ? 'model' : 'mixed',
     overdue,
   };
 }
