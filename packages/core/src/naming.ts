@@ -4,6 +4,8 @@ import type { Role } from './types';
 /** Names users already know (docs/architecture.md#names). Every generated name is checked, not assumed, to be a DNS-1123 label. */
 
 const SESSION_ID = /^[0-9a-f]{8}$/;
+/** The session-id rule in words, for every message that refuses a malformed one. */
+export const SESSION_ID_FORMAT = '8 lowercase hex characters, e.g. 76c3ac1b';
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const MAX_LABEL_LENGTH = 63;
 
@@ -16,7 +18,7 @@ export function isSessionId(value: string): boolean {
 
 export function assertSessionId(value: string): string {
   if (!isSessionId(value)) {
-    throw new ValidationError(`malformed session id "${value}": expected 8 lowercase hex characters, e.g. 76c3ac1b`);
+    throw new ValidationError(`malformed session id "${value}": expected ${SESSION_ID_FORMAT}`);
   }
   return value;
 }

@@ -2,7 +2,7 @@ import { LimitError } from './errors';
 import { names } from './naming';
 import type { IdSource, Store } from './ports';
 import type { StrategyDecision } from './strategy';
-import type { Run, Session, SessionStatus } from './types';
+import { LIVE_SESSION_STATUSES, type Run, type Session, type SessionStatus } from './types';
 
 /** An unclaimed pool member as the reconciler sees it. */
 export interface PoolMember {
@@ -35,8 +35,6 @@ export interface PoolPlan {
   reason: string | null;
 }
 
-const LIVE: readonly SessionStatus[] = ['pending', 'provisioning', 'running'];
-
 /**
  * The pool's rules as one pure decision from its current state: members cloned from anything but the
  * usable golden image go (never a claimed session: claimed ones are no longer members), members
@@ -45,7 +43,7 @@ const LIVE: readonly SessionStatus[] = ['pending', 'provisioning', 'running'];
  */
 export function planPool(input: PoolInputs): PoolPlan {
   const golden = input.decision.golden;
-  const live = input.members.filter((m) => LIVE.includes(m.status));
+  const live = input.members.filter((m) => LIVE_SESSION_STATUSES.includes(m.status));
   const retire: PoolPlan['retire'] = [];
   const current: PoolMember[] = [];
   for (const member of live) {

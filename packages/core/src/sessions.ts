@@ -7,7 +7,7 @@ import { names } from './naming';
 import { retryUntil } from './retry';
 import type { ClusterPort, Clock, IdSource, SessionQuery, Store } from './ports';
 import { selectStrategy, type StrategyDecision } from './strategy';
-import { SYSTEM_ACTOR, type Actor, type GoldenImage, type Run, type Session } from './types';
+import { LIVE_SESSION_STATUSES, SYSTEM_ACTOR, type Actor, type GoldenImage, type Run, type Session } from './types';
 
 export interface SessionDeps {
   cluster: ClusterPort;
@@ -111,7 +111,6 @@ export async function createSession(deps: SessionDeps, actor: Actor = SYSTEM_ACT
     endedAt: null,
     outcome: 'running',
     failureReason: null,
-    synthetic: false,
   };
   await store.insertRun(run);
   deps.events.emit({ type: 'session', sessionId: id });
@@ -132,7 +131,7 @@ export async function extendSession(
   actor: Actor = SYSTEM_ACTOR,
 ): Promise<Session> {
   const session = await requireAccessibleSession(deps.store, actor, id);
-  if (session.status === 'terminating' || session.status === 'terminated' || session.status === 'failed') {
+  if (!LIVE_SESSION_STATUSES.includes(session.status)) {
     throw new PreconditionError(`session ${id} is ${session.status} and cannot be extended`);
   }
   const now = deps.clock.now();

@@ -12,6 +12,13 @@ export const ROLES: readonly Role[] = ['control-plane', 'worker'];
 export type SessionStatus = 'pending' | 'provisioning' | 'running' | 'terminating' | 'terminated' | 'failed';
 /** Statuses that hold cluster resources and count against the concurrency limit. */
 export const ACTIVE_SESSION_STATUSES: readonly SessionStatus[] = ['pending', 'provisioning', 'running', 'terminating'];
+/** Statuses of a session not yet ending: it can be extended, and a pool member in one can be retired. */
+export const LIVE_SESSION_STATUSES: readonly SessionStatus[] = ['pending', 'provisioning', 'running'];
+/**
+ * Statuses of a session that can still be ended: by its owner, an admin, or the reaper at expiry (a
+ * failed one may hold cluster objects its clean-up could not remove).
+ */
+export const ENDABLE_SESSION_STATUSES: readonly SessionStatus[] = [...LIVE_SESSION_STATUSES, 'failed'];
 
 export interface Session {
   id: string;

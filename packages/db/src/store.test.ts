@@ -63,18 +63,18 @@ describe('SqliteStore', () => {
       await expect(store.updateSession('ffffffff', {})).rejects.toThrow(NotFoundError);
     });
 
-    it('finds active sessions whose expiry has passed, soonest first', async () => {
+    it('finds sessions that can still be ended whose expiry has passed (failed ones: their clean-up is retried), soonest first', async () => {
       const expiring = [
         sessionRecord('00000001', { status: 'running', expiresAt: 200 }),
         sessionRecord('00000002', { status: 'pending', expiresAt: 100 }),
         sessionRecord('00000003', { status: 'provisioning', expiresAt: 300 }),
         sessionRecord('00000004', { status: 'running', expiresAt: 301 }),
         sessionRecord('00000005', { status: 'terminating', expiresAt: 100 }),
-        sessionRecord('00000006', { status: 'failed', expiresAt: 100 }),
+        sessionRecord('00000006', { status: 'failed', expiresAt: 150 }),
         sessionRecord('00000007', { status: 'terminated', expiresAt: 100 }),
       ];
       for (const session of expiring) await store.insertSessionWithinLimit(session, 10);
-      expect((await store.expiredSessions(300)).map((s) => s.id)).toEqual(['00000002', '00000001', '00000003']);
+      expect((await store.expiredSessions(300)).map((s) => s.id)).toEqual(['00000002', '00000006', '00000001', '00000003']);
     });
   });
 

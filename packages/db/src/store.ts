@@ -1,5 +1,7 @@
 import {
   ACTIVE_SESSION_STATUSES,
+  ENDABLE_SESSION_STATUSES,
+  LIVE_SESSION_STATUSES,
   ConflictError,
   NotFoundError,
   type GoldenImage,
@@ -7,7 +9,6 @@ import {
   type Run,
   type Session,
   type SessionQuery,
-  type SessionStatus,
   type Step,
   type Store,
 } from '@cks-lab/core';
@@ -18,8 +19,6 @@ import { goldenImages, runs, sessions, steps } from './schema';
 const sessionColumns = getTableColumns(sessions);
 /** A step row is a core `Step` plus copies of its run's values for the metrics (see schema.ts). */
 const { runStartedAt: _stepRunStartedAt, ...stepColumns } = getTableColumns(steps);
-/** Sessions that may still reach their expiry; terminating ones are already being deleted. */
-const EXPIRABLE_STATUSES: readonly SessionStatus[] = ['pending', 'provisioning', 'running'];
 
 /**
  * The core `Store` on SQLite. better-sqlite3 is synchronous, so every method completes before it
@@ -96,7 +95,7 @@ export class SqliteStore implements Store {
     const { changes } = this.db
       .update(sessions)
       .set({ status: 'terminating', updatedAt: now })
-      .where(and(eq(sessions.id, id), eq(sessions.pool, true), inArray(sessions.status, ['pending', 'provisioning', 'running'])))
+      .where(and(eq(sessions.id, id), eq(sessions.pool, true), inArray(sessions.status, [...LIVE_SESSION_STATUSES])))
       .run();
     return changes > 0;
   }
@@ -151,7 +150,7 @@ export class SqliteStore implements Store {
     return this.db
       .select(sessionColumns)
       .from(sessions)
-      .where(and(inArray(sessions.status, [...EXPIRABLE_STATUSES]), lte(sessions.expiresAt, now)))
+      .where(and(inArray(sessions.status, [...ENDABLE_SESSION_STATUSES]), lte(sessions.expiresAt, now)))
       .orderBy(asc(sessions.expiresAt))
       .all();
   }

@@ -1,4 +1,4 @@
-import { ROLES, guestIdentity, type ConsoleConnection, type Role } from '@cks-lab/core';
+import { ROLES, guestIdentity, isSessionId, type ConsoleConnection, type Role } from '@cks-lab/core';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -6,7 +6,7 @@ import { identify, type Identity } from './identity';
 import type { Runtime } from './runtime';
 
 /** `/api/console/<session id>/<controlplane|node01>` */
-const CONSOLE_URL = /^\/api\/console\/([0-9a-f]{8})\/([a-z0-9-]+)$/;
+const CONSOLE_URL = /^\/api\/console\/([^/]+)\/([a-z0-9-]+)$/;
 
 /** What the relay says to the browser besides the console's bytes (text frames, JSON). */
 export type ConsoleStatus =
@@ -70,7 +70,7 @@ export class ConsoleRelay {
     const { logger } = this.runtime;
     const match = CONSOLE_URL.exec(new URL(request.url ?? '/', 'http://relay').pathname);
     const role = ROLES.find((r) => guestIdentity[r].hostname === match?.[2]);
-    if (!match || !role) return refuse(socket, 404, 'no such console');
+    if (!match || !role || !isSessionId(match[1]!)) return refuse(socket, 404, 'no such console');
     const sessionId = match[1]!;
     const headers = toHeaders(request);
     if (headers.has('cookie') && !sameSite(headers, this.runtime.config.auth.publicUrl)) {

@@ -1,14 +1,9 @@
 import { ConflictError, NotFoundError } from '../errors';
 import type { PoolClaim, SessionQuery, Store } from '../ports';
-import { ACTIVE_SESSION_STATUSES, type GoldenImage, type Run, type Session, type SessionStatus, type Step } from '../types';
+import { ACTIVE_SESSION_STATUSES, ENDABLE_SESSION_STATUSES, LIVE_SESSION_STATUSES, type GoldenImage, type Run, type Session, type SessionStatus, type Step } from '../types';
 
 /** Sessions that have ended: hidden from `listSessions()` unless `includeEnded`. */
 export const ENDED_SESSION_STATUSES: readonly SessionStatus[] = ['terminated', 'failed'];
-/**
- * Sessions the reaper deletes once expired: the live ones, and failed ones (deleting a failed
- * session retries the cluster cleanup its run may not have finished).
- */
-export const EXPIRABLE_SESSION_STATUSES: readonly SessionStatus[] = ['pending', 'provisioning', 'running', 'failed'];
 
 export interface MemoryStoreState {
   sessions: Session[];
@@ -107,7 +102,7 @@ export class MemoryStore implements Store {
   async retirePoolMember(id: string, now: number): Promise<boolean> {
     await this.write('retirePoolMember', [id, now]);
     const member = this.sessions.get(id);
-    if (!member?.pool || !['pending', 'provisioning', 'running'].includes(member.status)) return false;
+    if (!member?.pool || !LIVE_SESSION_STATUSES.includes(member.status)) return false;
     Object.assign(member, { status: 'terminating', updatedAt: now } satisfies Partial<Session>);
     return true;
   }
@@ -148,7 +143,7 @@ export class MemoryStore implements Store {
 
   async expiredSessions(now: number): Promise<Session[]> {
     return [...this.sessions.values()]
-      .filter((s) => EXPIRABLE_SESSION_STATUSES.includes(s.status) && s.expiresAt <= now)
+      .filter((s) => ENDABLE_SESSION_STATUSES.includes(s.status) && s.expiresAt <= now)
       .sort((a, b) => a.expiresAt - b.expiresAt)
       .map(copy);
   }

@@ -1,6 +1,6 @@
 'use client';
 
-import { isSessionId } from '@cks-lab/core';
+import { SESSION_ID_FORMAT, isSessionId } from '@cks-lab/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { Button } from '~/components/ui/button';
@@ -48,7 +48,7 @@ export function GoldenActions({ golden }: { golden: GoldenStatus }) {
 
   function requestBuild() {
     if (!sessionId) return setFormError('Choose a running session or type a session id.');
-    if (!isSessionId(sessionId)) return setFormError('A session id is 8 lowercase hex characters, e.g. 76c3ac1b.');
+    if (!isSessionId(sessionId)) return setFormError(`A session id is ${SESSION_ID_FORMAT}.`);
     setFormError(null);
     setPending({ action: replacing ? 'recreate' : 'create', sessionId });
   }

@@ -1,6 +1,6 @@
 'use client';
 
-import { isSessionId } from '@cks-lab/core';
+import { ENDABLE_SESSION_STATUSES, LIVE_SESSION_STATUSES, SESSION_ID_FORMAT, isSessionId } from '@cks-lab/core';
 import { skipToken } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import Link from 'next/link';
@@ -30,8 +30,6 @@ import { SessionTerminal } from './session-terminal';
 import { StepTimeline } from './step-timeline';
 import { useTabTitle } from './use-tab-title';
 
-const EXTENDABLE = new Set(['pending', 'provisioning', 'running']);
-const ENDABLE = new Set(['pending', 'provisioning', 'running', 'failed']);
 /** Over: nothing left to reach, so no terminal and no commands. */
 const OVER = new Set(['terminating', 'terminated', 'failed']);
 
@@ -73,7 +71,7 @@ export function SessionDetailPage({ id }: { id: string }) {
           </h1>
         </div>
         {!wellFormed ? (
-          <ErrorState title={`“${id}” is not a session id`} error={{ message: 'Session ids are 8 lowercase hex characters, e.g. 76c3ac1b.' }} />
+          <ErrorState title={`“${id}” is not a session id`} error={{ message: `Session ids are ${SESSION_ID_FORMAT}.` }} />
         ) : watch.status === 'error' ? (
           <ErrorState title="Could not open this session" error={watch.error} onRetry={watch.reset} />
         ) : connectionError ? (
@@ -161,8 +159,8 @@ function SessionSummary({ detail }: { detail: SessionDetail }) {
           {headline(detail, current ? stepLabel(current.name) : null)}
         </p>
         <div className="button-row">
-          {EXTENDABLE.has(detail.status) && <ExtendButton id={detail.id} expiresAt={detail.expiresAt} />}
-          {ENDABLE.has(detail.status) && <EndSessionButton id={detail.id} namespace={detail.namespace} />}
+          {LIVE_SESSION_STATUSES.includes(detail.status) && <ExtendButton id={detail.id} expiresAt={detail.expiresAt} />}
+          {ENDABLE_SESSION_STATUSES.includes(detail.status) && <EndSessionButton id={detail.id} namespace={detail.namespace} />}
         </div>
       </div>
       {detail.estimate && detail.startedAt !== null && (
@@ -191,7 +189,7 @@ function SessionSummary({ detail }: { detail: SessionDetail }) {
         </div>
         <div>
           <dt>Expires in</dt>
-          <dd>{EXTENDABLE.has(detail.status) ? <ExpiryCountdown expiresAt={detail.expiresAt} /> : '—'}</dd>
+          <dd>{LIVE_SESSION_STATUSES.includes(detail.status) ? <ExpiryCountdown expiresAt={detail.expiresAt} /> : '—'}</dd>
         </div>
         {detail.goldenVersion !== null && (
           <div>

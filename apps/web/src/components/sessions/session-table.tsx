@@ -1,5 +1,6 @@
 'use client';
 
+import { ENDABLE_SESSION_STATUSES, LIVE_SESSION_STATUSES } from '@cks-lab/core';
 import Link from 'next/link';
 import { buttonClassName } from '~/components/ui/button';
 import { StatusIndicator } from '~/components/ui/status-indicator';
@@ -11,9 +12,6 @@ import { useNow } from '~/lib/use-now';
 import { EndSessionButton } from './end-session-button';
 import { ExpiryCountdown } from './expiry-countdown';
 import { StrategyBadge } from './strategy-badge';
-
-const ENDABLE = new Set(['pending', 'provisioning', 'running', 'failed']);
-const LIVE = new Set(['pending', 'provisioning', 'running']);
 
 /** Sessions as a table, newest first (the server's order); below 40rem each row becomes a labelled block (see .session-table in globals.css). */
 export function SessionTable({ sessions, showOwners }: { sessions: SessionSummary[]; showOwners: boolean }) {
@@ -64,12 +62,12 @@ function SessionRow({ session, showOwner }: { session: SessionSummary; showOwner
       <td data-label="Time to ready">
         <TimeToReady session={session} />
       </td>
-      <td data-label="Expires in">{LIVE.has(session.status) ? <ExpiryCountdown expiresAt={session.expiresAt} /> : <span className="muted">—</span>}</td>
+      <td data-label="Expires in">{LIVE_SESSION_STATUSES.includes(session.status) ? <ExpiryCountdown expiresAt={session.expiresAt} /> : <span className="muted">—</span>}</td>
       <td className="row-actions">
         <Link href={`/sessions/${session.id}`} className={buttonClassName('secondary', 'small')} aria-label={`Open session ${session.id}`}>
           Open
         </Link>
-        {ENDABLE.has(session.status) && <EndSessionButton id={session.id} namespace={session.namespace} size="small" />}
+        {ENDABLE_SESSION_STATUSES.includes(session.status) && <EndSessionButton id={session.id} namespace={session.namespace} size="small" />}
       </td>
     </tr>
   );

@@ -1,8 +1,9 @@
+import { SESSION_ID_FORMAT, isSessionId } from '@cks-lab/core';
 import { z } from 'zod';
 
 export const sessionId = z
   .string()
-  .regex(/^[0-9a-f]{8}$/, 'malformed session id: expected 8 lowercase hex characters, e.g. 76c3ac1b');
+  .refine(isSessionId, `malformed session id: expected ${SESSION_ID_FORMAT}`);
 
 export const timeRange = z
   .object({
