@@ -11,7 +11,7 @@ export default defineConfig({
     alias: { '~': fileURLToPath(new URL('./src', import.meta.url)) },
   },
   test: {
-    include: ['src/**/*.test.{ts,tsx}'],
+    include: ['src/**/*.test.{ts,tsx}', 'cli/**/*.test.ts'],
     environment: 'node',
     // The router tests sign in through better-auth (scrypt password hashes on a real database):
     // with every package's tests running at once on 2 cores they need more than the 5 s default.

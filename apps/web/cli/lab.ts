@@ -1,146 +1,129 @@
 /**
- * `npm run lab -- <command> [--json]`: the internal-tools CLI, built on the typed tRPC client.
- * LAB_URL (default http://localhost:3000) and LAB_ADMIN_TOKEN configure it.
+ * `npm run -s lab -- <command> [--json]`: the internal-tools CLI, built on the typed tRPC client.
+ * Results go to stdout (one JSON document with --json), progress and failures to stderr.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
+import { createTRPCClient, httpLink } from '@trpc/client';
 import { ACT_AS_HEADER } from '../src/server/identity';
 import type { AppRouter } from '../src/server/trpc/root';
-import { render } from './render';
-
-const USAGE = `usage: lab <command> [--json]
-  sessions create [--wait]        start a session (--wait: until running or failed)
-  sessions list [--all]           sessions (--all: include ended ones)
-  sessions get <id>               status, steps and the session's cluster objects
-  sessions delete <id>            end a session
-  sessions extend <id>            extend a session's expiry
-  snapshots status                the golden image and the active strategy      (admin)
-  snapshots create <sessionId>    build the golden image from a running session (admin)
-  snapshots recreate <sessionId>  replace the golden image                       (admin)
-  snapshots delete                remove the golden image                        (admin)
-  users list                      accounts, their roles and active sessions      (admin)
-  users create [--admin] <name>   a learner (or admin) account; prints its generated password once
-  users reset-password <name>     a new generated password, printed once; ends the account's sign-ins
-  users disable <name>            no more sign-ins; its current ones end
-  users enable <name>             allow sign-in again
-  pool status                     the warm pool: target, ready, provisioning, failing and why  (admin)
-  pool resize <n>                 keep n sessions warm (until the next restart)               (admin)
-  metrics                         time-to-ready per strategy (warm too), the improvement and the pool hit rate
-  whoami                          who the CLI acts as
-options: --json  one JSON document on stdout   --no-wait  return at once from snapshots create/recreate
-         --as <username>  act for that account (sessions are then theirs)
-env: LAB_URL (default http://localhost:3000), LAB_ADMIN_TOKEN (default: the server's data/admin-token
-     when it is on this machine: LAB_DATA_DIR or <repository>/data)`;
+import { parseCommandLine, UsageError, type Invocation } from './commands';
+import { CliError, connectionFrom, describeFailure, type Connection } from './connection';
+import { goldenProgress, sessionProgress } from './progress';
+import { render, withReadableTimes } from './render';
 
 const WAIT_DEADLINE_MS = 60 * 60_000;
+const POLL_MS = 1000;
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      json: { type: 'boolean' },
-      wait: { type: 'boolean' },
-      'no-wait': { type: 'boolean' },
-      all: { type: 'boolean' },
-      admin: { type: 'boolean' },
-      as: { type: 'string' },
-      help: { type: 'boolean' },
-    },
-  });
-  const [group, command, arg] = positionals;
-  if (values.help || !group) {
-    console.log(USAGE);
+  let invocation: Invocation;
+  try {
+    invocation = parseCommandLine(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`lab: ${error.message}\n\n${error.help}`);
+    process.exit(2);
+  }
+  if (invocation.kind === 'help') {
+    console.log(invocation.text);
     return;
   }
-  const url = (process.env.LAB_URL ?? 'http://localhost:3000').replace(/\/$/, '');
-  const token = process.env.LAB_ADMIN_TOKEN ?? localAdminToken();
-  const actAs = values.as;
+  let connection: Connection | null = null;
+  try {
+    connection = connectionFrom(process.env);
+    const result = await run(invocation, connection);
+    console.log(invocation.options.json ? JSON.stringify(withReadableTimes(result), null, 2) : render(invocation.command, result));
+  } catch (error) {
+    console.error(`lab: ${connection ? describeFailure(error, connection) : error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+}
+
+async function run({ command, arg, options }: Extract<Invocation, { kind: 'run' }>, connection: Connection): Promise<unknown> {
   const client = createTRPCClient<AppRouter>({
     links: [
       httpLink({
-        url: `${url}/api/trpc`,
-        headers: () => ({ ...(token ? { authorization: `Bearer ${token}` } : {}), ...(actAs ? { [ACT_AS_HEADER]: actAs } : {}) }),
+        url: `${connection.url}/api/trpc`,
+        headers: () => ({ authorization: `Bearer ${connection.token}`, ...(options.as ? { [ACT_AS_HEADER]: options.as } : {}) }),
       }),
     ],
   });
+  // The parser checked that commands needing an argument have one.
+  const given = arg ?? '';
   /** Accounts are named by username here; the API takes their ids. */
   const accountId = async (username: string) => {
     const account = (await client.users.list.query()).find((a) => a.username === username.toLowerCase());
-    if (!account) throw new Error(`no account named ${username}`);
+    if (!account) throw new CliError(`no account named ${username}`);
     return account.id;
   };
-  const need = (what: string) => {
-    if (!arg) throw new UsageError(`${group} ${command} needs ${what}`);
-    return arg;
-  };
 
-  const run = async (): Promise<unknown> => {
-    switch (`${group} ${command ?? ''}`.trim()) {
-      case 'sessions create': {
-        const session = await client.sessions.create.mutate();
-        if (!values.wait) return session;
-        return waitUntil(() => client.sessions.get.query({ id: session.id }), (s) => ['running', 'failed', 'terminated'].includes(s.status));
-      }
-      case 'sessions list':
-        return client.sessions.list.query({ includeEnded: Boolean(values.all) });
-      case 'sessions get':
-        return client.sessions.get.query({ id: need('a session id') });
-      case 'sessions delete':
-        return client.sessions.delete.mutate({ id: need('a session id') });
-      case 'sessions extend':
-        return client.sessions.extend.mutate({ id: need('a session id') });
-      case 'snapshots status':
-        return client.snapshots.status.query();
-      case 'snapshots create':
-      case 'snapshots recreate': {
-        const sessionId = need('a session id');
-        const started = command === 'create' ? await client.snapshots.create.mutate({ sessionId }) : await client.snapshots.recreate.mutate({ sessionId });
-        if (values['no-wait']) return started;
-        const done = await waitUntil(() => client.snapshots.status.query(), (s) => s.status !== 'building');
-        if (done.status !== 'ready') throw new Error(`golden image build failed: ${done.failureReason ?? done.status}`);
-        return done;
-      }
-      case 'snapshots delete':
-        return client.snapshots.delete.mutate();
-      case 'users list':
-        return client.users.list.query();
-      case 'users create':
-        return client.users.create.mutate({ username: need('a username'), role: values.admin ? 'admin' : 'learner' });
-      case 'users reset-password':
-        return client.users.resetPassword.mutate({ id: await accountId(need('a username')) });
-      case 'users disable':
-      case 'users enable':
-        return client.users.setDisabled.mutate({ id: await accountId(need('a username')), disabled: command === 'disable' });
-      case 'pool status':
-        return client.pool.status.query();
-      case 'pool resize': {
-        const size = Number(need('a size'));
-        if (!Number.isInteger(size) || size < 0) throw new UsageError('pool resize needs a whole number ≥ 0');
-        return client.pool.resize.mutate({ size });
-      }
-      case 'metrics':
-        return client.metrics.summary.query({});
-      case 'whoami':
-        return client.account.me.query();
-      default:
-        throw new UsageError(`unknown command "${positionals.join(' ')}"`);
+  switch (command) {
+    case 'sessions create': {
+      const session = await client.sessions.create.mutate();
+      if (!options.wait) return session;
+      let last: Awaited<ReturnType<typeof client.sessions.get.query>> | null = null;
+      return waitUntil(
+        () => client.sessions.get.query({ id: session.id }),
+        (s) => {
+          progress(sessionProgress(last, s));
+          last = s;
+          return ['running', 'failed', 'terminated'].includes(s.status);
+        },
+      );
     }
-  };
-
-  const result = await run();
-  console.log(values.json ? JSON.stringify(result, null, 2) : render(`${group} ${command ?? ''}`.trim(), result));
+    case 'sessions list':
+      return client.sessions.list.query({ includeEnded: options.all });
+    case 'sessions get':
+      return client.sessions.get.query({ id: given });
+    case 'sessions delete':
+      return client.sessions.delete.mutate({ id: given });
+    case 'sessions extend':
+      return client.sessions.extend.mutate({ id: given });
+    case 'snapshots status':
+      return client.snapshots.status.query();
+    case 'snapshots create':
+    case 'snapshots recreate': {
+      const started =
+        command === 'snapshots create' ? await client.snapshots.create.mutate({ sessionId: given }) : await client.snapshots.recreate.mutate({ sessionId: given });
+      if (options.noWait) return started;
+      let last: typeof started | null = null;
+      const done = await waitUntil(
+        () => client.snapshots.status.query(),
+        (s) => {
+          progress(goldenProgress(last, s));
+          last = s;
+          return s.status !== 'building';
+        },
+      );
+      if (done.status !== 'ready') throw new CliError(`golden image build failed: ${done.failureReason ?? done.status}`);
+      return done;
+    }
+    case 'snapshots delete':
+      return client.snapshots.delete.mutate();
+    case 'users list':
+      return client.users.list.query();
+    case 'users create':
+      return client.users.create.mutate({ username: given, role: options.admin ? 'admin' : 'learner' });
+    case 'users reset-password':
+      return client.users.resetPassword.mutate({ id: await accountId(given) });
+    case 'users disable':
+    case 'users enable':
+      return client.users.setDisabled.mutate({ id: await accountId(given), disabled: command === 'users disable' });
+    case 'pool status':
+      return client.pool.status.query();
+    case 'pool resize': {
+      const size = Number(given);
+      if (!Number.isInteger(size) || size < 0) throw new CliError('pool resize needs a whole number ≥ 0');
+      return client.pool.resize.mutate({ size });
+    }
+    case 'metrics':
+      return client.metrics.summary.query({});
+    case 'whoami':
+      return client.account.me.query();
+  }
 }
 
-class UsageError extends Error {}
-
-/** The token the local server generated (`npm start` on this machine), so the commands it prints just work. */
-function localAdminToken(): string | undefined {
-  const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-  const path = join(process.env.LAB_DATA_DIR ?? join(repo, 'data'), 'admin-token');
-  return existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
+/** Progress goes to stderr, so stdout stays the one result (and parses with --json). */
+function progress(lines: string[]): void {
+  for (const line of lines) console.error(line);
 }
 
 /** Polls the API (the CLI has no SSE client) until `done`, with a deadline. */
@@ -149,24 +132,12 @@ async function waitUntil<T>(read: () => Promise<T>, done: (value: T) => boolean)
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error('gave up waiting after 60 minutes');
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    if (Date.now() > deadline) throw new CliError('gave up waiting after 60 minutes');
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof UsageError) {
-    console.error(`lab: ${error.message}\n${USAGE}`);
-    process.exit(2);
-  }
-  const message =
-    error instanceof TRPCClientError
-      ? `${error.data?.code ?? 'ERROR'}: ${error.message}`
-      : error instanceof Error && 'cause' in error && String(error.cause).includes('ECONNREFUSED')
-        ? `cannot reach ${process.env.LAB_URL ?? 'http://localhost:3000'}: is the server running (npm start)?`
-        : error instanceof Error
-          ? error.message
-          : String(error);
-  console.error(`lab: ${message.split('\n')[0]}`);
+  console.error(`lab: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
