@@ -13,6 +13,7 @@ import type { ClusterPort, Clock, IdSource, Logger, OrchestrationDeps, Store } f
 import { buildHaltingSession } from './golden-source';
 import { insertPoolMember, planPool, poolBackoff, poolMembers, type PoolMember } from './pool';
 import { SESSION_ENDED_DURING_PROVISIONING, executeRun } from './provisioning';
+import { reconcileRecords, type ReconcileReport } from './reconcile-records';
 import { retryUntil } from './retry';
 import { createSession, decideStrategy, extendSession, newestGolden, ownerLimit, requireAccessibleSession, requireSession, sessionToResume, visibleSessions } from './sessions';
 import {
@@ -109,6 +110,10 @@ export class Lab {
   /** Resumes every unfinished run, golden build and deletion, then starts the reaper loop. */
   async start(options: { maintenanceIntervalMs?: number } = {}): Promise<void> {
     const { store, logger } = this.deps;
+    // First: a run whose objects vanished is marked failed here instead of being resumed (rebuilt).
+    await this.reconcile().catch((error: unknown) =>
+      logger.error({ error: errorMessage(error) }, 'reconciling the database with the cluster failed; the next maintenance pass retries'),
+    );
     for (const run of await store.unfinishedRuns()) {
       const session = await store.getSession(run.sessionId);
       if (session?.status === 'terminating') continue;
@@ -226,6 +231,13 @@ export class Lab {
       this.deleteInBackground(id);
     }
     return requireSession(store, id);
+  }
+
+  /** Compares the records with cks-lab's objects in the cluster (reconcile-records.ts); `graceMs` for tests and operators. */
+  async reconcile(graceMs?: number): Promise<ReconcileReport> {
+    const report = await reconcileRecords(this.goldenDeps(), graceMs);
+    if (report.removed.length > 0 || report.vanished.length > 0) this.nudgePool();
+    return report;
   }
 
   // Golden image
@@ -440,6 +452,9 @@ export class Lab {
         this.deps.logger.warn({ sessionId: session.id, error: errorMessage(error) }, 'expired session not deleted yet'),
       );
     }
+    await this.reconcile().catch((error: unknown) =>
+      this.deps.logger.warn({ error: errorMessage(error) }, 'reconciling the database with the cluster will retry'),
+    );
     await this.collectGarbage();
     // A build in progress cleans up after itself when it fails; only cleanups cut short wait here.
     if (!this.goldenBuild) await this.resumeGoldenCleanups();

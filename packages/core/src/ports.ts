@@ -37,6 +37,14 @@ export type DiskSource =
 
 export type VmWaitTarget = 'disk-ready' | 'running' | 'ready' | 'stopped';
 
+/** What the cluster holds under cks-lab's labels, found by label rather than from the records. */
+export interface ManagedObjects {
+  /** Session namespaces, with when each was created. */
+  sessions: Array<{ sessionId: string; createdAt: number }>;
+  /** Golden versions with a copy in the golden namespace, with when the oldest was created. */
+  goldenVersions: Array<{ version: number; createdAt: number }>;
+}
+
 export interface SnapshotResult {
   volumeSnapshot: string;
   sizeBytes: number;
@@ -78,6 +86,8 @@ export interface ClusterPort {
   /** Removes this version's copies (and the DataSources when they point at it). */
   deleteGoldenVersion(version: number): Promise<void>;
   goldenDiskStates(version: number): Promise<GoldenDiskState[]>;
+  /** Session namespaces and golden copies labelled as cks-lab's (reconcile-records.ts compares them with the records). */
+  listManagedObjects(): Promise<ManagedObjects>;
 }
 
 export interface SessionQuery {

@@ -2,12 +2,14 @@ import {
   ClusterFailure,
   GOLDEN_NAMESPACE,
   ROLES,
+  isSessionId,
   names,
   type ClusterObjectSummary,
   type ClusterPort,
   type DiskSource,
   type GoldenDisk,
   type GoldenDiskState,
+  type ManagedObjects,
   type Preflight,
   type Role,
   type SnapshotResult,
@@ -26,6 +28,9 @@ import {
   cloudInitSecret,
   goldenCopyDataVolume,
   goldenDataSource,
+  LABELS,
+  labelSelector,
+  managedLabels,
   maxQuantity,
   quantityBytes,
   ROOT_VOLUME,
@@ -316,6 +321,28 @@ export class KubevirtCluster implements ClusterPort {
         };
       }),
     );
+  }
+
+  async listManagedObjects(): Promise<ManagedObjects> {
+    const managed = labelSelector(managedLabels());
+    const [namespaces, copies] = await Promise.all([
+      this.api.list<Obj>(R.namespace, undefined, managed),
+      this.api.list<Obj>(R.dataVolume, GOLDEN_NAMESPACE, managed),
+    ]);
+    const createdAt = (object: Obj) => Date.parse(object.metadata.creationTimestamp ?? '') || Date.now();
+    const goldenVersions = new Map<number, number>();
+    for (const copy of copies.items) {
+      const version = Number(copy.metadata.labels?.[LABELS.goldenVersion]);
+      if (!Number.isInteger(version)) continue;
+      goldenVersions.set(version, Math.min(goldenVersions.get(version) ?? Infinity, createdAt(copy)));
+    }
+    return {
+      sessions: namespaces.items.flatMap((namespace) => {
+        const sessionId = namespace.metadata.labels?.[LABELS.session];
+        return sessionId && isSessionId(sessionId) ? [{ sessionId, createdAt: createdAt(namespace) }] : [];
+      }),
+      goldenVersions: [...goldenVersions].map(([version, at]) => ({ version, createdAt: at })),
+    };
   }
 
   private async sessionPki(sessionId: string): Promise<BootstrapPki> {

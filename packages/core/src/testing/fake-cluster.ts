@@ -1,6 +1,6 @@
 import { ClusterFailure, DeadlineError, TransientError, errorMessage } from '../errors';
 import { GOLDEN_NAMESPACE, dnsLabel, names } from '../naming';
-import type { ClusterPort, DiskSource, SnapshotResult, VmWaitTarget } from '../ports';
+import type { ClusterPort, DiskSource, ManagedObjects, SnapshotResult, VmWaitTarget } from '../ports';
 import { ROLES, type ClusterObjectSummary, type GoldenDisk, type GoldenDiskState, type Preflight, type Role } from '../types';
 
 /** Durations (ms) the fake cluster takes; defaults are the simulator's modelled latencies. */
@@ -164,6 +164,8 @@ export class FakeCluster implements ClusterPort {
   readonly dataSourceHistory: number[] = [];
 
   private readonly objects = new Map<string, FakeObject>();
+  /** When each present object was created (its creationTimestamp). */
+  private readonly createdAt = new Map<string, number>();
   private readonly vms = new Map<string, VmState>();
   private readonly snapshots = new Map<string, SnapshotState>();
   private readonly copies = new Map<string, CopyState>();
@@ -465,6 +467,24 @@ export class FakeCluster implements ClusterPort {
     });
   }
 
+  async listManagedObjects(): Promise<ManagedObjects> {
+    return this.call('listManagedObjects', [], async () => {
+      const present = [...this.objects.entries()].map(([k, object]) => ({ object, at: this.createdAt.get(k) ?? this.clock.now() }));
+      const versions = new Map<number, number>();
+      for (const { object, at } of present) {
+        if (object.kind === 'DataVolume' && object.namespace === GOLDEN_NAMESPACE && object.goldenVersion !== null) {
+          versions.set(object.goldenVersion, Math.min(versions.get(object.goldenVersion) ?? Infinity, at));
+        }
+      }
+      return {
+        sessions: present.flatMap(({ object, at }) =>
+          object.kind === 'Namespace' && object.sessionId ? [{ sessionId: object.sessionId, createdAt: at }] : [],
+        ),
+        goldenVersions: [...versions].map(([version, at]) => ({ version, createdAt: at })),
+      };
+    });
+  }
+
   // Internals
 
   private async call<T>(op: FakeOp, args: readonly unknown[], body: () => Promise<T>): Promise<T> {
@@ -597,6 +617,7 @@ export class FakeCluster implements ClusterPort {
     const k = key(object);
     if (this.objects.has(k)) return;
     this.objects.set(k, object);
+    this.createdAt.set(k, this.clock.now());
     this.created.push(k);
   }
 
