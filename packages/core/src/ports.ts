@@ -112,8 +112,8 @@ export interface SessionStore {
   /** Atomically marks a still-unclaimed, live pool member `terminating`; false when it was claimed or gone. */
   retirePoolMember(id: string, now: number): Promise<boolean>;
   /**
-   * Atomically marks a session that is neither terminating nor terminated `terminating`; false when
-   * it already was either. The transition is the lock: only the caller that made it deletes the session.
+   * Atomically marks an endable session (ENDABLE_SESSION_STATUSES) `terminating`; false when it is
+   * not. The transition is the lock: only the caller that made it deletes the session.
    */
   beginTermination(id: string, now: number): Promise<boolean>;
   getSession(id: string): Promise<Session | null>;

@@ -12,7 +12,7 @@ import {
   type Step,
   type Store,
 } from '@cks-lab/core';
-import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, lte, max, ne, not, notInArray, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, lte, max, ne, not, type SQL } from 'drizzle-orm';
 import type { LabDb } from './lab-db';
 import { goldenImages, runs, sessions, steps } from './schema';
 
@@ -104,7 +104,7 @@ export class SqliteStore implements Store {
     const { changes } = this.db
       .update(sessions)
       .set({ status: 'terminating', updatedAt: now })
-      .where(and(eq(sessions.id, id), notInArray(sessions.status, ['terminating', 'terminated'])))
+      .where(and(eq(sessions.id, id), inArray(sessions.status, [...ENDABLE_SESSION_STATUSES])))
       .run();
     return changes > 0;
   }

@@ -110,7 +110,7 @@ export class MemoryStore implements Store {
   async beginTermination(id: string, now: number): Promise<boolean> {
     await this.write('beginTermination', [id, now]);
     const session = this.sessions.get(id);
-    if (!session || session.status === 'terminating' || session.status === 'terminated') return false;
+    if (!session || !ENDABLE_SESSION_STATUSES.includes(session.status)) return false;
     Object.assign(session, { status: 'terminating', updatedAt: now } satisfies Partial<Session>);
     return true;
   }
