@@ -514,52 +514,25 @@ function startWatchdog(live: Live, pidFile: string): ChildProcess {
 }
 
 // ------------------------------------------------------------------------------------------------
-// startTestCluster
+// The parts of a start: processes, API client, certificates, kubeconfig, etcd, kube-apiserver,
+// CRDs, kube-controller-manager, and the handle the tests get
 // ------------------------------------------------------------------------------------------------
 
-export async function startTestCluster(opts: StartTestClusterOptions = {}): Promise<TestCluster> {
-  // One retry covers the small race between picking a free port and the server binding it.
-  try {
-    return await startOnce(opts);
-  } catch (e) {
-    if (/address already in use/i.test(String((e as Error).message))) return startOnce(opts);
-    throw e;
-  }
+/** Starting, stopping and failing the cluster's processes, which the watchdog knows by pid. */
+interface ProcessGroup {
+  spawn(m: Managed, env?: Record<string, string>): void;
+  stop(m: Managed, signal: NodeJS.Signals, graceMs: number): Promise<void>;
+  /** Stops every process (last started first), runs the `onStop` hooks and removes the data dir. */
+  stopAll(): Promise<void>;
+  readonly stopped: boolean;
+  onStop(hook: () => void): void;
+  /** Stops everything and throws, with the last lines of `m`'s log. */
+  failWith(what: string, m: Managed | undefined, cause?: unknown): Promise<never>;
 }
 
-async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
-  const t0 = Date.now();
-  const startTimeoutMs = opts.startTimeoutMs ?? 120_000;
-  const startDeadline = t0 + startTimeoutMs;
-  const remaining = () => Math.max(1_000, startDeadline - Date.now());
-
-  let bins = opts.binaries;
-  if (!bins) {
-    const found = findTestBinaries();
-    if ('missing' in found) throw new Error(found.missing);
-    bins = found;
-  }
-
-  const keep = !!process.env.CKS_LAB_KEEP_TEST_CLUSTER;
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cks-lab-cluster-'));
-  const logDir = opts.logDir ? path.resolve(opts.logDir) : path.join(dataDir, 'logs');
-  mkdirSync(logDir, { recursive: true });
-  const live: Live = { procs: [], dataDir, removeDataDir: !keep };
-  installExitHooks();
-  liveClusters.add(live);
-  const pidFile = path.join(dataDir, 'pids');
-  writeFileSync(pidFile, '');
-  live.watchdog = startWatchdog(live, pidFile);
-
-  const timings: TestClusterTimings = {
-    certsMs: 0,
-    etcdReadyMs: 0,
-    apiServerReadyMs: 0,
-    lastApiServerReadyMs: 0,
-    controllerManagerReadyMs: 0,
-    crdsMs: 0,
-    totalMs: 0,
-  };
+function processGroup(live: Live, pidFile: string, keep: boolean): ProcessGroup {
+  const stopHooks: Array<() => void> = [];
+  let stopped = false;
 
   const writePids = () =>
     writeFileSync(pidFile, live.procs.map((m) => (m.child?.pid && !m.exited ? `${m.child.pid}\n` : '')).join(''));
@@ -568,7 +541,7 @@ async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
     const fd = openSync(m.logFile, 'a');
     writeSync(fd, `\n===== ${new Date().toISOString()} starting ${m.bin} ${m.args.join(' ')}\n`);
     m.exited = undefined;
-    const child = spawn(m.bin, m.args, { cwd: dataDir, stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
+    const child = spawn(m.bin, m.args, { cwd: live.dataDir, stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
     closeSync(fd);
     m.child = child;
     child.on('exit', (code, signal) => {
@@ -609,13 +582,11 @@ async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
     }
   };
 
-  let stopped = false;
   const stopAll = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
     for (const m of [...live.procs].reverse()) await stopManaged(m, 'SIGTERM', 10_000);
-    adminAgent.destroy();
-    tokenAgent.destroy();
+    for (const hook of stopHooks) hook();
     if (live.watchdog?.pid) {
       try {
         process.kill(live.watchdog.pid, 'SIGKILL');
@@ -624,62 +595,50 @@ async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
       }
     }
     liveClusters.delete(live);
-    if (!keep) rmSync(dataDir, { recursive: true, force: true });
+    if (!keep) rmSync(live.dataDir, { recursive: true, force: true });
   };
 
-  const failWith = async (what: string, m: Managed | undefined, cause?: unknown): Promise<never> => {
-    const status = m?.exited ? ` (${m.name} exited: code ${m.exited.code}, signal ${m.exited.signal})` : '';
-    const logs = m ? `\n--- last lines of ${m.logFile} ---\n${tailOf(m.logFile)}` : '';
-    const causeText = cause ? `: ${(cause as Error).message ?? String(cause)}` : '';
-    await stopAll().catch(() => undefined);
-    throw new Error(`test cluster: ${what}${status}${causeText}${logs}`);
+  return {
+    spawn: spawnManaged,
+    stop: stopManaged,
+    stopAll,
+    get stopped() {
+      return stopped;
+    },
+    onStop: (hook) => stopHooks.push(hook),
+    async failWith(what, m, cause) {
+      const status = m?.exited ? ` (${m.name} exited: code ${m.exited.code}, signal ${m.exited.signal})` : '';
+      const logs = m ? `\n--- last lines of ${m.logFile} ---\n${tailOf(m.logFile)}` : '';
+      const causeText = cause ? `: ${(cause as Error).message ?? String(cause)}` : '';
+      await stopAll().catch(() => undefined);
+      throw new Error(`test cluster: ${what}${status}${causeText}${logs}`);
+    },
   };
+}
 
-  // --- agents (created early so stopAll can always destroy them) ---
-  let adminAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
-  let tokenAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
+/** HTTPS to the API server as admin (client certificate) or with a bearer token, over pooled connections. */
+interface ApiClient {
+  request: TestCluster['request'];
+  mustOk<T = any>(method: string, urlPath: string, body?: unknown, ro?: RequestOptions): Promise<T>;
+  /** Drops pooled connections (to a server that was killed). */
+  resetConnections(): void;
+  destroy(): void;
+}
 
-  // --- PKI ---
-  let pki: Pki;
-  try {
-    pki = await generatePki(path.join(dataDir, 'pki'));
-  } catch (e) {
-    return failWith('generating certificates with openssl failed', undefined, e);
-  }
-  timings.certsMs = Date.now() - t0;
-  const caPem = readFileSync(pki.caCert, 'utf8');
-  const adminCertPem = readFileSync(pki.adminCert, 'utf8');
-  const adminKeyPem = readFileSync(pki.adminKey, 'utf8');
+function apiClient(server: string, caPem: string, adminCertPem: string, adminKeyPem: string): ApiClient {
+  let adminAgent!: https.Agent;
+  let tokenAgent!: https.Agent;
   const makeAgents = () => {
-    adminAgent.destroy();
-    tokenAgent.destroy();
     adminAgent = new https.Agent({ keepAlive: true, maxSockets: 16, ca: caPem, cert: adminCertPem, key: adminKeyPem });
     tokenAgent = new https.Agent({ keepAlive: true, maxSockets: 16, ca: caPem });
   };
   makeAgents();
+  const destroy = () => {
+    adminAgent.destroy();
+    tokenAgent.destroy();
+  };
 
-  const [etcdClientPort, etcdPeerPort, apiPort, kcmPort] = (await freePorts(4)) as [number, number, number, number];
-  const server = `https://127.0.0.1:${apiPort}`;
-  const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
-
-  // --- kubeconfig (admin) ---
-  const kubeconfigPath = path.join(dataDir, 'admin.kubeconfig');
-  writeFileSync(
-    kubeconfigPath,
-    kubeconfigYaml(server, caPem, {
-      'client-certificate-data': Buffer.from(adminCertPem).toString('base64'),
-      'client-key-data': Buffer.from(adminKeyPem).toString('base64'),
-    }),
-    { mode: 0o600 },
-  );
-
-  // --- HTTP helpers ---
-  const request = <T = any>(
-    method: string,
-    urlPath: string,
-    body?: unknown,
-    ropts: RequestOptions = {},
-  ): Promise<KubeResponse<T>> => {
+  const request = <T = any>(method: string, urlPath: string, body?: unknown, ropts: RequestOptions = {}): Promise<KubeResponse<T>> => {
     const url = new URL(urlPath, server);
     const payload =
       body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
@@ -720,192 +679,222 @@ async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
     });
   };
 
-  const mustOk = async <T = any>(method: string, urlPath: string, body?: unknown, ro?: RequestOptions): Promise<T> => {
-    const r = await request<T>(method, urlPath, body, ro);
-    if (!r.ok) throw new Error(`${method} ${urlPath} -> ${r.status}: ${r.text.slice(0, 2000)}`);
-    return r.body;
+  return {
+    request,
+    async mustOk<T = any>(method: string, urlPath: string, body?: unknown, ro?: RequestOptions): Promise<T> {
+      const r = await request<T>(method, urlPath, body, ro);
+      if (!r.ok) throw new Error(`${method} ${urlPath} -> ${r.status}: ${r.text.slice(0, 2000)}`);
+      return r.body;
+    },
+    resetConnections() {
+      destroy();
+      makeAgents();
+    },
+    destroy,
   };
+}
 
-  /** Polls `check` until it returns a truthy value, the process dies, or the deadline passes. */
-  const waitFor = async <T>(
-    what: string,
-    deadlineMs: number,
-    check: () => Promise<T | undefined | false>,
-    watch?: Managed,
-    intervalMs = 200,
-  ): Promise<T> => {
-    const end = Date.now() + deadlineMs;
-    let last: unknown;
-    for (;;) {
-      if (watch?.exited) return failWith(`${watch.name} exited while waiting for ${what}`, watch);
-      try {
-        const v = await check();
-        if (v) return v;
-      } catch (e) {
-        last = e;
-      }
-      if (Date.now() >= end) {
-        return failWith(`timed out after ${deadlineMs} ms waiting for ${what}`, watch, last);
-      }
-      await sleep(intervalMs);
-    }
-  };
-
-  const plainGet = (url: string): Promise<{ status: number; text: string }> =>
-    new Promise((resolve, reject) => {
-      const req = http.get(url, { timeout: 5_000, agent: false }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', reject);
+function plainGet(url: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 5_000, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
     });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
 
-  const httpsGet = (url: string): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const req = https.get(url, { ca: caPem, timeout: 5_000, agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', reject);
+function httpsGet(url: string, caPem: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca: caPem, timeout: 5_000, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
     });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
 
-  // --- etcd ---
-  const etcd: Managed = {
-    name: 'etcd',
-    bin: bins.etcd,
-    logFile: path.join(logDir, 'etcd.log'),
-    args: [
-      '--name=cks-lab-test',
-      `--data-dir=${path.join(dataDir, 'etcd')}`,
-      `--listen-client-urls=${etcdUrl}`,
-      `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
-      `--initial-cluster=cks-lab-test=http://127.0.0.1:${etcdPeerPort}`,
-      '--initial-cluster-state=new',
-      '--unsafe-no-fsync=true', // throw-away data: skip fsync for speed
-      '--quota-backend-bytes=2147483648',
-      '--log-level=warn',
-    ],
-  };
-  live.procs.push(etcd);
-  const tEtcd = Date.now();
-  spawnManaged(etcd);
-  await waitFor(
+/** What the parts of a start share. */
+interface Startup {
+  opts: StartTestClusterOptions;
+  bins: TestBinaries;
+  dataDir: string;
+  logDir: string;
+  live: Live;
+  processes: ProcessGroup;
+  timings: TestClusterTimings;
+  /** What is left of the start-up budget, at least a second. */
+  remaining(): number;
+  /** Polls `check` until it returns a truthy value, `watch` dies, or the deadline passes. */
+  waitFor<T>(what: string, deadlineMs: number, check: () => Promise<T | undefined | false>, watch?: Managed, intervalMs?: number): Promise<T>;
+}
+
+/** A process of the cluster, logging to <logDir>/<name>.log, known to the watchdog. */
+function managed(s: Startup, name: string, bin: string, args: string[]): Managed {
+  const m: Managed = { name, bin, args, logFile: path.join(s.logDir, `${name}.log`) };
+  s.live.procs.push(m);
+  return m;
+}
+
+/** The admin's kubeconfig (client certificate), for the controller manager and the tests. */
+function writeAdminKubeconfig(dataDir: string, server: string, caPem: string, certPem: string, keyPem: string): string {
+  const kubeconfigPath = path.join(dataDir, 'admin.kubeconfig');
+  const b64 = (pem: string) => Buffer.from(pem).toString('base64');
+  writeFileSync(kubeconfigPath, kubeconfigYaml(server, caPem, { 'client-certificate-data': b64(certPem), 'client-key-data': b64(keyPem) }), {
+    mode: 0o600,
+  });
+  return kubeconfigPath;
+}
+
+async function startEtcd(s: Startup, etcdUrl: string, peerPort: number): Promise<void> {
+  const etcd = managed(s, 'etcd', s.bins.etcd, [
+    '--name=cks-lab-test',
+    `--data-dir=${path.join(s.dataDir, 'etcd')}`,
+    `--listen-client-urls=${etcdUrl}`,
+    `--advertise-client-urls=${etcdUrl}`,
+    `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+    `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+    `--initial-cluster=cks-lab-test=http://127.0.0.1:${peerPort}`,
+    '--initial-cluster-state=new',
+    '--unsafe-no-fsync=true', // throw-away data: skip fsync for speed
+    '--quota-backend-bytes=2147483648',
+    '--log-level=warn',
+  ]);
+  const started = Date.now();
+  s.processes.spawn(etcd);
+  await s.waitFor(
     'etcd /health',
-    Math.min(30_000, remaining()),
+    Math.min(30_000, s.remaining()),
     async () => {
       const r = await plainGet(`${etcdUrl}/health`);
       return r.status === 200 && /"health":\s*"true"/.test(r.text);
     },
     etcd,
   );
-  timings.etcdReadyMs = Date.now() - tEtcd;
+  s.timings.etcdReadyMs = Date.now() - started;
+}
 
-  // --- kube-apiserver ---
-  const apiserver: Managed = {
-    name: 'kube-apiserver',
-    bin: bins.kubeApiserver,
-    logFile: path.join(logDir, 'kube-apiserver.log'),
-    args: [
-      `--etcd-servers=${etcdUrl}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--secure-port=${apiPort}`,
-      `--cert-dir=${path.join(dataDir, 'apiserver-certs')}`,
-      `--tls-cert-file=${pki.servingCert}`,
-      `--tls-private-key-file=${pki.servingKey}`,
-      `--client-ca-file=${pki.caCert}`,
-      '--authorization-mode=RBAC',
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${pki.saPub}`,
-      `--service-account-signing-key-file=${pki.saKey}`,
-      '--service-cluster-ip-range=10.96.0.0/16',
-      '--enable-priority-and-fairness=false',
-      '--profiling=false',
-      '--allow-privileged=true',
-      // The aggregation layer, so extension API servers (KubeVirt's subresources) can be registered.
-      `--requestheader-client-ca-file=${pki.caCert}`,
-      '--requestheader-allowed-names=front-proxy-client',
-      '--requestheader-username-headers=X-Remote-User',
-      '--requestheader-group-headers=X-Remote-Group',
-      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
-      `--proxy-client-cert-file=${pki.frontProxyCert}`,
-      `--proxy-client-key-file=${pki.frontProxyKey}`,
-      // No kube-proxy or service network here: call webhooks and aggregated APIs at their endpoints.
-      '--enable-aggregator-routing=true',
-      ...(opts.apiServerArgs ?? []),
-    ],
-  };
-  live.procs.push(apiserver);
+interface KubeApiServer {
+  process: Managed;
+  /** Resolves when /readyz answers 200. */
+  waitReady(deadlineMs: number): Promise<void>;
+}
 
-  const waitApiReady = async (deadlineMs: number): Promise<void> => {
-    await waitFor(
+async function startKubeApiServer(s: Startup, api: ApiClient, pki: Pki, etcdUrl: string, port: number): Promise<KubeApiServer> {
+  const apiserver = managed(s, 'kube-apiserver', s.bins.kubeApiserver, [
+    `--etcd-servers=${etcdUrl}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${port}`,
+    `--cert-dir=${path.join(s.dataDir, 'apiserver-certs')}`,
+    `--tls-cert-file=${pki.servingCert}`,
+    `--tls-private-key-file=${pki.servingKey}`,
+    `--client-ca-file=${pki.caCert}`,
+    '--authorization-mode=RBAC',
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${pki.saPub}`,
+    `--service-account-signing-key-file=${pki.saKey}`,
+    '--service-cluster-ip-range=10.96.0.0/16',
+    '--enable-priority-and-fairness=false',
+    '--profiling=false',
+    '--allow-privileged=true',
+    // The aggregation layer, so extension API servers (KubeVirt's subresources) can be registered.
+    `--requestheader-client-ca-file=${pki.caCert}`,
+    '--requestheader-allowed-names=front-proxy-client',
+    '--requestheader-username-headers=X-Remote-User',
+    '--requestheader-group-headers=X-Remote-Group',
+    '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+    `--proxy-client-cert-file=${pki.frontProxyCert}`,
+    `--proxy-client-key-file=${pki.frontProxyKey}`,
+    // No kube-proxy or service network here: call webhooks and aggregated APIs at their endpoints.
+    '--enable-aggregator-routing=true',
+    ...(s.opts.apiServerArgs ?? []),
+  ]);
+  const waitReady = async (deadlineMs: number): Promise<void> => {
+    await s.waitFor(
       'kube-apiserver /readyz',
       deadlineMs,
-      async () => (await request('GET', '/readyz', undefined, { timeoutMs: 5_000 })).status === 200,
+      async () => (await api.request('GET', '/readyz', undefined, { timeoutMs: 5_000 })).status === 200,
       apiserver,
     );
   };
+  const started = Date.now();
+  s.processes.spawn(apiserver);
+  await waitReady(Math.min(90_000, s.remaining()));
+  s.timings.apiServerReadyMs = Date.now() - started;
+  s.timings.lastApiServerReadyMs = s.timings.apiServerReadyMs;
+  return { process: apiserver, waitReady };
+}
 
-  const tApi = Date.now();
-  spawnManaged(apiserver);
-  await waitApiReady(Math.min(90_000, remaining()));
-  timings.apiServerReadyMs = Date.now() - tApi;
-  timings.lastApiServerReadyMs = timings.apiServerReadyMs;
+function spawnControllerManager(s: Startup, pki: Pki, kubeconfigPath: string, port: number): Managed {
+  const kcm = managed(s, 'kube-controller-manager', s.bins.kubeControllerManager, [
+    `--kubeconfig=${kubeconfigPath}`,
+    `--authentication-kubeconfig=${kubeconfigPath}`,
+    `--authorization-kubeconfig=${kubeconfigPath}`,
+    // pvc-protection removes the finalizer the API server puts on every PVC: without it a deleted
+    // PVC, and so its namespace, never goes away.
+    '--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token,pvc-protection',
+    `--service-account-private-key-file=${pki.saKey}`,
+    `--root-ca-file=${pki.caCert}`,
+    '--use-service-account-credentials=false',
+    '--leader-elect=false',
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+    `--cert-dir=${path.join(s.dataDir, 'kcm-certs')}`,
+    `--tls-cert-file=${pki.servingCert}`,
+    `--tls-private-key-file=${pki.servingKey}`,
+    '--profiling=false',
+    ...(s.opts.controllerManagerArgs ?? []),
+  ]);
+  s.processes.spawn(kcm);
+  return kcm;
+}
 
-  const versionInfo = await mustOk<{ gitVersion: string }>('GET', '/version');
+/** The controller manager healthy, and its serviceaccount controller working. */
+async function waitControllerManager(s: Startup, api: ApiClient, kcm: Managed, port: number, caPem: string): Promise<void> {
+  await s.waitFor(
+    'kube-controller-manager /healthz',
+    Math.min(60_000, s.remaining()),
+    async () => (await httpsGet(`https://127.0.0.1:${port}/healthz`, caPem)) === 200,
+    kcm,
+  );
+  await s.waitFor(
+    'ServiceAccount vm-templates/default (serviceaccount controller)',
+    Math.min(60_000, s.remaining()),
+    async () => (await api.request('GET', '/api/v1/namespaces/vm-templates/serviceaccounts/default')).ok,
+    kcm,
+  );
+}
 
-  // --- kube-controller-manager ---
-  const kcm: Managed = {
-    name: 'kube-controller-manager',
-    bin: bins.kubeControllerManager,
-    logFile: path.join(logDir, 'kube-controller-manager.log'),
-    args: [
-      `--kubeconfig=${kubeconfigPath}`,
-      `--authentication-kubeconfig=${kubeconfigPath}`,
-      `--authorization-kubeconfig=${kubeconfigPath}`,
-      // pvc-protection removes the finalizer the API server puts on every PVC: without it a deleted
-      // PVC, and so its namespace, never goes away.
-      '--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token,pvc-protection',
-      `--service-account-private-key-file=${pki.saKey}`,
-      `--root-ca-file=${pki.caCert}`,
-      '--use-service-account-credentials=false',
-      '--leader-elect=false',
-      '--bind-address=127.0.0.1',
-      `--secure-port=${kcmPort}`,
-      `--cert-dir=${path.join(dataDir, 'kcm-certs')}`,
-      `--tls-cert-file=${pki.servingCert}`,
-      `--tls-private-key-file=${pki.servingKey}`,
-      '--profiling=false',
-      ...(opts.controllerManagerArgs ?? []),
-    ],
-  };
-  live.procs.push(kcm);
-  const tKcm = Date.now();
-  spawnManaged(kcm);
+interface InstalledCrds {
+  names: string[];
+  /** Resolves when every installed CRD can be listed; right after an API server (re)start each
+   * answers 429 "storage is (re)initializing" until its watch cache is ready. */
+  waitServed(deadlineMs: number): Promise<void>;
+  /** When the last one became Established (epoch ms; 0 when none was installed). */
+  lastEstablished: number;
+}
 
-  // --- CRDs (installed while the controller manager starts) ---
-  const tCrds = Date.now();
-  const crds: string[] = [];
-  /** A cheap LIST per installed CRD; right after an API server (re)start it answers 429
-   * "storage is (re)initializing" until that resource's watch cache is ready. */
+/** The CRDs of `opts.crdsDir` (default: ../shared/crds), created and Established. */
+async function installCrds(s: Startup, api: ApiClient, apiserver: Managed): Promise<InstalledCrds> {
+  const started = Date.now();
+  const names: string[] = [];
   const served: Array<{ name: string; path: string }> = [];
-  const waitCrdsServed = async (deadlineMs: number): Promise<void> => {
+  const waitServed = async (deadlineMs: number): Promise<void> => {
     const end = Date.now() + deadlineMs;
     for (const c of served) {
-      await waitFor(`${c.path} served`, Math.max(1_000, end - Date.now()), async () => (await request('GET', c.path)).ok, apiserver);
+      await s.waitFor(`${c.path} served`, Math.max(1_000, end - Date.now()), async () => (await api.request('GET', c.path)).ok, apiserver);
     }
   };
   let lastEstablished = 0;
-  const crdsDir = opts.crdsDir === undefined ? DEFAULT_CRDS_DIR : opts.crdsDir;
+  const crdsDir = s.opts.crdsDir === undefined ? DEFAULT_CRDS_DIR : s.opts.crdsDir;
   if (crdsDir !== false) {
     if (!existsSync(crdsDir)) {
-      if (opts.crdsDir !== undefined) return failWith(`crdsDir ${crdsDir} does not exist`, undefined);
+      if (s.opts.crdsDir !== undefined) return s.processes.failWith(`crdsDir ${crdsDir} does not exist`, undefined);
       console.warn(`[test cluster] ${crdsDir} not found: no third-party CRDs installed`);
     } else {
       const files = readdirSync(crdsDir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
@@ -913,11 +902,11 @@ async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
         const docs = yamlLoadAll(await readFile(path.join(crdsDir, f), 'utf8')) as any[];
         for (const doc of docs) {
           if (!doc || doc.kind !== 'CustomResourceDefinition') continue;
-          const r = await request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', doc);
+          const r = await api.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', doc);
           if (!r.ok && r.status !== 409) {
-            return failWith(`creating CRD ${doc.metadata?.name} from ${f} -> ${r.status}: ${r.text.slice(0, 1000)}`, apiserver);
+            return s.processes.failWith(`creating CRD ${doc.metadata?.name} from ${f} -> ${r.status}: ${r.text.slice(0, 1000)}`, apiserver);
           }
-          crds.push(doc.metadata.name);
+          names.push(doc.metadata.name);
           const version =
             (doc.spec.versions as any[]).find((v) => v.storage)?.name ?? (doc.spec.versions as any[])[0]?.name;
           const plural = doc.spec.names.plural as string;
@@ -925,11 +914,11 @@ async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
         }
       }
       for (const c of served) {
-        await waitFor(
+        await s.waitFor(
           `CRD ${c.name} Established`,
-          Math.min(60_000, remaining()),
+          Math.min(60_000, s.remaining()),
           async () => {
-            const r = await request('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${c.name}`);
+            const r = await api.request('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${c.name}`);
             const conds = (r.body?.status?.conditions ?? []) as Array<{ type: string; status: string; lastTransitionTime?: string }>;
             const est = conds.find((x) => x.type === 'Established' && x.status === 'True');
             if (est?.lastTransitionTime) lastEstablished = Math.max(lastEstablished, Date.parse(est.lastTransitionTime));
@@ -938,58 +927,141 @@ async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
           apiserver,
         );
       }
-      await waitCrdsServed(Math.min(60_000, remaining()));
+      await waitServed(Math.min(60_000, s.remaining()));
     }
   }
-  timings.crdsMs = Date.now() - tCrds;
+  s.timings.crdsMs = Date.now() - started;
+  return { names, waitServed, lastEstablished };
+}
 
-  // --- namespace vm-templates ---
-  const ns = await request('POST', '/api/v1/namespaces', {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: 'vm-templates' },
-  });
-  if (!ns.ok && ns.status !== 409) return failWith(`creating namespace vm-templates -> ${ns.status}: ${ns.text}`, apiserver);
+// ------------------------------------------------------------------------------------------------
+// startTestCluster
+// ------------------------------------------------------------------------------------------------
 
-  // --- controller manager healthy, and its serviceaccount controller working ---
-  await waitFor(
-    'kube-controller-manager /healthz',
-    Math.min(60_000, remaining()),
-    async () => (await httpsGet(`https://127.0.0.1:${kcmPort}/healthz`)) === 200,
-    kcm,
-  );
-  await waitFor(
-    'ServiceAccount vm-templates/default (serviceaccount controller)',
-    Math.min(60_000, remaining()),
-    async () => (await request('GET', '/api/v1/namespaces/vm-templates/serviceaccounts/default')).ok,
-    kcm,
-  );
-  timings.controllerManagerReadyMs = Date.now() - tKcm;
+export async function startTestCluster(opts: StartTestClusterOptions = {}): Promise<TestCluster> {
+  // One retry covers the small race between picking a free port and the server binding it.
+  try {
+    return await startOnce(opts);
+  } catch (e) {
+    if (/address already in use/i.test(String((e as Error).message))) return startOnce(opts);
+    throw e;
+  }
+}
+
+async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
+  const t0 = Date.now();
+  const startDeadline = t0 + (opts.startTimeoutMs ?? 120_000);
+
+  let bins = opts.binaries;
+  if (!bins) {
+    const found = findTestBinaries();
+    if ('missing' in found) throw new Error(found.missing);
+    bins = found;
+  }
+
+  const keep = !!process.env.CKS_LAB_KEEP_TEST_CLUSTER;
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cks-lab-cluster-'));
+  const logDir = opts.logDir ? path.resolve(opts.logDir) : path.join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const live: Live = { procs: [], dataDir, removeDataDir: !keep };
+  installExitHooks();
+  liveClusters.add(live);
+  const pidFile = path.join(dataDir, 'pids');
+  writeFileSync(pidFile, '');
+  live.watchdog = startWatchdog(live, pidFile);
+  const processes = processGroup(live, pidFile, keep);
+
+  const s: Startup = {
+    opts,
+    bins,
+    dataDir,
+    logDir,
+    live,
+    processes,
+    timings: { certsMs: 0, etcdReadyMs: 0, apiServerReadyMs: 0, lastApiServerReadyMs: 0, controllerManagerReadyMs: 0, crdsMs: 0, totalMs: 0 },
+    remaining: () => Math.max(1_000, startDeadline - Date.now()),
+    async waitFor(what, deadlineMs, check, watch, intervalMs = 200) {
+      const end = Date.now() + deadlineMs;
+      let last: unknown;
+      for (;;) {
+        if (watch?.exited) return processes.failWith(`${watch.name} exited while waiting for ${what}`, watch);
+        try {
+          const v = await check();
+          if (v) return v;
+        } catch (e) {
+          last = e;
+        }
+        if (Date.now() >= end) return processes.failWith(`timed out after ${deadlineMs} ms waiting for ${what}`, watch, last);
+        await sleep(intervalMs);
+      }
+    },
+  };
+  const { timings } = s;
+
+  let pki: Pki;
+  try {
+    pki = await generatePki(path.join(dataDir, 'pki'));
+  } catch (e) {
+    return processes.failWith('generating certificates with openssl failed', undefined, e);
+  }
+  timings.certsMs = Date.now() - t0;
+  const caPem = readFileSync(pki.caCert, 'utf8');
+  const adminCertPem = readFileSync(pki.adminCert, 'utf8');
+  const adminKeyPem = readFileSync(pki.adminKey, 'utf8');
+
+  const [etcdClientPort, etcdPeerPort, apiPort, kcmPort] = (await freePorts(4)) as [number, number, number, number];
+  const server = `https://127.0.0.1:${apiPort}`;
+  const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
+  const api = apiClient(server, caPem, adminCertPem, adminKeyPem);
+  processes.onStop(() => api.destroy());
+  const kubeconfigPath = writeAdminKubeconfig(dataDir, server, caPem, adminCertPem, adminKeyPem);
+
+  await startEtcd(s, etcdUrl, etcdPeerPort);
+  const apiserver = await startKubeApiServer(s, api, pki, etcdUrl, apiPort);
+  const versionInfo = await api.mustOk<{ gitVersion: string }>('GET', '/version');
+
+  const kcmStarted = Date.now();
+  const kcm = spawnControllerManager(s, pki, kubeconfigPath, kcmPort);
+  // Installed while the controller manager starts.
+  const crds = await installCrds(s, api, apiserver.process);
+  const ns = await api.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'vm-templates' } });
+  if (!ns.ok && ns.status !== 409) return processes.failWith(`creating namespace vm-templates -> ${ns.status}: ${ns.text}`, apiserver.process);
+  await waitControllerManager(s, api, kcm, kcmPort, caPem);
+  timings.controllerManagerReadyMs = Date.now() - kcmStarted;
 
   // kube-apiserver makes every create of a custom resource sleep 2 s while its CRD became
   // Established less than 2 s ago (an HA safeguard in apiextensions' crdHandler). The condition's
   // time has one-second precision; wait until that window has surely passed so the first creates
   // in a test are not 2 s slower than the rest.
-  if (lastEstablished > 0) {
-    const wait = lastEstablished + 2_200 - Date.now();
+  if (crds.lastEstablished > 0) {
+    const wait = crds.lastEstablished + 2_200 - Date.now();
     if (wait > 0) await sleep(Math.min(wait, 3_500));
   }
   timings.totalMs = Date.now() - t0;
 
-  // --- the TestCluster object ---
+  return testClusterHandle(s, { api, pki, caPem, server, kubeconfigPath, version: versionInfo.gitVersion, apiserver, crds });
+}
+
+/** What the tests get: requests, tokens and kubeconfigs, certificates, extra processes, and kube-apiserver restarts. */
+function testClusterHandle(
+  s: Startup,
+  c: { api: ApiClient; pki: Pki; caPem: string; server: string; kubeconfigPath: string; version: string; apiserver: KubeApiServer; crds: InstalledCrds },
+): TestCluster {
+  const { processes, dataDir, logDir, timings } = s;
+  const { api, pki, caPem, server, apiserver } = c;
   let tokenConfigs = 0;
   const discoveryCache = new Map<string, Array<{ name: string; kind: string; namespaced: boolean }>>();
 
-  const cluster: TestCluster = {
-    kubeconfigPath,
+  return {
+    kubeconfigPath: c.kubeconfigPath,
     server,
     caPem,
-    version: versionInfo.gitVersion,
+    version: c.version,
     dataDir,
     logDir,
-    crds,
+    crds: c.crds.names,
     timings,
-    request,
+    request: api.request,
     ca: { cert: pki.caCert, key: pki.caKey },
     issueCertificate(name, spec) {
       const subject = `${spec.organization ? `/O=${spec.organization}` : ''}/CN=${spec.commonName}`;
@@ -997,10 +1069,9 @@ async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
       return issueLeaf(path.dirname(pki.caCert), name, subject, ext);
     },
     spawnProcess(spec) {
-      if (stopped) throw new Error('test cluster is stopped');
-      const m: Managed = { name: spec.name, bin: spec.bin, args: spec.args, logFile: path.join(logDir, `${spec.name}.log`) };
-      live.procs.push(m);
-      spawnManaged(m, spec.env);
+      if (processes.stopped) throw new Error('test cluster is stopped');
+      const m = managed(s, spec.name, spec.bin, spec.args);
+      processes.spawn(m, spec.env);
       return {
         name: m.name,
         logFile: m.logFile,
@@ -1008,15 +1079,15 @@ async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
           return m.exited;
         },
         start: () => {
-          if (stopped) throw new Error('test cluster is stopped');
+          if (processes.stopped) throw new Error('test cluster is stopped');
           if (m.child && !m.exited) throw new Error(`${m.name} is already running`);
-          spawnManaged(m, spec.env);
+          processes.spawn(m, spec.env);
         },
-        stop: (signal = 'SIGTERM', graceMs = 10_000) => stopManaged(m, signal, graceMs),
+        stop: (signal = 'SIGTERM', graceMs = 10_000) => processes.stop(m, signal, graceMs),
       };
     },
     async createServiceAccountToken(namespace, name, audiences) {
-      const body = await mustOk<{ status: { token: string } }>(
+      const body = await api.mustOk<{ status: { token: string } }>(
         'POST',
         `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(name)}/token`,
         {
@@ -1036,7 +1107,7 @@ async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
       const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
       let resources = discoveryCache.get(base);
       if (!resources) {
-        const list = await mustOk<{ resources: Array<{ name: string; kind: string; namespaced: boolean }> }>('GET', base);
+        const list = await api.mustOk<{ resources: Array<{ name: string; kind: string; namespaced: boolean }> }>('GET', base);
         resources = list.resources.filter((r) => !r.name.includes('/'));
         discoveryCache.set(base, resources);
       }
@@ -1055,19 +1126,18 @@ async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
       return p;
     },
     async stopApiServer() {
-      await stopManaged(apiserver, 'SIGKILL', 10_000);
-      makeAgents(); // drop pooled connections to the dead server
+      await processes.stop(apiserver.process, 'SIGKILL', 10_000);
+      api.resetConnections(); // drop pooled connections to the dead server
     },
     async startApiServer() {
-      if (stopped) throw new Error('test cluster is stopped');
-      if (apiserver.child && !apiserver.exited) throw new Error('kube-apiserver is already running');
+      if (processes.stopped) throw new Error('test cluster is stopped');
+      if (apiserver.process.child && !apiserver.process.exited) throw new Error('kube-apiserver is already running');
       const t = Date.now();
-      spawnManaged(apiserver);
-      await waitApiReady(90_000);
-      await waitCrdsServed(60_000);
+      processes.spawn(apiserver.process);
+      await apiserver.waitReady(90_000);
+      await c.crds.waitServed(60_000);
       timings.lastApiServerReadyMs = Date.now() - t;
     },
-    stop: stopAll,
+    stop: processes.stopAll,
   };
-  return cluster;
 }
