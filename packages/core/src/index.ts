@@ -13,6 +13,7 @@ export * from './golden-image';
 export * from './sessions';
 export * from './pool';
 export * from './lab';
+export * from './latency-model';
 export * from './reconcile-records';
 export * from './step-plan';
 export * from './ready-estimate';

@@ -1,4 +1,5 @@
 import { ClusterFailure, DeadlineError, TransientError, errorMessage } from '../errors';
+import { DEFAULT_LATENCY_MODEL } from '../latency-model';
 import { GOLDEN_NAMESPACE, dnsLabel, names } from '../naming';
 import type { ClusterPort, DiskSource, ManagedObjects, SnapshotResult, VmWaitTarget } from '../ports';
 import { ROLES, type ClusterObjectSummary, type GoldenDisk, type GoldenDiskState, type Preflight, type Role } from '../types';
@@ -28,17 +29,21 @@ export interface FakeDelays {
   deleteSession: number;
 }
 
+const seconds = (s: number) => s * 1000;
+const model = DEFAULT_LATENCY_MODEL;
+
 export const MODELLED_DELAYS: FakeDelays = {
   api: 0,
-  cloneGoldenDisk: 5_000,
-  cloneBaseDisk: 5_000,
-  vmStart: 20_000,
-  restoredBoot: 45_000,
-  controlPlaneBootstrap: 300_000,
-  workerJoin: 120_000,
-  haltVm: 15_000,
-  vmSnapshot: 30_000,
-  goldenCopy: 20_000,
+  cloneGoldenDisk: seconds(model.goldenSmartClone),
+  cloneBaseDisk: seconds(model.baseImageClone),
+  vmStart: seconds(model.vmStart),
+  restoredBoot: seconds(model.restoredBoot),
+  controlPlaneBootstrap: seconds(model.controlPlaneBootstrap),
+  workerJoin: seconds(model.workerJoin),
+  haltVm: seconds(model.vmHalt),
+  vmSnapshot: seconds(model.vmSnapshot),
+  goldenCopy: seconds(model.goldenCopy),
+  // Not in the model: deletions the fake finishes quickly.
   deleteVms: 3_000,
   deleteSession: 10_000,
 };
