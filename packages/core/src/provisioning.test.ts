@@ -3,7 +3,8 @@ import { GOLDEN_NAMESPACE, names } from './naming';
 import { executeRun } from './provisioning';
 import { createSession } from './sessions';
 import { createTestLab, seedGolden, type FakeCall, type TestLab } from './testing';
-import type { Run, Step } from './types';
+import { STRATEGY_STEPS } from './step-plan';
+import type { Run, Step, Strategy } from './types';
 
 const S = 1000;
 
@@ -54,20 +55,10 @@ function crashAt(h: TestLab, match: (call: FakeCall) => boolean): Promise<FakeCa
   });
 }
 
-const BOOTSTRAP_STEPS = [
-  'bootstrap:prepare-namespace:succeeded',
-  'bootstrap:create-control-plane:succeeded',
-  'bootstrap:wait-control-plane-ready:succeeded',
-  'bootstrap:create-worker:succeeded',
-  'bootstrap:wait-cluster-ready:succeeded',
-];
-const SNAPSHOT_STEPS = [
-  'snapshot:prepare-namespace:succeeded',
-  'snapshot:create-vms-from-golden:succeeded',
-  'snapshot:wait-disks-cloned:succeeded',
-  'snapshot:wait-vms-running:succeeded',
-  'snapshot:wait-cluster-ready:succeeded',
-];
+/** A strategy's steps, all succeeded, in the order step-plan.ts says: executeRun must follow it. */
+const succeededSteps = (strategy: Strategy) => STRATEGY_STEPS[strategy].map((name) => `${strategy}:${name}:succeeded`);
+const BOOTSTRAP_STEPS = succeededSteps('bootstrap');
+const SNAPSHOT_STEPS = succeededSteps('snapshot');
 
 describe('bootstrap path', () => {
   it('runs the steps in order, control plane before the worker, and marks the session running', async () => {

@@ -1,4 +1,4 @@
-import type { FallbackReason, Run, Session, Step, StepName, Strategy } from '@cks-lab/core';
+import { DEFAULT_LATENCY_MODEL, STRATEGY_STEPS, type FallbackReason, type Run, type Session, type Step, type StepName, type Strategy } from '@cks-lab/core';
 import { getTableColumns, sql, type Placeholder } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { LabDb } from './lab-db';
@@ -41,21 +41,32 @@ const FAILURE_RATE = 0.02;
 const GOLDEN_REFRESH_DAYS = 7;
 const SELECTION_REASONS: readonly FallbackReason[] = ['no-golden-image', 'golden-not-ready', 'golden-expired', 'version-mismatch'];
 
-// Means follow the simulator's modelled latencies: ~72 s snapshot, ~473 s bootstrap.
-const SNAPSHOT_PATH: readonly PlannedStep[] = [
-  { strategy: 'snapshot', name: 'prepare-namespace', meanMs: 1_500, spreadMs: 300 },
-  { strategy: 'snapshot', name: 'create-vms-from-golden', meanMs: 800, spreadMs: 200 },
-  { strategy: 'snapshot', name: 'wait-disks-cloned', meanMs: 5_000, spreadMs: 1_500 },
-  { strategy: 'snapshot', name: 'wait-vms-running', meanMs: 20_000, spreadMs: 4_000 },
-  { strategy: 'snapshot', name: 'wait-cluster-ready', meanMs: 45_000, spreadMs: 8_000 },
-];
-const BOOTSTRAP_PATH: readonly PlannedStep[] = [
-  { strategy: 'bootstrap', name: 'prepare-namespace', meanMs: 1_500, spreadMs: 300 },
-  { strategy: 'bootstrap', name: 'create-control-plane', meanMs: 800, spreadMs: 200 },
-  { strategy: 'bootstrap', name: 'wait-control-plane-ready', meanMs: 325_000, spreadMs: 40_000 },
-  { strategy: 'bootstrap', name: 'create-worker', meanMs: 800, spreadMs: 200 },
-  { strategy: 'bootstrap', name: 'wait-cluster-ready', meanMs: 145_000, spreadMs: 25_000 },
-];
+/** Mean and spread of a step's duration (ms); steps that only create objects take about a second. */
+type StepTime = Pick<PlannedStep, 'meanMs' | 'spreadMs'>;
+const CREATE_STEP: StepTime = { meanMs: 800, spreadMs: 200 };
+const PREPARE_NAMESPACE: StepTime = { meanMs: 1_500, spreadMs: 300 };
+const model = (seconds: number, spreadMs: number): StepTime => ({ meanMs: seconds * 1000, spreadMs });
+const m = DEFAULT_LATENCY_MODEL;
+
+/** A strategy's steps in the order it runs them, the waits timed by the latency model. */
+function stepsOf(strategy: Strategy, waits: Partial<Record<StepName, StepTime>>): PlannedStep[] {
+  return STRATEGY_STEPS[strategy].map((name) => ({
+    strategy,
+    name,
+    ...(name === 'prepare-namespace' ? PREPARE_NAMESPACE : (waits[name] ?? CREATE_STEP)),
+  }));
+}
+
+// ~72 s snapshot, ~473 s bootstrap.
+const SNAPSHOT_PATH = stepsOf('snapshot', {
+  'wait-disks-cloned': model(m.goldenSmartClone, 1_500),
+  'wait-vms-running': model(m.vmStart, 4_000),
+  'wait-cluster-ready': model(m.restoredBoot, 8_000),
+});
+const BOOTSTRAP_PATH = stepsOf('bootstrap', {
+  'wait-control-plane-ready': model(m.baseImageClone + m.vmStart + m.controlPlaneBootstrap, 40_000),
+  'wait-cluster-ready': model(m.baseImageClone + m.vmStart + m.workerJoin, 25_000),
+});
 /** A snapshot attempt whose disk clone times out, the clean-up, then the whole bootstrap path. */
 const FALLBACK_PATH: readonly PlannedStep[] = [
   ...SNAPSHOT_PATH.slice(0, 2),
