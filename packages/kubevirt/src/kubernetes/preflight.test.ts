@@ -179,7 +179,7 @@ describe('kubernetesPreflight', () => {
     expect(result.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['StorageProfile', 'golden cloner ClusterRole']);
     expect(result.snapshotSupported).toBe(false);
     expect(result.snapshotUnsupportedReason).toMatch(/^StorageProfile: StorageProfile ceph-rbd has no claimPropertySets/);
-    const decision = selectStrategy({ golden: null, goldenDisks: [], preflight: result, k8sVersion: 'v1.34.2', now: 0 });
+    const decision = selectStrategy({ golden: null, newest: null, goldenDisks: [], preflight: result, k8sVersion: 'v1.34.2', now: 0 });
     expect(decision).toMatchObject({ strategy: 'bootstrap', reason: 'snapshot-unsupported', detail: result.snapshotUnsupportedReason });
   });
 
