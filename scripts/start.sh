@@ -10,4 +10,7 @@ source scripts/setup.sh
 ensure_npm_dependencies
 npx turbo run build --filter=@cks-lab/web --output-logs=errors-only
 export LAB_DATA_DIR="${LAB_DATA_DIR:-$PWD/data}"
-exec npm run -s -w @cks-lab/web start -- -p "${PORT:-3000}"
+cd apps/web
+# The server itself replaces this shell (no npm or tsx process in between): the signals that stop it
+# reach it directly, and it shuts down cleanly (apps/web/server.ts).
+NODE_ENV=production exec node --import tsx server.ts -p "${PORT:-3000}"

@@ -110,3 +110,9 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
 }
 process.on('SIGTERM', (signal) => void stop(signal));
 process.on('SIGINT', (signal) => void stop(signal));
+// Under `npm start`, a SIGTERM sent to npm ends npm and its shell but is not passed on: the server
+// would live on as an orphan. The process that started it going away counts as a SIGTERM.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void stop('SIGTERM');
+}, 1000).unref();
