@@ -24,6 +24,8 @@ const START_TIMEOUT_MS = 300_000;
 
 /** Generous: virt-controller and CDI re-queue with their own backoffs, and 2 cores run everything. */
 const STEP_DEADLINE_MS = 120_000;
+/** The clone deadline of the stuck-clone flow: long enough for a clone that works, short enough to wait out. */
+const STUCK_CLONE_DEADLINE_MS = 30_000;
 /** A whole flow: a few steps, each well within its deadline when nothing is wrong. */
 const FLOW_TIMEOUT_MS = 420_000;
 
@@ -131,6 +133,90 @@ describeWithRealControllers('cks-lab flows on the real KubeVirt, CDI and snapsho
       expect(sim[key]?.at(-1), `${key}: final state`).toEqual(real[key]!.at(-1));
       expect(isSubsequence(sim[key] ?? [], real[key]!), `${key}: simulator ${JSON.stringify(sim[key])} vs real ${JSON.stringify(real[key])}`).toBe(true);
     }
+  }, FLOW_TIMEOUT_MS);
+
+  /** The flow's outcome: the snapshot path given up for bootstrap, with only the bootstrap VMs and disks left. */
+  async function expectFellBack(name: string, detail: RegExp) {
+    const { session, run } = await provision(name);
+    if (run?.outcome !== 'succeeded') console.log(`${name}: ${JSON.stringify(run)}; cluster state: ${await clusterState(session.id)}`);
+    expect(run, JSON.stringify(run)).toMatchObject({ requestedStrategy: 'snapshot', usedStrategy: 'bootstrap', fallbackReason: 'snapshot-path-failed', outcome: 'succeeded' });
+    expect(run!.fallbackDetail).toMatch(detail);
+    const namespace = names.namespace(session.id);
+    expect((await vmsOf(session.id)).map((vm) => vm.status?.ready)).toEqual([true, true]);
+    const disks = (await platform.admin.list<Obj>(R.dataVolume, namespace)).items;
+    // cdi-apiserver's mutating webhook writes the DataSource's claim into spec.source: compare names.
+    const origin = (dv: Obj) => ((dv.spec.source?.pvc?.name ?? dv.spec.sourceRef?.name) === SETTINGS.baseImage.name ? 'base' : 'golden');
+    expect(disks.map((dv) => `${dv.metadata.name} ${dv.status?.phase} ${origin(dv)}`).sort()).toEqual(
+      ROLES.map((role) => `${names.rootDisk(role, session.id)} Succeeded base`).sort(),
+    );
+  }
+
+  it('virt-controller, cdi-controller and snapshot-controller killed (SIGKILL) mid-clone: the snapshot session still comes up', async () => {
+    const name = 'snapshot session, controllers killed';
+    const { run } = await measure(name, async () => {
+      const session = await platform.lab.createSession();
+      sessions[name] = session;
+      const namespace = names.namespace(session.id);
+      await eventually('the clones under way', 60_000, async () => (await platform.admin.list<Obj>(R.dataVolume, namespace)).items.length === ROLES.length);
+      await Promise.all([real.kubevirt.virtController.stop('SIGKILL'), real.cdi.controller.stop('SIGKILL'), real.snapshotController.process.stop('SIGKILL')]);
+      // A killed leader keeps its Lease until it expires: CDI's successor waits out its 15 s.
+      const deadline = Date.now() + 120_000;
+      const restartMs = await Promise.all([real.kubevirt.restartController(deadline), real.cdi.restartController(deadline), real.snapshotController.restart(deadline)]);
+      console.log(`controllers leading again after (ms) virt-controller ${restartMs[0]}, cdi-controller ${restartMs[1]}, snapshot-controller ${restartMs[2]}`);
+      await platform.lab.idle();
+      return platform.lab.getSession(session.id);
+    });
+    expect(run, JSON.stringify(run)).toMatchObject({ usedStrategy: 'snapshot', fallbackReason: null, outcome: 'succeeded' });
+  }, FLOW_TIMEOUT_MS);
+
+  it('stuck clone: when storage never serves the golden data, the session falls back to bootstrap at the clone deadline', async () => {
+    const version = (await platform.lab.goldenStatus()).image!.version;
+    const goldenCopies = new Set(ROLES.map((role) => names.goldenCopy(role, version)));
+    const deadlines = platform.lab.config.deadlines;
+    const cloneDeadline = deadlines.cloneDisks;
+    real.csi.failVolumesFrom((claim) => goldenCopies.has(claim));
+    deadlines.cloneDisks = STUCK_CLONE_DEADLINE_MS;
+    try {
+      await expectFellBack('stuck clone session', /deadline passed/);
+    } finally {
+      real.csi.failVolumesFrom(null);
+      deadlines.cloneDisks = cloneDeadline;
+    }
+  }, FLOW_TIMEOUT_MS);
+
+  it('golden image deleted and built again: its copies go, the new version serves snapshot sessions', async () => {
+    const before = (await platform.lab.goldenStatus()).image!.version;
+    await platform.lab.deleteGolden();
+    await platform.lab.idle();
+    await eventually('the old golden copies gone', 120_000, async () => {
+      const left = await Promise.all(ROLES.map((role) => platform.admin.get(R.pvc, GOLDEN_NAMESPACE, names.goldenCopy(role, before))));
+      return left.every((pvc) => pvc === null);
+    });
+    await measure('golden image rebuilt', async () => {
+      await platform.lab.createGolden(sessions['bootstrap session']!.id);
+      await platform.lab.idle();
+    });
+    const status = await platform.lab.goldenStatus();
+    expect(status, JSON.stringify(status.image)).toMatchObject({ status: 'ready', activeStrategy: 'snapshot' });
+    expect(status.image!.version).toBeGreaterThan(before);
+    const { run } = await provision('snapshot session from the rebuilt image');
+    expect(run, JSON.stringify(run)).toMatchObject({ usedStrategy: 'snapshot', fallbackReason: null, outcome: 'succeeded' });
+  }, FLOW_TIMEOUT_MS);
+
+  // The strategy reads the golden disks' state in the cluster before it picks snapshot
+  // (packages/core/src/strategy.ts): copies gone are seen before any clone is tried. (A clone whose
+  // source goes in between is refused by CDI as CloneWithoutSource and fails fast: kubevirt-cluster's
+  // unit tests and the simulator's clone-fail fault cover that race.)
+  it('golden copies removed behind cks-lab\'s back: new sessions bootstrap at once, saying the golden disks are not ready', async () => {
+    const version = (await platform.lab.goldenStatus()).image!.version;
+    for (const role of ROLES) await platform.admin.delete(R.dataVolume, GOLDEN_NAMESPACE, names.goldenCopy(role, version));
+    await eventually('the golden copies gone', 120_000, async () => {
+      const left = await Promise.all(ROLES.map((role) => platform.admin.get(R.pvc, GOLDEN_NAMESPACE, names.goldenCopy(role, version))));
+      return left.every((pvc) => pvc === null);
+    });
+    const { run } = await provision('session without golden copies');
+    expect(run, JSON.stringify(run)).toMatchObject({ requestedStrategy: 'bootstrap', usedStrategy: 'bootstrap', fallbackReason: 'golden-not-ready', outcome: 'succeeded' });
+    expect(run!.fallbackDetail).toMatch(new RegExp(`golden image v${version}: .*not ready in the cluster`));
   }, FLOW_TIMEOUT_MS);
 
   it('deleting every session leaves nothing behind', async () => {

@@ -38,6 +38,8 @@ export interface KubevirtControlPlane {
   virtController: ManagedProcess;
   /** A token of virt-handler's ServiceAccount, for the node stand-in. */
   handlerToken: string;
+  /** Starts virt-controller again (after virtController.stop()); resolves with the ms until it leads. */
+  restartController(deadlineAt: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -144,12 +146,19 @@ export async function startKubevirt(cluster: TestCluster, opts: StartKubevirtOpt
       `--exporter-image=quay.io/kubevirt/virt-exportserver:${opts.version}`,
     ],
   });
-  // Leading: the Lease is held by this process (virt-controller starts its controllers only then).
-  await until(opts.deadlineAt, `virt-controller leader lease (log ${virtController.logFile})`, async () => {
-    if (virtController.exited) throw new Error(`virt-controller exited (${JSON.stringify(virtController.exited)})`);
-    const lease = await cluster.request('GET', `/apis/coordination.k8s.io/v1/namespaces/${KUBEVIRT_NAMESPACE}/leases/virt-controller`);
-    return lease.ok && !!lease.body?.spec?.holderIdentity;
-  });
+  // Leading: the Lease renewed by this process (virt-controller starts its controllers only then). Its
+  // identity is the host name (pkg/virt-controller/watch/application.go), the same after a restart, so
+  // only the renewal time tells the new process from the old one.
+  const waitLeading = async (deadlineAt: number): Promise<number> => {
+    const since = Date.now();
+    await until(deadlineAt, `virt-controller leader lease (log ${virtController.logFile})`, async () => {
+      if (virtController.exited) throw new Error(`virt-controller exited (${JSON.stringify(virtController.exited)})`);
+      const lease = await cluster.request('GET', `/apis/coordination.k8s.io/v1/namespaces/${KUBEVIRT_NAMESPACE}/leases/virt-controller`);
+      return lease.ok && !!lease.body?.spec?.holderIdentity && Date.parse(lease.body.spec.renewTime) >= since;
+    });
+    return Date.now() - since;
+  };
+  await waitLeading(opts.deadlineAt);
 
 
   const handlerToken = await cluster.createServiceAccountToken(KUBEVIRT_NAMESPACE, 'kubevirt-handler');
@@ -158,6 +167,10 @@ export async function startKubevirt(cluster: TestCluster, opts: StartKubevirtOpt
     virtApi,
     virtController,
     handlerToken,
+    async restartController(deadlineAt) {
+      virtController.start();
+      return waitLeading(deadlineAt);
+    },
     async stop() {
       await virtController.stop();
       await virtApi.stop();

@@ -56,6 +56,12 @@ export interface CsiDriverStandIn {
   readonly driver: string;
   readonly storageClass: string;
   readonly snapshotClass: string;
+  /**
+   * Makes CreateVolume fail, as a storage backend that cannot serve the data would, for volumes whose
+   * data comes from a claim `refuse` matches (directly, or through a snapshot of it); null stops it.
+   * external-provisioner keeps retrying with its backoff, so CDI's clone never completes.
+   */
+  failVolumesFrom(refuse: ((claimName: string) => boolean) | null): void;
   /** Errors of the loops' last passes, for diagnostics. */
   lastErrors(): string[];
   stop(): Promise<void>;
@@ -170,6 +176,7 @@ export async function startCsiDriver(cluster: TestCluster, opts: CsiDriverOption
   // external-provisioner
   // ---------------------------------------------------------------------------------------------
   const retries = new Map<string, { attempts: number; nextAt: number }>();
+  let refuseDataOf: ((claimName: string) => boolean) | null = null;
   const populatorNoticed = new Set<string>();
 
   const provisionClaim = async (pvc: Pvc): Promise<void> => {
@@ -223,6 +230,9 @@ export async function startCsiDriver(cluster: TestCluster, opts: CsiDriverOption
         else await checkSnapshotSource(pvc, source, requested);
       } catch (e) {
         throw new Error(`error getting handle for DataSource Type ${source.kind} by Name ${source.name}: ${(e as Error).message}`);
+      }
+      if (refuseDataOf && refuseDataOf(await sourceClaimOf(source))) {
+        throw new Error(`rpc error: code = ResourceExhausted desc = cannot create a volume from ${source.kind} ${source.namespace}/${source.name}`);
       }
     }
     const block = pvc.spec.volumeMode === 'Block';
@@ -291,6 +301,13 @@ export async function startCsiDriver(cluster: TestCluster, opts: CsiDriverOption
         `the source PVC and destination PVCs must have the same volume mode for cloning.  Source is ${srcBlock ? 'Block' : 'Filesystem'}, but new PVC requested ${wantBlock ? 'Block' : 'Filesystem'}`,
       );
     }
+  };
+
+  /** The claim whose data a source carries: the claim itself, or the one a snapshot was taken of. */
+  const sourceClaimOf = async (source: TypedRef & { namespace: string }): Promise<string> => {
+    if (source.kind === 'PersistentVolumeClaim') return source.name;
+    const snap = await cluster.request('GET', `/apis/snapshot.storage.k8s.io/v1/namespaces/${source.namespace}/volumesnapshots/${source.name}`);
+    return snap.body?.spec?.source?.persistentVolumeClaimName ?? '';
   };
 
   /** external-provisioner getSnapshotSource (same messages); --prevent-volume-mode-conversion is on by default. */
@@ -455,6 +472,9 @@ export async function startCsiDriver(cluster: TestCluster, opts: CsiDriverOption
     driver: CSI_DRIVER,
     storageClass: CSI_STORAGE_CLASS,
     snapshotClass: CSI_SNAPSHOT_CLASS,
+    failVolumesFrom: (refuse) => {
+      refuseDataOf = refuse;
+    },
     lastErrors: () => loops.flatMap((l) => l.lastErrors),
     async stop() {
       await Promise.all(loops.map((l) => l.stop()));
