@@ -1,8 +1,9 @@
 import { errorMessage, GOLDEN_NAMESPACE, NotFoundError, type Logger } from '@cks-lab/core';
 import { Informer } from '../informer';
+import { LABELS } from '../manifests/labels';
 import { quantityBytes } from '../manifests/quantity';
 import { AlreadyExistsError, type KubeObject, type ObjectApi } from '../object-api';
-import { R, apiVersionOf, type ResourceType } from '../resources';
+import { R, apiVersionOf, resourceTypeOf, type ResourceType } from '../resources';
 import type { Fault } from './faults';
 import type { LatencyModel } from './latency-model';
 import { PVC_PROTECTION_FINALIZER } from './memory-object-api';
@@ -28,9 +29,23 @@ export interface ControllerOptions {
   timeScale: number;
   faults: ReadonlySet<Fault>;
   logger: Logger;
+  /** Reconciles in flight at once (default WORKERS). */
+  workers?: number;
 }
 
 type Obj = KubeObject & { spec?: any; status?: any };
+type Item = { type: ResourceType; namespace: string | undefined; name: string };
+
+/**
+ * Reconciles in flight at once: enough to overlap the API round trips of a class of sessions (a
+ * serial queue let one session's modelled 200 ms become a second), bounded so that a burst does
+ * not put hundreds of requests on the API server at once.
+ */
+const WORKERS = 16;
+
+/** What the controllers watch and reconcile, and what they only read (CDI's clone sources, snapshot contents). */
+const RECONCILED: readonly ResourceType[] = [R.vm, R.dataVolume, R.vmSnapshot, R.vmi, R.pvc];
+const READ_ONLY: readonly ResourceType[] = [R.dataSource, R.volumeSnapshot, R.vmSnapshotContent];
 
 /**
  * Plays the controllers of KubeVirt, CDI, the CSI snapshotter and kube-controller-manager's
@@ -38,79 +53,123 @@ type Obj = KubeObject & { spec?: any; status?: any };
  * snapshots and the release of deleted claims. Level-triggered: every reconcile reads the
  * object and moves it one step; pending work is recorded as annotations, so the same controllers
  * drive the in-memory simulator and a real kube-apiserver, and survive restarts of either.
+ *
+ * As the real controllers do, they read from their informers' caches (listers), never GET or LIST
+ * per reconcile, and a pool of workers reconciles different objects at once, one object never twice
+ * at a time (client-go's workqueue).
  */
 export class SimulatedControllers {
-  private readonly informers: Informer<Obj>[] = [];
+  private readonly informers = new Map<ResourceType, Informer<Obj>>();
+  private readonly synced = new Set<ResourceType>();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
-  private readonly queue = new Map<string, { type: ResourceType; object: Obj }>();
-  private draining = false;
+  /** Due for a reconcile, none of them in flight. */
+  private readonly queue = new Map<string, Item>();
+  private readonly inFlight = new Set<string>();
+  /** Changed while in flight: queued again once that reconcile ends. */
+  private readonly dirty = new Map<string, Item>();
+  /**
+   * Objects as this controller's own writes returned them, until its watch has caught up: a cache
+   * read must not see an object older than what the controller itself wrote, or it would write a
+   * phase it has already passed again (client-go's MutationCache, tools/cache/mutation_cache.go).
+   */
+  private readonly written = new Map<string, Obj>();
+  /** The uid of each object this controller deleted, until its watch has seen it go. */
+  private readonly deleted = new Map<string, string>();
   private stopped = false;
 
   constructor(private readonly options: ControllerOptions) {}
 
   start(): void {
-    for (const type of [R.vm, R.dataVolume, R.vmSnapshot, R.vmi, R.pvc]) {
+    for (const type of [...RECONCILED, ...READ_ONLY]) {
       const informer = new Informer<Obj>({
         api: this.options.api,
         type,
         onChange: (objects, changed) => {
-          for (const object of changed ? [changed] : objects.values()) this.enqueue(type, object);
-          if (!changed) return;
-          const namespace = changed.metadata.namespace;
-          // A claim in use by a VM's pod is released once the instance is gone.
-          if (type === R.vmi) for (const claim of claimsOf(changed)) this.enqueue(R.pvc, { ...changed, metadata: { name: claim, namespace } });
-          // CDI waits for an old claim of its DataVolume's name to go before it creates its own.
-          if (type === R.pvc) this.enqueue(R.dataVolume, { ...changed, metadata: { name: changed.metadata.name, namespace } });
-          // A VM reacts to its disks and instance, and to its sibling (the worker joins a ready control plane).
-          for (const owner of changed.metadata.ownerReferences ?? []) {
-            if (owner.kind === R.vm.kind) this.enqueue(R.vm, { ...changed, metadata: { name: owner.name, namespace: changed.metadata.namespace } });
+          this.forgetOwnWrites(type, objects, changed);
+          if (!changed) {
+            // Workers start once every cache has listed (client-go's WaitForCacheSync): a reconcile
+            // must not take an object the cache has not listed yet for an absent one.
+            this.synced.add(type);
+            this.pump();
           }
-          if (type === R.vm) for (const o of objects.values()) if (o.metadata.namespace === changed.metadata.namespace) this.enqueue(type, o);
+          if (RECONCILED.includes(type)) this.onChange(type, objects, changed);
         },
         onError: (error) => this.options.logger.warn({ error: errorMessage(error) }, 'simulator watch interrupted; re-listing'),
       });
-      this.informers.push(informer);
+      this.informers.set(type, informer);
       informer.start();
     }
   }
 
   stop(): void {
     this.stopped = true;
-    for (const informer of this.informers) informer.stop();
+    for (const informer of this.informers.values()) informer.stop();
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+    this.queue.clear();
+    this.dirty.clear();
+  }
+
+  private onChange(type: ResourceType, objects: ReadonlyMap<string, Obj>, changed: Obj | null): void {
+    for (const object of changed ? [changed] : objects.values()) this.enqueue(type, object.metadata.namespace, object.metadata.name);
+    if (!changed) return;
+    const namespace = changed.metadata.namespace;
+    // A claim in use by a VM's pod is released once the instance is gone.
+    if (type === R.vmi) for (const claim of claimsOf(changed)) this.enqueue(R.pvc, namespace, claim);
+    // CDI waits for an old claim of its DataVolume's name to go before it creates its own.
+    if (type === R.pvc) this.enqueue(R.dataVolume, namespace, changed.metadata.name);
+    // A VM reacts to its disks and instance, and to its sibling (the worker joins a ready control plane).
+    for (const owner of changed.metadata.ownerReferences ?? []) {
+      if (owner.kind === R.vm.kind) this.enqueue(R.vm, namespace, owner.name);
+    }
+    if (type === R.vm) for (const o of objects.values()) if (o.metadata.namespace === namespace) this.enqueue(type, namespace, o.metadata.name);
   }
 
   private ms(modelSeconds: number): number {
     return Math.round(modelSeconds * 1000 * this.options.timeScale);
   }
 
-  private enqueue(type: ResourceType, object: Obj): void {
+  private enqueue(type: ResourceType, namespace: string | undefined, name: string): void {
     if (this.stopped) return;
-    this.queue.set(keyOf(type, object), { type, object });
-    if (!this.draining) void this.drain();
+    const key = keyOf(type, namespace, name);
+    if (this.inFlight.has(key)) this.dirty.set(key, { type, namespace, name });
+    else this.queue.set(key, { type, namespace, name });
+    this.pump();
   }
 
-  private async drain(): Promise<void> {
-    this.draining = true;
-    while (this.queue.size > 0 && !this.stopped) {
-      const [key, item] = this.queue.entries().next().value as [string, { type: ResourceType; object: Obj }];
+  /** Hands queued objects to free workers. */
+  private pump(): void {
+    if (this.synced.size < this.informers.size) return;
+    const workers = this.options.workers ?? WORKERS;
+    while (!this.stopped && this.inFlight.size < workers && this.queue.size > 0) {
+      const [key, item] = this.queue.entries().next().value as [string, Item];
       this.queue.delete(key);
-      const current = await this.options.api.get<Obj>(item.type, item.object.metadata.namespace, item.object.metadata.name).catch(() => null);
-      if (!current) continue;
-      try {
-        await this.reconcile(item.type, current);
-      } catch (error) {
-        if (this.stopped) break;
-        // A namespace being deleted takes its objects with it: nothing left to reconcile there.
-        if (await this.namespaceGoing(current.metadata.namespace)) continue;
-        this.options.logger.warn({ object: key, error: errorMessage(error) }, 'simulated controller retrying');
-        this.later(item.type, current, Date.now() + 200);
-      }
+      this.inFlight.add(key);
+      void this.process(item).finally(() => {
+        this.inFlight.delete(key);
+        const again = this.dirty.get(key);
+        this.dirty.delete(key);
+        if (again && !this.stopped) this.queue.set(key, again);
+        this.pump();
+      });
     }
-    this.draining = false;
   }
 
+  private async process(item: Item): Promise<void> {
+    const current = this.read(item.type, item.namespace, item.name);
+    if (!current) return;
+    try {
+      await this.reconcile(item.type, current);
+    } catch (error) {
+      if (this.stopped) return;
+      // A namespace being deleted takes its objects with it: nothing left to reconcile there.
+      if (await this.namespaceGoing(item.namespace)) return;
+      this.options.logger.warn({ object: keyOf(item.type, item.namespace, item.name), error: errorMessage(error) }, 'simulated controller retrying');
+      this.later(item.type, current, Date.now() + RECHECK_MS);
+    }
+  }
+
+  /** Only after a failed write (not per reconcile), so a GET rather than another cache. */
   private async namespaceGoing(namespace: string | undefined): Promise<boolean> {
     if (!namespace) return false;
     const ns = await this.options.api.get(R.namespace, undefined, namespace).catch(() => undefined);
@@ -127,14 +186,88 @@ export class SimulatedControllers {
 
   /** Re-reconciles the object at `at` (epoch ms). */
   private later(type: ResourceType, object: Obj, at: number): void {
-    const key = keyOf(type, object);
+    const { namespace, name } = object.metadata;
+    const key = keyOf(type, namespace, name);
     clearTimeout(this.timers.get(key));
     const timer = setTimeout(() => {
       this.timers.delete(key);
-      this.enqueue(type, object);
+      this.enqueue(type, namespace, name);
     }, Math.max(0, at - Date.now()));
     timer.unref?.();
     this.timers.set(key, timer);
+  }
+
+  // The caches, with this controller's own writes
+
+  /** The object as the cache has it, or as this controller last wrote it when that is newer. */
+  private read(type: ResourceType, namespace: string | undefined, name: string): Obj | null {
+    const key = keyOf(type, namespace, name);
+    const cached = this.informers.get(type)!.objects.get(`${namespace ?? ''}/${name}`);
+    const deletedUid = this.deleted.get(key);
+    if (deletedUid !== undefined) {
+      if (cached?.metadata.uid === deletedUid) return null;
+      this.deleted.delete(key);
+    }
+    const own = this.written.get(key);
+    if (own && cached && !newer(own, cached)) {
+      this.written.delete(key);
+      return cached;
+    }
+    return own ?? cached ?? null;
+  }
+
+  /** The objects of a type in a namespace (a lister's List). */
+  private readAll(type: ResourceType, namespace: string | undefined): Obj[] {
+    const names = new Set<string>();
+    for (const o of this.informers.get(type)!.objects.values()) if (o.metadata.namespace === namespace) names.add(o.metadata.name);
+    const prefix = keyOf(type, namespace, '');
+    for (const [key, o] of this.written) if (key.startsWith(prefix)) names.add(o.metadata.name);
+    return [...names].map((name) => this.read(type, namespace, name)).filter((o): o is Obj => o !== null);
+  }
+
+  /** Drops own writes the watch has caught up with, or whose objects it has seen go. */
+  private forgetOwnWrites(type: ResourceType, objects: ReadonlyMap<string, Obj>, changed: Obj | null): void {
+    const prefix = `${type.plural}/`;
+    for (const object of changed ? [changed] : [...this.written].filter(([key]) => key.startsWith(prefix)).map(([, o]) => o)) {
+      const key = keyOf(type, object.metadata.namespace, object.metadata.name);
+      const cached = objects.get(`${object.metadata.namespace ?? ''}/${object.metadata.name}`);
+      const own = this.written.get(key);
+      if (own && (!cached || !newer(own, cached))) this.written.delete(key);
+      if (!cached) this.deleted.delete(key);
+    }
+  }
+
+  private async create(object: Obj): Promise<void> {
+    try {
+      this.remember(resourceTypeOf(object), await this.options.api.create(object), true);
+    } catch (error) {
+      if (!(error instanceof AlreadyExistsError)) throw error;
+    }
+  }
+
+  private async patch(type: ResourceType, namespace: string | undefined, name: string, patch: object): Promise<void> {
+    this.remember(type, await this.options.api.patch<Obj>(type, namespace, name, patch), false);
+  }
+
+  private async patchStatus(type: ResourceType, namespace: string | undefined, name: string, status: object): Promise<void> {
+    this.remember(type, await this.options.api.patchStatus<Obj>(type, namespace, name, status), false);
+  }
+
+  private async remove(type: ResourceType, object: Obj): Promise<void> {
+    await this.options.api.delete(type, object.metadata.namespace, object.metadata.name);
+    const key = keyOf(type, object.metadata.namespace, object.metadata.name);
+    this.written.delete(key);
+    if (object.metadata.uid) this.deleted.set(key, object.metadata.uid);
+  }
+
+  private remember(type: ResourceType, object: Obj, created: boolean): void {
+    const { namespace, name } = object.metadata;
+    const key = keyOf(type, namespace, name);
+    const current = this.written.get(key);
+    // A patched object neither cached nor written before is one the watch has already seen go (the
+    // patch that removed its last finalizer, say): remembering it would bring it back.
+    if (!created && !current && !this.informers.get(type)!.objects.has(`${namespace ?? ''}/${name}`)) return;
+    if (!current || newer(object, current)) this.written.set(key, object);
   }
 
   /** Returns the recorded due time of the object's current operation, recording it first if absent. */
@@ -142,9 +275,7 @@ export class SimulatedControllers {
     const recorded = Number(object.metadata.annotations?.[annotation]);
     if (Number.isFinite(recorded) && recorded > 0) return recorded;
     const at = Date.now() + this.ms(modelSeconds);
-    await this.options.api.patch(type, object.metadata.namespace, object.metadata.name, {
-      metadata: { annotations: { [annotation]: String(at) } },
-    });
+    await this.patch(type, object.metadata.namespace, object.metadata.name, { metadata: { annotations: { [annotation]: String(at) } } });
     return at;
   }
 
@@ -154,21 +285,20 @@ export class SimulatedControllers {
     const phase = dv.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') return;
     const { namespace, name } = dv.metadata;
-    const api = this.options.api;
-    const setStatus = (status: object) => api.patchStatus(R.dataVolume, namespace, name, status);
+    const setStatus = (status: object) => this.patchStatus(R.dataVolume, namespace, name, status);
     const fromGolden = dv.spec?.source?.pvc?.namespace === GOLDEN_NAMESPACE && namespace !== GOLDEN_NAMESPACE;
     const fromSnapshot = Boolean(dv.spec?.source?.snapshot);
     const faults = this.options.faults;
 
     // CDI (pkg/controller/datavolume/controller-base.go validatePVC) waits while a claim of this name is
     // being deleted or belongs to someone else, and takes it up again when that claim is gone.
-    const existing = await api.get<Obj>(R.pvc, namespace, name);
+    const existing = this.read(R.pvc, namespace, name);
     if (existing && (existing.metadata.deletionTimestamp || !ownedBy(existing, dv))) return;
 
     // clone-fail: the golden copy is gone from under the clone, the one way a clone from it ends for
     // good on the real CDI (v1.64.0 never marks a clone DataVolume Failed: clone-controller-base.go
     // updateStatusPhaseForPopulator).
-    const source = fromGolden && faults.has('clone-fail') ? { missing: `pvc ${dv.spec.source.pvc.name}` } : await this.cloneSource(dv);
+    const source = fromGolden && faults.has('clone-fail') ? { missing: `pvc ${dv.spec.source.pvc.name}` } : this.cloneSource(dv);
     if (!existing) {
       // Checked before CDI creates the claim (pvc-clone-controller.go validateCloneAndSourcePVC,
       // snapshot-clone-controller.go validateCloneAndSourceSnapshot): the phase stays, the Bound
@@ -186,7 +316,7 @@ export class SimulatedControllers {
       }
       await this.ensurePvc(dv, size.bytes);
     }
-    const claim = existing ?? (await api.get<Obj>(R.pvc, namespace, name));
+    const claim = existing ?? this.read(R.pvc, namespace, name);
     const refused = claim ? refusal(dv, claim, source) : undefined;
     if (refused) {
       // pkg/controller/clone/planner.go validateSourcePVC refuses the target claim; the clone populator
@@ -221,7 +351,7 @@ export class SimulatedControllers {
       if (phase !== next) await setStatus({ phase: next, progress: 'N/A', conditions: [condition('Running', 'True', '', 'Populator is running')] });
       return this.later(R.dataVolume, dv, Math.min(doneAt, Date.now() + Math.max(1, this.ms(seconds) / 3)));
     }
-    await api.patchStatus(R.pvc, namespace, name, { phase: 'Bound' });
+    await this.patchStatus(R.pvc, namespace, name, { phase: 'Bound' });
     await setStatus({
       phase: 'Succeeded',
       progress: '100.0%',
@@ -231,22 +361,21 @@ export class SimulatedControllers {
   }
 
   /** The claim or snapshot a DataVolume clones, a `sourceRef` DataSource resolved as CDI does. */
-  private async cloneSource(dv: Obj): Promise<CloneSource> {
-    const api = this.options.api;
+  private cloneSource(dv: Obj): CloneSource {
     const own = dv.metadata.namespace;
     let spec = dv.spec?.source ?? {};
     if (dv.spec?.sourceRef?.kind === 'DataSource') {
       const ref = dv.spec.sourceRef;
-      const dataSource = await api.get<Obj>(R.dataSource, ref.namespace ?? own, ref.name);
+      const dataSource = this.read(R.dataSource, ref.namespace ?? own, ref.name);
       if (!dataSource) return { missing: `DataSource ${ref.name}` };
       spec = dataSource.spec?.source ?? {};
     }
     if (spec.pvc) {
-      const pvc = await api.get<Obj>(R.pvc, spec.pvc.namespace ?? own, spec.pvc.name);
+      const pvc = this.read(R.pvc, spec.pvc.namespace ?? own, spec.pvc.name);
       return pvc ? { pvc } : { missing: `pvc ${spec.pvc.name}` };
     }
     if (spec.snapshot) {
-      const snapshot = await api.get<Obj>(R.volumeSnapshot, spec.snapshot.namespace ?? own, spec.snapshot.name);
+      const snapshot = this.read(R.volumeSnapshot, spec.snapshot.namespace ?? own, spec.snapshot.name);
       return snapshot ? { snapshot } : { missing: `snapshot ${spec.snapshot.name}` };
     }
     return {};
@@ -254,7 +383,7 @@ export class SimulatedControllers {
 
   /** CDI creates the DataVolume's PVC under the same name, owned by the DataVolume. */
   private async ensurePvc(dv: Obj, bytes: number): Promise<void> {
-    await this.createIfAbsent({
+    await this.create({
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
       metadata: { name: dv.metadata.name, namespace: dv.metadata.namespace, labels: dv.metadata.labels, ownerReferences: [ownerRef(R.dataVolume, dv)] },
@@ -276,13 +405,11 @@ export class SimulatedControllers {
     const finalizers = pvc.metadata.finalizers ?? [];
     if (!pvc.metadata.deletionTimestamp || !finalizers.includes(PVC_PROTECTION_FINALIZER)) return;
     const { namespace, name } = pvc.metadata;
-    const api = this.options.api;
-    const { items: vmis } = await api.list<Obj>(R.vmi, namespace);
-    if (vmis.some((vmi) => claimsOf(vmi).includes(name))) return;
+    if (this.readAll(R.vmi, namespace).some((vmi) => claimsOf(vmi).includes(name))) return;
     const releaseAt = await this.dueAt(R.pvc, pvc, DONE_AT + '-release', this.options.model.claimRelease);
     if (Date.now() < releaseAt) return this.later(R.pvc, pvc, releaseAt);
     try {
-      await api.patch(R.pvc, namespace, name, { metadata: { finalizers: finalizers.filter((f) => f !== PVC_PROTECTION_FINALIZER) } });
+      await this.patch(R.pvc, namespace, name, { metadata: { finalizers: finalizers.filter((f) => f !== PVC_PROTECTION_FINALIZER) } });
     } catch (error) {
       // Released already (a real cluster's own pvc-protection controller is quicker than this model).
       if (!(error instanceof NotFoundError)) throw error;
@@ -293,18 +420,19 @@ export class SimulatedControllers {
 
   private async reconcileVm(vm: Obj): Promise<void> {
     const { namespace, name } = vm.metadata;
-    const api = this.options.api;
-    for (const template of vm.spec?.dataVolumeTemplates ?? []) {
-      await this.createIfAbsent({
+    const templates: any[] = vm.spec?.dataVolumeTemplates ?? [];
+    for (const template of templates) {
+      if (this.read(R.dataVolume, namespace, template.metadata.name)) continue;
+      await this.create({
         apiVersion: apiVersionOf(R.dataVolume),
         kind: 'DataVolume',
         metadata: { name: template.metadata.name, namespace, labels: vm.metadata.labels, ownerReferences: [ownerRef(R.vm, vm)] },
         spec: template.spec,
       });
     }
-    const dvs = await Promise.all((vm.spec?.dataVolumeTemplates ?? []).map((t: any) => api.get<Obj>(R.dataVolume, namespace, t.metadata.name)));
-    const vmi = await api.get<Obj>(R.vmi, namespace, name);
-    const setVmStatus = (status: object) => api.patchStatus(R.vm, namespace, name, status);
+    const dvs = templates.map((t) => this.read(R.dataVolume, namespace, t.metadata.name));
+    const vmi = this.read(R.vmi, namespace, name);
+    const setVmStatus = (status: object) => this.patchStatus(R.vm, namespace, name, status);
 
     if (vm.spec?.runStrategy === 'Halted') {
       if (!vmi) {
@@ -314,7 +442,7 @@ export class SimulatedControllers {
       const haltAt = await this.dueAt(R.vmi, vmi, DONE_AT + '-halt', this.options.model.vmHalt);
       if (vm.status?.printableStatus !== 'Stopping') await setVmStatus({ printableStatus: 'Stopping', ready: false });
       if (Date.now() < haltAt) return this.later(R.vm, vm, haltAt);
-      await api.delete(R.vmi, namespace, name);
+      await this.remove(R.vmi, vmi);
       await setVmStatus({ printableStatus: 'Stopped', ready: false, created: false });
       return;
     }
@@ -328,7 +456,7 @@ export class SimulatedControllers {
       return;
     }
     if (!vmi) {
-      await this.createIfAbsent({
+      await this.create({
         apiVersion: apiVersionOf(R.vmi),
         kind: 'VirtualMachineInstance',
         metadata: { name, namespace, labels: vm.spec?.template?.metadata?.labels, ownerReferences: [ownerRef(R.vm, vm)] },
@@ -343,42 +471,40 @@ export class SimulatedControllers {
       // virt-controller schedules the launcher pod (Scheduling) and hands the VMI to virt-handler once
       // the pod runs (Scheduled; pkg/virt-controller/watch/vmi/lifecycle.go); virt-handler starts the domain.
       const next = runningAt - Date.now() > this.ms(this.options.model.vmStart) / 2 ? 'Scheduling' : 'Scheduled';
-      if (vmi.status?.phase !== next) await api.patchStatus(R.vmi, namespace, name, { phase: next });
+      if (vmi.status?.phase !== next) await this.patchStatus(R.vmi, namespace, name, { phase: next });
       return this.later(R.vm, vm, Math.min(runningAt, Date.now() + Math.max(1, this.ms(this.options.model.vmStart) / 2)));
     }
     if (vmi.status?.phase !== 'Running') {
-      await api.patchStatus(R.vmi, namespace, name, { phase: 'Running' });
+      await this.patchStatus(R.vmi, namespace, name, { phase: 'Running' });
       await setVmStatus({ printableStatus: 'Running', ready: false });
     }
     if (vm.status?.ready) return;
-    if (!(await this.guestMayBecomeReady(vm))) return;
+    if (!this.guestMayBecomeReady(vm)) return;
     const readyAt = await this.dueAt(R.vmi, vmi, READY_AT, this.bootSeconds(vm));
     if (Date.now() < readyAt) return this.later(R.vm, vm, readyAt);
-    await api.patchStatus(R.vmi, namespace, name, {
-      conditions: [condition('Ready', 'True', 'GuestReady', 'simulated readiness probe succeeded')],
-    });
-    if (!vm.metadata.annotations?.[INITIALIZED]) {
-      await api.patch(R.vm, namespace, name, { metadata: { annotations: { [INITIALIZED]: 'true' } } });
-    }
+    // The annotation is no state anyone waits on: written alongside, it costs no round trip of its own.
+    await Promise.all([
+      this.patchStatus(R.vmi, namespace, name, { conditions: [condition('Ready', 'True', 'GuestReady', 'simulated readiness probe succeeded')] }),
+      vm.metadata.annotations?.[INITIALIZED] ? undefined : this.patch(R.vm, namespace, name, { metadata: { annotations: { [INITIALIZED]: 'true' } } }),
+    ]);
     await setVmStatus({ printableStatus: 'Running', ready: true });
   }
 
   private booted(vm: Obj): boolean {
-    return Boolean(vm.metadata.labels?.['cks-lab.io/golden-version'] || vm.metadata.annotations?.[INITIALIZED]);
+    return Boolean(vm.metadata.labels?.[LABELS.goldenVersion] || vm.metadata.annotations?.[INITIALIZED]);
   }
 
   /** How long the guest takes from boot to ready: a restored cluster or a reboot, kubeadm init, or a join. */
   private bootSeconds(vm: Obj): number {
     const model = this.options.model;
     if (this.booted(vm)) return model.restoredBoot;
-    return vm.metadata.labels?.['cks-lab.io/role'] === 'worker' ? model.workerJoin : model.controlPlaneBootstrap;
+    return vm.metadata.labels?.[LABELS.role] === 'worker' ? model.workerJoin : model.controlPlaneBootstrap;
   }
 
   /** A bootstrapped worker can only join once its control plane is ready. */
-  private async guestMayBecomeReady(vm: Obj): Promise<boolean> {
-    if (this.booted(vm) || vm.metadata.labels?.['cks-lab.io/role'] !== 'worker') return true;
-    const { items } = await this.options.api.list<Obj>(R.vm, vm.metadata.namespace);
-    return items.some((o) => o.metadata.labels?.['cks-lab.io/role'] === 'control-plane' && o.status?.ready === true);
+  private guestMayBecomeReady(vm: Obj): boolean {
+    if (this.booted(vm) || vm.metadata.labels?.[LABELS.role] !== 'worker') return true;
+    return this.readAll(R.vm, vm.metadata.namespace).some((o) => o.metadata.labels?.[LABELS.role] === 'control-plane' && o.status?.ready === true);
   }
 
   // Snapshots: VirtualMachineSnapshot, its content and the CSI VolumeSnapshots
@@ -387,15 +513,14 @@ export class SimulatedControllers {
     const phase = snapshot.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') return;
     const { namespace, name } = snapshot.metadata;
-    const api = this.options.api;
-    const vm = await api.get<Obj>(R.vm, namespace, snapshot.spec?.source?.name);
+    const vm = this.read(R.vm, namespace, snapshot.spec?.source?.name);
     if (!vm) {
-      await api.patchStatus(R.vmSnapshot, namespace, name, { phase: 'Failed', readyToUse: false, error: { message: 'source VM not found' } });
+      await this.patchStatus(R.vmSnapshot, namespace, name, { phase: 'Failed', readyToUse: false, error: { message: 'source VM not found' } });
       return;
     }
     const doneAt = await this.dueAt(R.vmSnapshot, snapshot, DONE_AT, this.options.model.vmSnapshot);
     if (Date.now() < doneAt) {
-      if (phase !== 'InProgress') await api.patchStatus(R.vmSnapshot, namespace, name, { phase: 'InProgress', readyToUse: false });
+      if (phase !== 'InProgress') await this.patchStatus(R.vmSnapshot, namespace, name, { phase: 'InProgress', readyToUse: false });
       return this.later(R.vmSnapshot, snapshot, doneAt);
     }
     // KubeVirt v1.8.0 pkg/storage/snapshot/snapshot.go: createContent backs up every claim volume whose
@@ -408,7 +533,7 @@ export class SimulatedControllers {
     const backups = [];
     for (const volume of partial ? [] : claimVolumes) {
       const claim = volume.dataVolume?.name ?? volume.persistentVolumeClaim.claimName;
-      const pvc = await api.get<Obj>(R.pvc, namespace, claim);
+      const pvc = this.read(R.pvc, namespace, claim);
       const volumeSnapshotName = `vmsnapshot-${snapshot.metadata.uid}-volume-${volume.name}`;
       backups.push({
         volumeName: volume.name,
@@ -416,29 +541,29 @@ export class SimulatedControllers {
         persistentVolumeClaim: { metadata: { name: claim }, spec: pvc?.spec ?? {} },
       });
     }
-    await this.createIfAbsent({
+    await this.create({
       apiVersion: apiVersionOf(R.vmSnapshotContent),
       kind: 'VirtualMachineSnapshotContent',
       metadata: { name: contentName, namespace, ownerReferences: [ownerRef(R.vmSnapshot, snapshot)] },
       spec: { source: { virtualMachine: { metadata: { name: vm.metadata.name, namespace }, spec: vm.spec } }, virtualMachineSnapshotName: name, volumeBackups: backups },
     });
-    const content = await api.get<Obj>(R.vmSnapshotContent, namespace, contentName);
+    const content = this.read(R.vmSnapshotContent, namespace, contentName);
     for (const backup of backups) {
-      await this.createIfAbsent({
+      await this.create({
         apiVersion: apiVersionOf(R.volumeSnapshot),
         kind: 'VolumeSnapshot',
         metadata: { name: backup.volumeSnapshotName, namespace, ownerReferences: content ? [ownerRef(R.vmSnapshotContent, content)] : [] },
         spec: { source: { persistentVolumeClaimName: backup.persistentVolumeClaim.metadata.name } },
       });
       const size = backup.persistentVolumeClaim.spec?.resources?.requests?.storage ?? '20Gi';
-      await api.patchStatus(R.volumeSnapshot, namespace, backup.volumeSnapshotName, { readyToUse: true, restoreSize: size });
+      await this.patchStatus(R.volumeSnapshot, namespace, backup.volumeSnapshotName, { readyToUse: true, restoreSize: size });
     }
     const backedUp = new Set(backups.map((b) => b.volumeName));
     const included = volumes.map((v) => v.name as string).filter((n) => backedUp.has(n));
     const excluded = volumes.map((v) => v.name as string).filter((n) => !backedUp.has(n));
     // Lists are omitted when empty (omitempty); an offline snapshot (the VM halted) carries no indications.
-    const online = Boolean(await api.get<Obj>(R.vmi, namespace, vm.metadata.name));
-    await api.patchStatus(R.vmSnapshot, namespace, name, {
+    const online = Boolean(this.read(R.vmi, namespace, vm.metadata.name));
+    await this.patchStatus(R.vmSnapshot, namespace, name, {
       phase: 'Succeeded',
       readyToUse: true,
       virtualMachineSnapshotContentName: contentName,
@@ -448,13 +573,6 @@ export class SimulatedControllers {
     });
   }
 
-  private async createIfAbsent(object: KubeObject): Promise<void> {
-    try {
-      await this.options.api.create(object);
-    } catch (error) {
-      if (!(error instanceof AlreadyExistsError)) throw error;
-    }
-  }
 }
 
 interface CloneSource {
@@ -542,8 +660,17 @@ function hasCondition(object: Obj, type: string, reason: string, message: string
   return (object.status?.conditions ?? []).some((c: any) => c.type === type && c.reason === reason && c.message === message);
 }
 
-function keyOf(type: ResourceType, object: KubeObject): string {
-  return `${type.plural}/${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+function keyOf(type: ResourceType, namespace: string | undefined, name: string): string {
+  return `${type.plural}/${namespace ?? ''}/${name}`;
+}
+
+/**
+ * Whether `a` is a later version than `b`. resourceVersions are opaque to clients, but both APIs the
+ * simulator runs on issue increasing integers (etcd revisions; MemoryObjectApi's revision), which
+ * client-go's own NewIntegerResourceVersionMutationCache relies on too.
+ */
+function newer(a: KubeObject, b: KubeObject): boolean {
+  return Number(a.metadata.resourceVersion) > Number(b.metadata.resourceVersion);
 }
 
 function ownerRef(type: ResourceType, owner: KubeObject) {
