@@ -1,4 +1,7 @@
 import { DomainError, GOLDEN_NAMESPACE, NotFoundError, TransientError, errorMessage, type Preflight, type PreflightCheck } from '@cks-lab/core';
+import type { V1beta1CDI, V1beta1DataSource } from '@kubevirt-ui-ext/kubevirt-api/containerized-data-importer';
+import type { IoK8sApiCoreV1PersistentVolumeClaim } from '@kubevirt-ui-ext/kubevirt-api/kubernetes';
+import type { V1KubeVirt, V1KubeVirtConfiguration } from '@kubevirt-ui-ext/kubevirt-api/kubevirt';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { quantityBytes } from '../manifests/quantity';
 import { GOLDEN_CLONER_CLUSTER_ROLE } from '../manifests/session-base';
@@ -6,11 +9,19 @@ import type { ClusterSettings } from '../manifests/settings';
 import { NotServedError } from './kube-errors';
 import { KubeTransport } from './kube-transport';
 
-type Obj = {
-  metadata: { name: string; namespace?: string; annotations?: Record<string, string>; creationTimestamp?: string; deletionTimestamp?: string };
-  spec?: any;
-  status?: any;
-};
+type Meta = { metadata: { name: string; namespace?: string; annotations?: Record<string, string>; creationTimestamp?: string; deletionTimestamp?: string } };
+/** The typed package's objects leave metadata.name optional; what the API server returns always has it. */
+type Read<T> = Omit<T, 'metadata'> & Meta;
+/** The generator renamed spec.configuration to `_configuration` (a clash in its own code): the wire name here. */
+type KubeVirt = Read<Omit<V1KubeVirt, 'spec'>> & { spec?: { configuration?: V1KubeVirtConfiguration } };
+type Cdi = Read<V1beta1CDI>;
+type DataSource = Read<V1beta1DataSource>;
+type Pvc = Read<IoK8sApiCoreV1PersistentVolumeClaim>;
+/** The typed package has no StorageProfile (cdi.kubevirt.io/v1beta1): the status fields the checks read. */
+type StorageProfile = Meta & { status?: { claimPropertySets?: Array<{ accessModes?: string[]; volumeMode?: string }>; snapshotClass?: string } };
+/** Nor the CSI VolumeSnapshot (snapshot.storage.k8s.io/v1). */
+type VolumeSnapshot = Meta & { status?: { restoreSize?: string } };
+type Obj = Meta;
 type StorageClass = Obj & { provisioner: string };
 type SnapshotClass = Obj & { driver: string };
 type ClusterRole = Obj & { rules?: Array<{ apiGroups?: string[]; resources?: string[]; verbs?: string[] }> };
@@ -58,7 +69,7 @@ export async function kubernetesPreflight(
     const problem = error instanceof TransientError ? 'is unreachable' : 'refuses cks-lab';
     throw new Error(`the Kubernetes API server at ${transport.server} ${problem}: ${errorMessage(error)}`, { cause: error });
   }
-  const kubevirt = await probe.first('/apis/kubevirt.io/v1/kubevirts');
+  const kubevirt = await probe.first<KubeVirt>('/apis/kubevirt.io/v1/kubevirts');
   const checks: PreflightCheck[] = [];
   const check = async (name: string, run: () => Promise<Outcome>) => {
     checks.push({ name, ...(await guarded(run)) });
@@ -66,8 +77,8 @@ export async function kubernetesPreflight(
   // Read once, by the first check that needs them; a failure to read one is reported by each check that needs it.
   let chosen: Promise<ChosenStorageClass | string> | undefined;
   const storageClass = () => (chosen ??= probe.storageClass(settings.storageClassName));
-  let profile: Promise<Obj | null> | undefined;
-  const storageProfile = (name: string) => (profile ??= probe.get<Obj>(`/apis/cdi.kubevirt.io/v1beta1/storageprofiles/${name}`));
+  let profile: Promise<StorageProfile | null> | undefined;
+  const storageProfile = (name: string) => (profile ??= probe.get<StorageProfile>(`/apis/cdi.kubevirt.io/v1beta1/storageprofiles/${name}`));
   let snapshotClasses: Promise<SnapshotClass[]> | undefined;
   const allSnapshotClasses = () =>
     (snapshotClasses ??= probe.get<List<SnapshotClass>>('/apis/snapshot.storage.k8s.io/v1/volumesnapshotclasses').then((list) => list?.items ?? []));
@@ -84,7 +95,7 @@ export async function kubernetesPreflight(
       );
     }
     const version = kv.status?.observedKubeVirtVersion ?? '(version not reported yet)';
-    const phase = kv.status?.phase as string | undefined;
+    const phase = kv.status?.phase;
     if (phase !== DEPLOYED) {
       return fail(
         `KubeVirt ${version} is ${phase ? `in phase ${phase}` : 'without a phase'}, not ${DEPLOYED}: virt-operator has not finished deploying it (see status.conditions of the KubeVirt CR ${kv.metadata.namespace}/${kv.metadata.name} and the virt-operator logs)`,
@@ -99,7 +110,7 @@ export async function kubernetesPreflight(
     }
     const kv = kubevirt.object;
     if (!kv) return fail(`cannot tell whether the Snapshot feature gate is on: the KubeVirt CR could not be read (${kubevirt.problem}); cks-lab needs list on kubevirts.kubevirt.io`);
-    const version = kv.status?.observedKubeVirtVersion as string | undefined;
+    const version = kv.status?.observedKubeVirtVersion;
     const config = kv.spec?.configuration?.developerConfiguration ?? {};
     const where = `the KubeVirt CR ${kv.metadata.namespace}/${kv.metadata.name}`;
     if ((config.disabledFeatureGates ?? []).includes('Snapshot')) {
@@ -116,12 +127,12 @@ export async function kubernetesPreflight(
     if (!(await probe.serves('cdi.kubevirt.io/v1beta1', 'datavolumes', 'datasources'))) {
       return fail('CDI is not installed (the cdi.kubevirt.io/v1beta1 API with DataVolumes and DataSources is not served): install the CDI operator and a CDI CR');
     }
-    const cdi = await probe.first('/apis/cdi.kubevirt.io/v1beta1/cdis');
+    const cdi = await probe.first<Cdi>('/apis/cdi.kubevirt.io/v1beta1/cdis');
     if (!cdi.object) {
       return fail(`cannot tell whether CDI is deployed: the CDI CR could not be read (${cdi.problem}); cdi-operator deploys CDI for a CDI CR, and cks-lab needs list on cdis.cdi.kubevirt.io`);
     }
-    const version = cdi.object.status?.observedVersion as string | undefined;
-    const phase = cdi.object.status?.phase as string | undefined;
+    const version = cdi.object.status?.observedVersion;
+    const phase = cdi.object.status?.phase;
     if (phase !== DEPLOYED) {
       return fail(
         `CDI ${version ?? '(version not reported yet)'} is ${phase ? `in phase ${phase}` : 'without a phase'}, not ${DEPLOYED}: cdi-operator has not finished deploying it (see status.conditions of the CDI CR ${cdi.object.metadata.name} and the cdi-operator logs)`,
@@ -150,7 +161,7 @@ export async function kubernetesPreflight(
         `CDI has no StorageProfile for StorageClass ${name} (CDI makes one per StorageClass: is CDI running?); without it CDI cannot fill in the access and volume modes of the VM disks' DataVolumes, which leave them to CDI`,
       );
     }
-    const sets: Array<{ accessModes?: string[]; volumeMode?: string }> = profile.status?.claimPropertySets ?? [];
+    const sets = profile.status?.claimPropertySets ?? [];
     const used = sets[0];
     if (!used?.accessModes?.length) {
       return fail(
@@ -229,10 +240,10 @@ export async function kubernetesPreflight(
  * driver is the provisioner; of several, one annotated as the default, and with none annotated
  * KubeVirt refuses to pick. Without a class the disk is left out of the snapshot.
  */
-async function snapshotClassFor(probe: Probe, storageClass: StorageClass, profile: Obj | null, snapshotClasses: SnapshotClass[]): Promise<Outcome> {
+async function snapshotClassFor(probe: Probe, storageClass: StorageClass, profile: StorageProfile | null, snapshotClasses: SnapshotClass[]): Promise<Outcome> {
   const { name } = storageClass.metadata;
   const driver = storageClass.provisioner;
-  const named = profile?.status?.snapshotClass as string | undefined;
+  const named = profile?.status?.snapshotClass;
   if (named) {
     const vsc = await probe.get<SnapshotClass>(`/apis/snapshot.storage.k8s.io/v1/volumesnapshotclasses/${named}`);
     if (!vsc) {
@@ -273,27 +284,28 @@ async function snapshotClassFor(probe: Probe, storageClass: StorageClass, profil
 async function baseImage(probe: Probe, settings: ClusterSettings): Promise<Outcome> {
   const { namespace, name } = settings.baseImage;
   const where = `DataSource ${namespace}/${name}`;
-  const dataSource = await probe.get<Obj>(`/apis/cdi.kubevirt.io/v1beta1/namespaces/${namespace}/datasources/${name}`);
+  const dataSource = await probe.get<DataSource>(`/apis/cdi.kubevirt.io/v1beta1/namespaces/${namespace}/datasources/${name}`);
   if (!dataSource) return fail(`${where}, the base OS image sessions are bootstrapped from, does not exist: import the image with CDI and create it`);
-  const ready = (dataSource.status?.conditions ?? []).find((c: { type?: string }) => c.type === 'Ready');
+  const ready = (dataSource.status?.conditions ?? []).find((c) => c.type === 'Ready');
   if (ready?.status !== 'True') {
     const why = ready ? `Ready is ${ready.status}${ready.reason ? `, ${ready.reason}` : ''}${ready.message ? `: ${ready.message}` : ''}` : 'CDI has not reported a Ready condition';
     return fail(`${where} is not ready (${why}): CDI marks it Ready once its source PVC or VolumeSnapshot exists and is complete; finish or repair the base image import`);
   }
   // Ready: status.source is what the DataSource resolved to (spec.source may point at another DataSource).
-  const source = dataSource.status?.source?.pvc || dataSource.status?.source?.snapshot ? dataSource.status.source : (dataSource.spec?.source ?? {});
+  const resolved = dataSource.status?.source;
+  const source = resolved?.pvc || resolved?.snapshot ? resolved : (dataSource.spec?.source ?? {});
   let size: string | undefined;
   let what: string;
   if (source.pvc) {
     const ns = source.pvc.namespace || namespace;
     what = `source PVC ${ns}/${source.pvc.name}`;
-    const pvc = await probe.get<Obj>(`/api/v1/namespaces/${ns}/persistentvolumeclaims/${source.pvc.name}`);
+    const pvc = await probe.get<Pvc>(`/api/v1/namespaces/${ns}/persistentvolumeclaims/${source.pvc.name}`);
     if (!pvc) return fail(`${where} is Ready but its ${what} does not exist: import the base image again`);
     size = pvc.spec?.resources?.requests?.storage;
   } else if (source.snapshot) {
     const ns = source.snapshot.namespace || namespace;
     what = `source VolumeSnapshot ${ns}/${source.snapshot.name}`;
-    const snapshot = await probe.get<Obj>(`/apis/snapshot.storage.k8s.io/v1/namespaces/${ns}/volumesnapshots/${source.snapshot.name}`);
+    const snapshot = await probe.get<VolumeSnapshot>(`/apis/snapshot.storage.k8s.io/v1/namespaces/${ns}/volumesnapshots/${source.snapshot.name}`);
     if (!snapshot) return fail(`${where} is Ready but its ${what} does not exist: import the base image again`);
     size = snapshot.status?.restoreSize;
   } else {
@@ -335,9 +347,9 @@ class Probe {
   }
 
   /** The first object of a cluster-wide list (the operator CRs: one per cluster), or why there is none. */
-  async first(path: string): Promise<{ object: Obj | null; problem: string | null }> {
+  async first<T extends Obj>(path: string): Promise<{ object: T | null; problem: string | null }> {
     try {
-      const list = await this.get<List>(path);
+      const list = await this.get<List<T>>(path);
       const object = list?.items[0] ?? null;
       return { object, problem: object ? null : list ? 'none exists' : 'its API is not served' };
     } catch (error) {
