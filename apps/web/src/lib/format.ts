@@ -3,7 +3,7 @@
 const DASH = '—';
 
 /**
- * Durations from sub-second (simulated time scales make steps short) to hours:
+ * Durations from sub-second (a warm claim takes well under a second) to hours:
  * 0.7s, 42s, 7m 53s, 1h 02m.
  */
 export function formatDuration(ms: number | null | undefined): string {
