@@ -1,5 +1,6 @@
 import type { Logger, Preflight } from '@cks-lab/core';
 import { KubevirtCluster } from '../kubevirt-cluster';
+import { LABELS } from '../manifests/labels';
 import type { ClusterSettings } from '../manifests/settings';
 import { AlreadyExistsError, type KubeObject, type ObjectApi } from '../object-api';
 import { R, apiVersionOf } from '../resources';
@@ -62,7 +63,7 @@ export async function startSimulatedCluster(options: SimulatedClusterOptions): P
 /** What an admin installs before the first session: the golden namespace and the base OS image. */
 async function seedPlatformObjects(api: MemoryObjectApi, settings: ClusterSettings): Promise<void> {
   const { namespace, name } = settings.baseImage;
-  const labels = { 'app.kubernetes.io/managed-by': 'cks-lab-simulator' };
+  const labels = { [LABELS.managedBy]: 'cks-lab-simulator' };
   const objects: KubeObject[] = [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } },
     { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace, labels }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: settings.diskSize } } } },
