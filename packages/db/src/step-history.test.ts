@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type LabDatabase } from './open-database';
 import { recentStepDurations } from './step-history';
@@ -23,10 +24,23 @@ describe('recentStepDurations', () => {
       await store.finishStep(`run-${i}`, 1, { endedAt: startedAt + 900, outcome: i === 0 ? 'succeeded' : 'failed', detail: null });
       await store.startStep(stepRecord(`run-${i}`, 2, { strategy: 'bootstrap', name: 'wait-cluster-ready', startedAt }));
     }
-    expect(recentStepDurations(lab.db, 2)).toEqual({
+    const plan = [
+      { strategy: 'snapshot' as const, name: 'wait-disks-cloned' as const },
+      { strategy: 'bootstrap' as const, name: 'wait-control-plane-ready' as const },
+      { strategy: 'bootstrap' as const, name: 'wait-cluster-ready' as const },
+    ];
+    expect(recentStepDurations(lab.db, plan, 2)).toEqual({
       // The two latest runs only, newest first.
       snapshot: { 'wait-disks-cloned': [103, 102] },
       bootstrap: { 'wait-control-plane-ready': [900] },
     });
+  });
+
+  it('walks the metrics index newest first for each step, with no sort of the history', () => {
+    const plan = lab.db.all<{ detail: string }>(sql`EXPLAIN QUERY PLAN
+      SELECT ended_at - started_at FROM steps
+      WHERE outcome = 'succeeded' AND strategy = 'snapshot' AND name = 'wait-disks-cloned'
+      ORDER BY run_started_at DESC LIMIT 25`);
+    expect(plan.map((row) => row.detail)).toEqual(['SEARCH steps USING INDEX steps_metrics_idx (strategy=? AND name=?)']);
   });
 });

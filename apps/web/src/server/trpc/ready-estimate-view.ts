@@ -10,11 +10,12 @@ import type { Runtime } from '../runtime';
  */
 export function readyEstimateView(runtime: Runtime, { run, steps }: Pick<SessionDetail, 'run' | 'steps'>): ReadyEstimate | null {
   if (!run || run.outcome !== 'running') return null;
+  const plan = plannedSteps(run.requestedStrategy, run.usedStrategy);
   return estimateReady({
     runStartedAt: run.startedAt,
-    plan: plannedSteps(run.requestedStrategy, run.usedStrategy),
+    plan,
     steps,
-    history: recentStepDurations(runtime.database.db),
+    history: recentStepDurations(runtime.database.db, plan),
     model: modelledStepDurations(runtime.config.sim.model, runtime.simulation?.timeScale ?? 1),
     now: Date.now(),
   });
