@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { elapsedMs, MEASURED, shownMs, shownMsOrNull, timingOf } from './durations';
+import { elapsedMs, MEASURED, runTiming, shownMs, shownMsOrNull, timingOf } from './durations';
 
 describe('durations as shown', () => {
   it('on a real cluster are the measured ones, with no note', () => {
@@ -15,5 +15,12 @@ describe('durations as shown', () => {
     expect(shownMs(timing, 23_500)).toBe(470_000);
     expect(shownMsOrNull(timing, null)).toBeNull();
     expect(elapsedMs(timing, 1_000, 4_000)).toBe(60_000);
+  });
+
+  it('leave a warm claim as measured: it waits on nothing the simulator scales', () => {
+    const timing = timingOf({ timeScale: 0.05 });
+    expect(runTiming(timing, 'warm')).toEqual(MEASURED);
+    expect(runTiming(timing, 'bootstrap')).toBe(timing);
+    expect(runTiming(timing, null)).toBe(timing);
   });
 });

@@ -1,3 +1,4 @@
+import type { RunStrategy } from '@cks-lab/core';
 import { formatTimeScale } from './format';
 
 /**
@@ -8,7 +9,8 @@ import { formatTimeScale } from './format';
  *
  * The server converts every recorded duration with `shownMs` before it leaves the API (views,
  * metrics, Prometheus); pages use `elapsedMs` only for a clock that ticks while a step runs.
- * How long a session has been in use is the learner's own time and is never converted.
+ * How long a session has been in use is the learner's own time and is never converted, nor is a
+ * claim from the warm pool (`runTiming`).
  */
 export interface Timing {
   modelled: boolean;
@@ -27,6 +29,11 @@ export function timingOf(simulation: { timeScale: number } | null): Timing {
     rate: 1 / simulation.timeScale,
     note: `Times are modelled: what the simulator's latency model says a real cluster would take (the simulator itself runs ${formatTimeScale(simulation.timeScale)}).`,
   };
+}
+
+/** A warm claim is one database transaction, no simulated wait: it is shown as measured. */
+export function runTiming(timing: Timing, strategy: RunStrategy | null): Timing {
+  return strategy === 'warm' ? MEASURED : timing;
 }
 
 /** A measured duration as shown (whole milliseconds). */

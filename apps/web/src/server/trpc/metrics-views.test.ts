@@ -11,6 +11,7 @@ describe('metrics views', () => {
       strategies: [
         { strategy: 'snapshot', runs: 2, successes: 2, failures: 0, fallbacks: 0, p50Ms: 3_000, p95Ms: 4_000, meanMs: 3_500 },
         { strategy: 'bootstrap', runs: 1, successes: 0, failures: 1, fallbacks: 1, p50Ms: null, p95Ms: null, meanMs: null },
+        { strategy: 'warm', runs: 1, successes: 1, failures: 0, fallbacks: 0, p50Ms: 40, p95Ms: 40, meanMs: 40 },
       ],
       poolHitRate: 0.5,
       totalRuns: 3,
@@ -23,6 +24,8 @@ describe('metrics views', () => {
       strategies: [
         { ...summary.strategies[0], p50Ms: 60_000, p95Ms: 80_000, meanMs: 70_000 },
         summary.strategies[1],
+        // A claim is no simulated wait: as measured.
+        summary.strategies[2],
       ],
       timing,
     });

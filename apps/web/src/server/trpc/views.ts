@@ -1,6 +1,6 @@
 import { FALLBACK_REASON_TEXT, names, type Actor, type ClusterObjectSummary, type GoldenStatusView, type PoolStatus, type Session, type Strategy } from '@cks-lab/core';
 import type { Account } from '@cks-lab/db';
-import { shownMs, shownMsOrNull, timingOf } from '../../lib/durations';
+import { runTiming, shownMs, shownMsOrNull, timingOf } from '../../lib/durations';
 import type { Runtime } from '../runtime';
 import { readyEstimateView } from './ready-estimate-view';
 
@@ -35,7 +35,7 @@ export async function sessionListView(summaries: Array<{ session: Session; timeT
   const timing = timingOf(runtime.simulation);
   return summaries.map(({ session, timeToReadyMs }) => ({
     ...sessionFields(session, runtime, owners),
-    timeToReadyMs: shownMsOrNull(timing, timeToReadyMs),
+    timeToReadyMs: shownMsOrNull(runTiming(timing, session.strategy), timeToReadyMs),
     timing,
   }));
 }
@@ -67,7 +67,7 @@ export async function sessionDetailView(runtime: Runtime, id: string, actor: Act
     runOutcome: run?.outcome ?? null,
     startedAt: run?.startedAt ?? null,
     endedAt: run?.endedAt ?? null,
-    timeToReadyMs: shownMsOrNull(timing, detail.timeToReadyMs),
+    timeToReadyMs: shownMsOrNull(runTiming(timing, made), detail.timeToReadyMs),
     /** Whether durations here are modelled, and the rate a running step's clock ticks at. */
     timing,
     /** While provisioning: when it should be ready, as wall-clock time (ready-estimate-view.ts). */
