@@ -68,15 +68,19 @@ export class KubevirtCluster implements ClusterPort {
   }
 
   async ensureSessionBase(sessionId: string): Promise<void> {
-    for (const object of sessionBaseObjects(sessionId, this.settings)) await this.createIfAbsent(object);
+    // The namespace first (the session's objects live in it), then the others at once: two round trips, not one per object.
+    const objects = sessionBaseObjects(sessionId, this.settings);
+    const isNamespace = (object: KubeObject) => object.kind === R.namespace.kind;
+    await Promise.all(objects.filter(isNamespace).map((object) => this.createIfAbsent(object)));
+    await Promise.all(objects.filter((object) => !isNamespace(object)).map((object) => this.createIfAbsent(object)));
   }
 
   async ensureVm(sessionId: string, role: Role, source: DiskSource): Promise<void> {
     // The kubeadm CA and token are shared by both bootstrap VMs and kept in the session namespace, so a resumed run reuses them.
     const pki = source.kind === 'base-image' ? await this.sessionPki(sessionId) : undefined;
     const userData = userDataFor(role, source, this.settings, pki);
-    await this.createIfAbsent(cloudInitSecret(sessionId, role, userData));
-    await this.createIfAbsent(virtualMachine(sessionId, role, source, this.settings));
+    // At once: the VM's pod only mounts the secret when it starts, after its disk has been cloned.
+    await Promise.all([this.createIfAbsent(cloudInitSecret(sessionId, role, userData)), this.createIfAbsent(virtualMachine(sessionId, role, source, this.settings))]);
   }
 
   waitVms(sessionId: string, roles: readonly Role[], target: VmWaitTarget, deadlineAt: number, signal?: AbortSignal): Promise<void> {
