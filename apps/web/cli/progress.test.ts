@@ -19,6 +19,8 @@ describe('--wait progress', () => {
     expect(sessionProgress(first, first)).toEqual([]);
     const second = detail('provisioning', [step('prepare-namespace', 'succeeded', 2_000), step('create-vms-from-golden', 'running')]);
     expect(sessionProgress(first, second)).toEqual(['  snapshot prepare-namespace: succeeded in 2.0s', '  snapshot create-vms-from-golden: running']);
+    const ready = detail('running', [step('prepare-namespace', 'succeeded', 2_000), step('create-vms-from-golden', 'succeeded', 5_000)]);
+    expect(sessionProgress(second, ready)).toEqual(['  snapshot create-vms-from-golden: succeeded in 5.0s', 'session 76c3ac1b: running (snapshot)']);
   });
 
   it('says a fallback and a failed step with its reason', () => {

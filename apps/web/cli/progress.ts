@@ -6,10 +6,13 @@ type Outputs = inferRouterOutputs<AppRouter>;
 type SessionDetail = Pick<Outputs['sessions']['get'], 'id' | 'status' | 'strategy' | 'fallbackReasonText' | 'steps'>;
 type GoldenStatus = Pick<Outputs['snapshots']['status'], 'status' | 'version' | 'phase'>;
 
-/** What `--wait` prints on stderr between two reads of a session: a changed status, a fallback, each step that started or ended. */
+/**
+ * What `--wait` prints on stderr between two reads of a session: a fallback, each step that started
+ * or ended, and a changed status (first on the first read, then after the steps that led to it).
+ */
 export function sessionProgress(previous: SessionDetail | null, next: SessionDetail): string[] {
   const lines: string[] = [];
-  if (previous?.status !== next.status) lines.push(`session ${next.id}: ${next.status}${next.strategy ? ` (${next.strategy})` : ''}`);
+  const status = previous?.status === next.status ? [] : [`session ${next.id}: ${next.status}${next.strategy ? ` (${next.strategy})` : ''}`];
   if (!previous?.fallbackReasonText && next.fallbackReasonText) lines.push(`  bootstrap because: ${next.fallbackReasonText}`);
   for (const step of next.steps) {
     const before = previous?.steps.find((s) => s.name === step.name && s.strategy === step.strategy);
@@ -17,7 +20,7 @@ export function sessionProgress(previous: SessionDetail | null, next: SessionDet
     const took = step.durationMs === null ? '' : ` in ${formatDuration(step.durationMs)}`;
     lines.push(`  ${step.strategy} ${step.name}: ${step.status}${took}${step.status === 'failed' && step.detail ? ` (${step.detail})` : ''}`);
   }
-  return lines;
+  return previous ? [...lines, ...status] : [...status, ...lines];
 }
 
 /** The same for a golden image build: its status and phase as they change. */
