@@ -18,7 +18,7 @@ export class CliError extends Error {}
 
 const REPOSITORY = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-export function adminTokenPath(env: Env): string {
+function adminTokenPath(env: Env): string {
   return join(env.LAB_DATA_DIR ?? join(REPOSITORY, 'data'), 'admin-token');
 }
 

@@ -94,13 +94,13 @@ function listRow(r: Record<string, unknown>, now: number): string[] {
 }
 
 /** An instant as ISO 8601 and, for the reader, how far from now: 2026-11-29T22:01:00.000Z (3 min ago). */
-export function instant(at: number | string | null, now: number): string {
+function instant(at: number | string | null, now: number): string {
   if (at === null) return '-';
   const ms = typeof at === 'number' ? at : Date.parse(at);
   return `${new Date(ms).toISOString()} (${relative(ms, now)})`;
 }
 
-export function relative(at: number, now: number): string {
+function relative(at: number, now: number): string {
   const seconds = Math.round((at - now) / 1000);
   const span = Math.abs(seconds);
   const amount = span < 60 ? `${span} s` : span < 3600 ? `${Math.round(span / 60)} min` : span < 86_400 * 2 ? `${Math.round(span / 360) / 10} h` : `${Math.round(span / 86_400)} days`;
