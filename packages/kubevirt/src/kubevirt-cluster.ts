@@ -41,11 +41,22 @@ import {
 } from './manifests';
 import type { ClusterSettings } from './manifests/settings';
 import { Informer } from './informer';
+import type {
+  DataSource,
+  DataVolume,
+  Namespace,
+  PersistentVolumeClaim,
+  Secret,
+  VirtualMachine,
+  VirtualMachineInstance,
+  VirtualMachineSnapshot,
+  VirtualMachineSnapshotContent,
+  VolumeSnapshot,
+} from './cluster-objects';
 import { AlreadyExistsError, type KubeObject, type ObjectApi } from './object-api';
 import { R, type ResourceType } from './resources';
 import { waitFor, type WaitVerdict } from './wait';
 
-type Obj = KubeObject & { spec?: any; status?: any };
 
 /** How long virt-controller may take to release a VM from a finished snapshot. */
 const SNAPSHOT_RELEASE_MS = 60_000;
@@ -89,11 +100,11 @@ export class KubevirtCluster implements ClusterPort {
     const base = { api: this.api, namespace, deadlineAt, signal, label };
     const disks = roles.map((role) => names.rootDisk(role, sessionId));
     if (target === 'disk-ready') {
-      return waitFor<Obj>({ ...base, type: R.dataVolume, evaluate: (objects) => allOf(disks, objects, namespace, dataVolumeVerdict) });
+      return waitFor<DataVolume>({ ...base, type: R.dataVolume, evaluate: (objects) => allOf(disks, objects, namespace, dataVolumeVerdict) });
     }
     const vms = roles.map((role) => names.vm(role, sessionId));
     if (target === 'running') {
-      return waitFor<Obj>({
+      return waitFor<VirtualMachineInstance>({
         ...base,
         type: R.vmi,
         evaluate: (objects) =>
@@ -105,7 +116,7 @@ export class KubevirtCluster implements ClusterPort {
       });
     }
     if (target === 'stopped') {
-      return waitFor<Obj>({
+      return waitFor<VirtualMachineInstance>({
         ...base,
         type: R.vmi,
         evaluate: (objects) => {
@@ -118,7 +129,7 @@ export class KubevirtCluster implements ClusterPort {
     // the VM's status alone cannot tell a clone CDI retries from one it never finishes.
     return failFastOnDisks(
       { ...base, disks },
-      waitFor<Obj>({
+      waitFor<VirtualMachine>({
         ...base,
         type: R.vm,
         evaluate: (objects) =>
@@ -139,7 +150,7 @@ export class KubevirtCluster implements ClusterPort {
       // progress (status.snapshotInProgress), which it clears a moment after the snapshot succeeded
       // (kubevirt v1.8.0 pkg/storage/admitters/vm-storage-status.go).
       const vms = roles.map((role) => names.vm(role, sessionId));
-      await waitFor<Obj>({
+      await waitFor<VirtualMachine>({
         api: this.api,
         type: R.vm,
         namespace,
@@ -167,7 +178,7 @@ export class KubevirtCluster implements ClusterPort {
     // kubernetes.io/pvc-protection finalizer), and CDI will not create the next attempt's claim of
     // the same name until the old one is gone.
     for (const type of [R.vm, R.vmi, R.dataVolume, R.pvc]) {
-      await waitFor<Obj>({
+      await waitFor<KubeObject>({
         api: this.api,
         type,
         namespace,
@@ -184,7 +195,7 @@ export class KubevirtCluster implements ClusterPort {
     // Namespace deletion does not reach the RoleBindings in the clone source namespaces: remove them explicitly.
     for (const source of cloneSourceNamespaces(this.settings)) await this.api.delete(R.roleBinding, source, names.cloneRoleBinding(sessionId));
     await this.api.delete(R.namespace, undefined, namespace);
-    await waitFor<Obj>({
+    await waitFor<Namespace>({
       api: this.api,
       type: R.namespace,
       deadlineAt,
@@ -196,17 +207,17 @@ export class KubevirtCluster implements ClusterPort {
 
   async sessionObjects(sessionId: string): Promise<ClusterObjectSummary[]> {
     const namespace = names.namespace(sessionId);
-    const lists = await Promise.all(SESSION_OBJECT_TYPES.map((type) => this.api.list<Obj>(type, namespace)));
-    return summarizeSessionObjects(namespace, lists.map((list) => list?.items ?? []));
+    const lists = await Promise.all(SESSION_OBJECT_TYPES.map((type) => this.api.list<SessionObject>(type, namespace)));
+    return summarizeSessionObjects(namespace, lists.map((list) => list?.items ?? []) as SessionObjectLists);
   }
 
   /** One informer per kind; the first list is reported once all four have listed, then every change. */
   watchSessionObjects(sessionId: string, onChange: (objects: ClusterObjectSummary[]) => void, onError?: (error: unknown) => void): () => void {
     const namespace = names.namespace(sessionId);
     const listed = new Set<ResourceType>();
-    const informers: Array<Informer<Obj>> = SESSION_OBJECT_TYPES.map(
+    const informers: Array<Informer<SessionObject>> = SESSION_OBJECT_TYPES.map(
       (type) =>
-        new Informer<Obj>({
+        new Informer<SessionObject>({
           api: this.api,
           type,
           namespace,
@@ -214,7 +225,7 @@ export class KubevirtCluster implements ClusterPort {
           onChange: (_objects, changed) => {
             if (changed === null) listed.add(type);
             if (listed.size < SESSION_OBJECT_TYPES.length) return;
-            onChange(summarizeSessionObjects(namespace, informers.map((informer) => [...informer.objects.values()])));
+            onChange(summarizeSessionObjects(namespace, informers.map((informer) => [...informer.objects.values()]) as SessionObjectLists));
           },
         }),
     );
@@ -231,7 +242,7 @@ export class KubevirtCluster implements ClusterPort {
   async waitVmSnapshot(sessionId: string, role: Role, version: number, deadlineAt: number): Promise<SnapshotResult> {
     const namespace = names.namespace(sessionId);
     const name = names.goldenSnapshot(role, version);
-    await waitFor<Obj>({
+    await waitFor<VirtualMachineSnapshot>({
       api: this.api,
       type: R.vmSnapshot,
       namespace,
@@ -242,25 +253,25 @@ export class KubevirtCluster implements ClusterPort {
         if (status?.phase === 'Failed') {
           // A missed failureDeadline leaves no error, only a Failure condition whose reason says so
           // (kubevirt v1.8.0 pkg/storage/snapshot/snapshot.go updateSnapshotStatus).
-          const failure = (status.conditions ?? []).find((c: any) => c.type === 'Failure' && c.status === 'True');
+          const failure = (status.conditions ?? []).find((c) => c.type === 'Failure' && c.status === 'True');
           return { done: false, failure: status.error?.message ?? failure?.reason ?? 'snapshot failed', waitingFor: '' };
         }
         if (status?.readyToUse === true && status.phase === 'Succeeded') return { done: true };
         return { done: false, waitingFor: `snapshot phase ${status?.phase ?? 'pending'}` };
       },
     });
-    const snapshot = await this.api.get<Obj>(R.vmSnapshot, namespace, name);
+    const snapshot = await this.api.get<VirtualMachineSnapshot>(R.vmSnapshot, namespace, name);
     const contentName = snapshot?.status?.virtualMachineSnapshotContentName;
-    const content = contentName ? await this.api.get<Obj>(R.vmSnapshotContent, namespace, contentName) : null;
+    const content = contentName ? await this.api.get<VirtualMachineSnapshotContent>(R.vmSnapshotContent, namespace, contentName) : null;
     const partial = partialSnapshotVolumes(snapshot, content);
     if (partial.length > 0) {
       throw new ClusterFailure(
         `snapshot ${name} excluded volume(s) ${partial.join(', ')}: no VolumeSnapshotClass for their StorageClass, or an unbound claim (a partial, disk-less snapshot)`,
       );
     }
-    const backup = (content?.spec?.volumeBackups ?? []).find((b: any) => b.volumeName === ROOT_VOLUME);
+    const backup = (content?.spec?.volumeBackups ?? []).find((b) => b.volumeName === ROOT_VOLUME);
     if (!backup?.volumeSnapshotName) throw new ClusterFailure(`snapshot ${name} has no VolumeSnapshot of the root disk`);
-    const volumeSnapshot = await this.api.get<Obj>(R.volumeSnapshot, namespace, backup.volumeSnapshotName);
+    const volumeSnapshot = await this.api.get<VolumeSnapshot>(R.volumeSnapshot, namespace, backup.volumeSnapshotName);
     const restoreSize = positiveQuantity(volumeSnapshot?.status?.restoreSize);
     const size = restoreSize ?? backup.persistentVolumeClaim?.spec?.resources?.requests?.storage ?? this.settings.diskSize;
     return { volumeSnapshot: backup.volumeSnapshotName, sizeBytes: quantityBytes(String(size)) };
@@ -275,14 +286,14 @@ export class KubevirtCluster implements ClusterPort {
     // CDI sizes the copy from the snapshot's restoreSize; a CSI driver that reports none (0) leaves
     // CDI without a size, so the copy then asks for the disk's (containerized-data-importer v1.64.0
     // pkg/controller/datavolume/snapshot-clone-controller.go validateSnapshotClone).
-    const volumeSnapshot = disk.volumeSnapshot ? await this.api.get<Obj>(R.volumeSnapshot, sourceNamespace, disk.volumeSnapshot) : null;
+    const volumeSnapshot = disk.volumeSnapshot ? await this.api.get<VolumeSnapshot>(R.volumeSnapshot, sourceNamespace, disk.volumeSnapshot) : null;
     const explicitSize = positiveQuantity(volumeSnapshot?.status?.restoreSize) ? undefined : maxQuantity(this.settings.diskSize, disk.sizeBytes);
     await this.createIfAbsent(goldenCopyDataVolume(version, disk, sourceNamespace, this.settings, explicitSize));
   }
 
   waitGoldenCopies(version: number, deadlineAt: number): Promise<void> {
     const copies = ROLES.map((role) => names.goldenCopy(role, version));
-    return waitFor<Obj>({
+    return waitFor<DataVolume>({
       api: this.api,
       type: R.dataVolume,
       namespace: GOLDEN_NAMESPACE,
@@ -295,7 +306,7 @@ export class KubevirtCluster implements ClusterPort {
   async pointGoldenDataSources(version: number): Promise<void> {
     for (const role of ROLES) {
       const desired = goldenDataSource(role, version);
-      const existing = await this.api.get<Obj>(R.dataSource, GOLDEN_NAMESPACE, desired.metadata.name);
+      const existing = await this.api.get<DataSource>(R.dataSource, GOLDEN_NAMESPACE, desired.metadata.name);
       if (!existing) await this.createIfAbsent(desired);
       else await this.api.patch(R.dataSource, GOLDEN_NAMESPACE, desired.metadata.name, { metadata: { labels: desired.metadata.labels }, spec: desired.spec as object });
     }
@@ -304,7 +315,7 @@ export class KubevirtCluster implements ClusterPort {
   async deleteGoldenVersion(version: number): Promise<void> {
     for (const role of ROLES) {
       const copy = names.goldenCopy(role, version);
-      const dataSource = await this.api.get<Obj>(R.dataSource, GOLDEN_NAMESPACE, names.goldenDataSource(role));
+      const dataSource = await this.api.get<DataSource>(R.dataSource, GOLDEN_NAMESPACE, names.goldenDataSource(role));
       if (dataSource?.spec?.source?.pvc?.name === copy) await this.api.delete(R.dataSource, GOLDEN_NAMESPACE, names.goldenDataSource(role));
       await this.api.delete(R.dataVolume, GOLDEN_NAMESPACE, copy);
       await this.api.delete(R.pvc, GOLDEN_NAMESPACE, copy);
@@ -315,7 +326,7 @@ export class KubevirtCluster implements ClusterPort {
     return Promise.all(
       ROLES.map(async (role) => {
         const name = names.goldenCopy(role, version);
-        const [dv, pvc] = await Promise.all([R.dataVolume, R.pvc].map((type) => this.api.get<Obj>(type, GOLDEN_NAMESPACE, name)));
+        const [dv, pvc] = await Promise.all([this.api.get<DataVolume>(R.dataVolume, GOLDEN_NAMESPACE, name), this.api.get<PersistentVolumeClaim>(R.pvc, GOLDEN_NAMESPACE, name)]);
         return {
           role,
           name,
@@ -330,10 +341,10 @@ export class KubevirtCluster implements ClusterPort {
   async listManagedObjects(): Promise<ManagedObjects> {
     const managed = labelSelector(managedLabels());
     const [namespaces, copies] = await Promise.all([
-      this.api.list<Obj>(R.namespace, undefined, managed),
-      this.api.list<Obj>(R.dataVolume, GOLDEN_NAMESPACE, managed),
+      this.api.list<Namespace>(R.namespace, undefined, managed),
+      this.api.list<DataVolume>(R.dataVolume, GOLDEN_NAMESPACE, managed),
     ]);
-    const createdAt = (object: Obj) => Date.parse(object.metadata.creationTimestamp ?? '') || Date.now();
+    const createdAt = (object: KubeObject) => Date.parse(object.metadata.creationTimestamp ?? '') || Date.now();
     const goldenVersions = new Map<number, number>();
     for (const copy of copies.items) {
       const version = Number(copy.metadata.labels?.[LABELS.goldenVersion]);
@@ -351,7 +362,7 @@ export class KubevirtCluster implements ClusterPort {
 
   private async sessionPki(sessionId: string): Promise<BootstrapPki> {
     const namespace = names.namespace(sessionId);
-    const existing = await this.api.get<Obj>(R.secret, namespace, BOOTSTRAP_PKI_SECRET);
+    const existing = await this.api.get<Secret>(R.secret, namespace, BOOTSTRAP_PKI_SECRET);
     if (existing) return bootstrapPkiFromSecret(existing);
     const pki = await generateBootstrapPki();
     try {
@@ -359,7 +370,7 @@ export class KubevirtCluster implements ClusterPort {
       return pki;
     } catch (error) {
       if (!(error instanceof AlreadyExistsError)) throw error;
-      const winner = await this.api.get<Obj>(R.secret, namespace, BOOTSTRAP_PKI_SECRET);
+      const winner = await this.api.get<Secret>(R.secret, namespace, BOOTSTRAP_PKI_SECRET);
       if (!winner) throw error;
       return bootstrapPkiFromSecret(winner);
     }
@@ -374,7 +385,7 @@ export class KubevirtCluster implements ClusterPort {
   }
 }
 
-function allOf(names_: readonly string[], objects: ReadonlyMap<string, Obj>, namespace: string, verdict: (o: Obj | undefined) => WaitVerdict): WaitVerdict {
+function allOf<T extends KubeObject>(names_: readonly string[], objects: ReadonlyMap<string, T>, namespace: string, verdict: (o: T | undefined) => WaitVerdict): WaitVerdict {
   const pending: string[] = [];
   for (const name of names_) {
     const result = verdict(objects.get(`${namespace}/${name}`));
@@ -410,7 +421,7 @@ async function failFastOnDisks(
   const stop = new AbortController();
   const forward = () => stop.abort();
   watch.signal?.addEventListener('abort', forward, { once: true });
-  const diskFailure = waitFor<Obj>({
+  const diskFailure = waitFor<DataVolume>({
     api: watch.api,
     type: R.dataVolume,
     namespace: watch.namespace,
@@ -445,14 +456,14 @@ async function failFastOnDisks(
  *   (clone-controller-base.go updateStatusPhaseForPopulator). Other Running=False/Error conditions
  *   are a pod CDI restarts, not an end.
  */
-function dataVolumeFailure(dv: Obj | undefined): string | undefined {
-  const conditions: any[] = dv?.status?.conditions ?? [];
+function dataVolumeFailure(dv: DataVolume | undefined): string | undefined {
+  const conditions = dv?.status?.conditions ?? [];
   if (dv?.status?.phase === 'Failed') {
     const reason = conditions.map((c) => c.message).filter(Boolean).join('; ');
     return `DataVolume failed${reason ? `: ${reason}` : ''}`;
   }
   const bound = conditions.find((c) => c.type === 'Bound');
-  if (bound?.status === 'False' && ['CloneWithoutSource', 'CloneValidationFailed'].includes(bound.reason)) {
+  if (bound?.status === 'False' && ['CloneWithoutSource', 'CloneValidationFailed'].includes(bound.reason ?? '')) {
     return `CDI does not start the clone (${bound.reason}): ${bound.message}`;
   }
   const running = conditions.find((c) => c.type === 'Running');
@@ -462,12 +473,12 @@ function dataVolumeFailure(dv: Obj | undefined): string | undefined {
   return undefined;
 }
 
-function dataVolumeVerdict(dv: Obj | undefined): WaitVerdict {
+function dataVolumeVerdict(dv: DataVolume | undefined): WaitVerdict {
   const phase = dv?.status?.phase;
   if (phase === 'Succeeded') return { done: true };
   const failure = dataVolumeFailure(dv);
   if (failure) return { done: false, failure, waitingFor: '' };
-  const running = (dv?.status?.conditions ?? []).find((c: any) => c.type === 'Running' && c.status === 'False' && c.reason && c.message);
+  const running = (dv?.status?.conditions ?? []).find((c) => c.type === 'Running' && c.status === 'False' && c.reason && c.message);
   return {
     done: false,
     waitingFor: `DataVolume ${phase ?? 'absent'}${dv?.status?.progress ? ` ${dv.status.progress}` : ''}${running ? ` (${running.reason}: ${running.message})` : ''}`,
@@ -481,11 +492,11 @@ function dataVolumeVerdict(dv: Obj | undefined): WaitVerdict {
  * no snapshot-level "partial" indication (its indications are Online, NoGuestAgent, GuestAgent,
  * QuiesceTimeout and Paused; its conditions Progressing, Ready and Failure).
  */
-function partialSnapshotVolumes(snapshot: Obj | null, content: Obj | null): string[] {
+function partialSnapshotVolumes(snapshot: VirtualMachineSnapshot | null, content: VirtualMachineSnapshotContent | null): string[] {
   const lists = snapshot?.status?.snapshotVolumes ?? {};
   const included: string[] = lists.includedVolumes ?? [];
   const excluded: string[] = lists.excludedVolumes ?? [];
-  const volumes: any[] = content?.spec?.source?.virtualMachine?.spec?.template?.spec?.volumes ?? [];
+  const volumes = content?.spec?.source?.virtualMachine?.spec?.template?.spec?.volumes ?? [];
   const claimVolumes = new Set([ROOT_VOLUME, ...volumes.filter((v) => v.dataVolume || v.persistentVolumeClaim).map((v) => v.name as string)]);
   return [...claimVolumes].filter((volume) => excluded.includes(volume) || !included.includes(volume));
 }
@@ -495,7 +506,7 @@ function positiveQuantity(quantity: unknown): string | undefined {
   return quantity !== undefined && quantity !== null && quantityBytes(String(quantity)) > 0 ? String(quantity) : undefined;
 }
 
-function describeLeftover(object: Obj): string {
+function describeLeftover(object: KubeObject): string {
   const finalizers = object.metadata.finalizers ?? [];
   return object.metadata.deletionTimestamp
     ? `${object.metadata.name} (terminating${finalizers.length ? `, finalizers ${finalizers.join(', ')}` : ''})`
@@ -506,15 +517,18 @@ function describeLeftover(object: Obj): string {
  * CDI writes why a clone fell back to a host-assisted copy on the target claim, never on the
  * DataVolume (CDI v1.64.0 pkg/controller/populators/clone-populator.go initTargetClaim).
  */
-function cloneFallbackReason(claim: Obj | null | undefined): string | null {
+function cloneFallbackReason(claim: PersistentVolumeClaim | null | undefined): string | null {
   return claim?.metadata.annotations?.[ANNOTATIONS.cloneFallbackReason] ?? null;
 }
 
 /** The kinds a session page shows, in the order `summarizeSessionObjects` takes their lists. */
 const SESSION_OBJECT_TYPES: readonly ResourceType[] = [R.vm, R.vmi, R.dataVolume, R.pvc];
+/** A session's objects, listed in SESSION_OBJECT_TYPES order. */
+type SessionObjectLists = [VirtualMachine[], VirtualMachineInstance[], DataVolume[], PersistentVolumeClaim[]];
+type SessionObject = SessionObjectLists[number][number];
 
-function summarizeSessionObjects(namespace: string, [vms = [], vmis = [], dvs = [], pvcs = []]: Obj[][]): ClusterObjectSummary[] {
-  const summary = (kind: string, object: Obj, phase: string): ClusterObjectSummary => ({ kind, namespace, name: object.metadata.name, phase });
+function summarizeSessionObjects(namespace: string, [vms = [], vmis = [], dvs = [], pvcs = []]: SessionObjectLists): ClusterObjectSummary[] {
+  const summary = (kind: string, object: KubeObject, phase: string): ClusterObjectSummary => ({ kind, namespace, name: object.metadata.name, phase });
   return [
     ...vms.map((vm) => summary('VirtualMachine', vm, vm.status?.ready ? 'Ready' : (vm.status?.printableStatus ?? 'Pending'))),
     ...vmis.map((vmi) => summary('VirtualMachineInstance', vmi, vmi.status?.phase ?? 'Pending')),
@@ -526,7 +540,7 @@ function summarizeSessionObjects(namespace: string, [vms = [], vmis = [], dvs = 
   ];
 }
 
-function describeDataVolume(dv: Obj, claim: Obj | undefined): string {
+function describeDataVolume(dv: DataVolume, claim: PersistentVolumeClaim | undefined): string {
   const phase = dv.status?.phase ?? 'Pending';
   const progress = dv.status?.progress && phase !== 'Succeeded' ? ` ${dv.status.progress}` : '';
   const fallback = cloneFallbackReason(claim);
