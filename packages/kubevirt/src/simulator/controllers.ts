@@ -2,6 +2,15 @@ import { errorMessage, GOLDEN_NAMESPACE, NotFoundError, type Logger } from '@cks
 import { Informer } from '../informer';
 import { LABELS } from '../manifests/labels';
 import { quantityBytes } from '../manifests/quantity';
+import type {
+  DataSource,
+  DataVolume,
+  PersistentVolumeClaim,
+  VirtualMachine,
+  VirtualMachineInstance,
+  VirtualMachineSnapshot,
+  VolumeSnapshot,
+} from '../cluster-objects';
 import { AlreadyExistsError, type KubeObject, type ObjectApi } from '../object-api';
 import { R, apiVersionOf, resourceTypeOf, type ResourceType } from '../resources';
 import type { Fault } from './faults';
@@ -33,7 +42,6 @@ export interface ControllerOptions {
   workers?: number;
 }
 
-type Obj = KubeObject & { spec?: any; status?: any };
 type Item = { type: ResourceType; namespace: string | undefined; name: string };
 
 /**
@@ -59,7 +67,7 @@ const READ_ONLY: readonly ResourceType[] = [R.dataSource, R.volumeSnapshot, R.vm
  * at a time (client-go's workqueue).
  */
 export class SimulatedControllers {
-  private readonly informers = new Map<ResourceType, Informer<Obj>>();
+  private readonly informers = new Map<ResourceType, Informer<KubeObject>>();
   private readonly synced = new Set<ResourceType>();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Due for a reconcile, none of them in flight. */
@@ -72,7 +80,7 @@ export class SimulatedControllers {
    * read must not see an object older than what the controller itself wrote, or it would write a
    * phase it has already passed again (client-go's MutationCache, tools/cache/mutation_cache.go).
    */
-  private readonly written = new Map<string, Obj>();
+  private readonly written = new Map<string, KubeObject>();
   /** The uid of each object this controller deleted, until its watch has seen it go. */
   private readonly deleted = new Map<string, string>();
   private stopped = false;
@@ -81,7 +89,7 @@ export class SimulatedControllers {
 
   start(): void {
     for (const type of [...RECONCILED, ...READ_ONLY]) {
-      const informer = new Informer<Obj>({
+      const informer = new Informer<KubeObject>({
         api: this.options.api,
         type,
         onChange: (objects, changed) => {
@@ -110,12 +118,12 @@ export class SimulatedControllers {
     this.dirty.clear();
   }
 
-  private onChange(type: ResourceType, objects: ReadonlyMap<string, Obj>, changed: Obj | null): void {
+  private onChange(type: ResourceType, objects: ReadonlyMap<string, KubeObject>, changed: KubeObject | null): void {
     for (const object of changed ? [changed] : objects.values()) this.enqueue(type, object.metadata.namespace, object.metadata.name);
     if (!changed) return;
     const namespace = changed.metadata.namespace;
     // A claim in use by a VM's pod is released once the instance is gone.
-    if (type === R.vmi) for (const claim of claimsOf(changed)) this.enqueue(R.pvc, namespace, claim);
+    if (type === R.vmi) for (const claim of claimsOf(changed as VirtualMachineInstance)) this.enqueue(R.pvc, namespace, claim);
     // CDI waits for an old claim of its DataVolume's name to go before it creates its own.
     if (type === R.pvc) this.enqueue(R.dataVolume, namespace, changed.metadata.name);
     // A VM reacts to its disks and instance, and to its sibling (the worker joins a ready control plane).
@@ -176,16 +184,16 @@ export class SimulatedControllers {
     return ns === null || Boolean(ns?.metadata.deletionTimestamp);
   }
 
-  private reconcile(type: ResourceType, object: Obj): Promise<void> {
-    if (type === R.dataVolume) return this.reconcileDataVolume(object);
-    if (type === R.vm) return this.reconcileVm(object);
-    if (type === R.vmSnapshot) return this.reconcileSnapshot(object);
-    if (type === R.pvc) return this.releaseClaim(object);
+  private reconcile(type: ResourceType, object: KubeObject): Promise<void> {
+    if (type === R.dataVolume) return this.reconcileDataVolume(object as DataVolume);
+    if (type === R.vm) return this.reconcileVm(object as VirtualMachine);
+    if (type === R.vmSnapshot) return this.reconcileSnapshot(object as VirtualMachineSnapshot);
+    if (type === R.pvc) return this.releaseClaim(object as PersistentVolumeClaim);
     return Promise.resolve();
   }
 
   /** Re-reconciles the object at `at` (epoch ms). */
-  private later(type: ResourceType, object: Obj, at: number): void {
+  private later(type: ResourceType, object: KubeObject, at: number): void {
     const { namespace, name } = object.metadata;
     const key = keyOf(type, namespace, name);
     clearTimeout(this.timers.get(key));
@@ -200,7 +208,7 @@ export class SimulatedControllers {
   // The caches, with this controller's own writes
 
   /** The object as the cache has it, or as this controller last wrote it when that is newer. */
-  private read(type: ResourceType, namespace: string | undefined, name: string): Obj | null {
+  private read<T extends KubeObject = KubeObject>(type: ResourceType, namespace: string | undefined, name: string): T | null {
     const key = keyOf(type, namespace, name);
     const cached = this.informers.get(type)!.objects.get(`${namespace ?? ''}/${name}`);
     const deletedUid = this.deleted.get(key);
@@ -211,22 +219,22 @@ export class SimulatedControllers {
     const own = this.written.get(key);
     if (own && cached && !newer(own, cached)) {
       this.written.delete(key);
-      return cached;
+      return cached as T;
     }
-    return own ?? cached ?? null;
+    return (own ?? cached ?? null) as T | null;
   }
 
   /** The objects of a type in a namespace (a lister's List). */
-  private readAll(type: ResourceType, namespace: string | undefined): Obj[] {
+  private readAll<T extends KubeObject = KubeObject>(type: ResourceType, namespace: string | undefined): T[] {
     const names = new Set<string>();
     for (const o of this.informers.get(type)!.objects.values()) if (o.metadata.namespace === namespace) names.add(o.metadata.name);
     const prefix = keyOf(type, namespace, '');
     for (const [key, o] of this.written) if (key.startsWith(prefix)) names.add(o.metadata.name);
-    return [...names].map((name) => this.read(type, namespace, name)).filter((o): o is Obj => o !== null);
+    return [...names].map((name) => this.read<T>(type, namespace, name)).filter((o): o is T => o !== null);
   }
 
   /** Drops own writes the watch has caught up with, or whose objects it has seen go. */
-  private forgetOwnWrites(type: ResourceType, objects: ReadonlyMap<string, Obj>, changed: Obj | null): void {
+  private forgetOwnWrites(type: ResourceType, objects: ReadonlyMap<string, KubeObject>, changed: KubeObject | null): void {
     const prefix = `${type.plural}/`;
     for (const object of changed ? [changed] : [...this.written].filter(([key]) => key.startsWith(prefix)).map(([, o]) => o)) {
       const key = keyOf(type, object.metadata.namespace, object.metadata.name);
@@ -237,7 +245,7 @@ export class SimulatedControllers {
     }
   }
 
-  private async create(object: Obj): Promise<void> {
+  private async create(object: KubeObject): Promise<void> {
     try {
       this.remember(resourceTypeOf(object), await this.options.api.create(object), true);
     } catch (error) {
@@ -246,21 +254,21 @@ export class SimulatedControllers {
   }
 
   private async patch(type: ResourceType, namespace: string | undefined, name: string, patch: object): Promise<void> {
-    this.remember(type, await this.options.api.patch<Obj>(type, namespace, name, patch), false);
+    this.remember(type, await this.options.api.patch<KubeObject>(type, namespace, name, patch), false);
   }
 
   private async patchStatus(type: ResourceType, namespace: string | undefined, name: string, status: object): Promise<void> {
-    this.remember(type, await this.options.api.patchStatus<Obj>(type, namespace, name, status), false);
+    this.remember(type, await this.options.api.patchStatus<KubeObject>(type, namespace, name, status), false);
   }
 
-  private async remove(type: ResourceType, object: Obj): Promise<void> {
+  private async remove(type: ResourceType, object: KubeObject): Promise<void> {
     await this.options.api.delete(type, object.metadata.namespace, object.metadata.name);
     const key = keyOf(type, object.metadata.namespace, object.metadata.name);
     this.written.delete(key);
     if (object.metadata.uid) this.deleted.set(key, object.metadata.uid);
   }
 
-  private remember(type: ResourceType, object: Obj, created: boolean): void {
+  private remember(type: ResourceType, object: KubeObject, created: boolean): void {
     const { namespace, name } = object.metadata;
     const key = keyOf(type, namespace, name);
     const current = this.written.get(key);
@@ -271,7 +279,7 @@ export class SimulatedControllers {
   }
 
   /** Returns the recorded due time of the object's current operation, recording it first if absent. */
-  private async dueAt(type: ResourceType, object: Obj, annotation: string, modelSeconds: number): Promise<number> {
+  private async dueAt(type: ResourceType, object: KubeObject, annotation: string, modelSeconds: number): Promise<number> {
     const recorded = Number(object.metadata.annotations?.[annotation]);
     if (Number.isFinite(recorded) && recorded > 0) return recorded;
     const at = Date.now() + this.ms(modelSeconds);
@@ -281,7 +289,7 @@ export class SimulatedControllers {
 
   // CDI: DataVolumes
 
-  private async reconcileDataVolume(dv: Obj): Promise<void> {
+  private async reconcileDataVolume(dv: DataVolume): Promise<void> {
     const phase = dv.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') return;
     const { namespace, name } = dv.metadata;
@@ -292,13 +300,13 @@ export class SimulatedControllers {
 
     // CDI (pkg/controller/datavolume/controller-base.go validatePVC) waits while a claim of this name is
     // being deleted or belongs to someone else, and takes it up again when that claim is gone.
-    const existing = this.read(R.pvc, namespace, name);
+    const existing = this.read<PersistentVolumeClaim>(R.pvc, namespace, name);
     if (existing && (existing.metadata.deletionTimestamp || !ownedBy(existing, dv))) return;
 
     // clone-fail: the golden copy is gone from under the clone, the one way a clone from it ends for
     // good on the real CDI (v1.64.0 never marks a clone DataVolume Failed: clone-controller-base.go
     // updateStatusPhaseForPopulator).
-    const source = fromGolden && faults.has('clone-fail') ? { missing: `pvc ${dv.spec.source.pvc.name}` } : this.cloneSource(dv);
+    const source = fromGolden && faults.has('clone-fail') ? { missing: `pvc ${dv.spec?.source?.pvc?.name}` } : this.cloneSource(dv);
     if (!existing) {
       // Checked before CDI creates the claim (pvc-clone-controller.go validateCloneAndSourcePVC,
       // snapshot-clone-controller.go validateCloneAndSourceSnapshot): the phase stays, the Bound
@@ -316,7 +324,7 @@ export class SimulatedControllers {
       }
       await this.ensurePvc(dv, size.bytes);
     }
-    const claim = existing ?? this.read(R.pvc, namespace, name);
+    const claim = existing ?? this.read<PersistentVolumeClaim>(R.pvc, namespace, name);
     const refused = claim ? refusal(dv, claim, source) : undefined;
     if (refused) {
       // pkg/controller/clone/planner.go validateSourcePVC refuses the target claim; the clone populator
@@ -361,28 +369,28 @@ export class SimulatedControllers {
   }
 
   /** The claim or snapshot a DataVolume clones, a `sourceRef` DataSource resolved as CDI does. */
-  private cloneSource(dv: Obj): CloneSource {
+  private cloneSource(dv: DataVolume): CloneSource {
     const own = dv.metadata.namespace;
     let spec = dv.spec?.source ?? {};
     if (dv.spec?.sourceRef?.kind === 'DataSource') {
       const ref = dv.spec.sourceRef;
-      const dataSource = this.read(R.dataSource, ref.namespace ?? own, ref.name);
+      const dataSource = this.read<DataSource>(R.dataSource, ref.namespace ?? own, ref.name);
       if (!dataSource) return { missing: `DataSource ${ref.name}` };
       spec = dataSource.spec?.source ?? {};
     }
     if (spec.pvc) {
-      const pvc = this.read(R.pvc, spec.pvc.namespace ?? own, spec.pvc.name);
+      const pvc = this.read<PersistentVolumeClaim>(R.pvc, spec.pvc.namespace ?? own, spec.pvc.name);
       return pvc ? { pvc } : { missing: `pvc ${spec.pvc.name}` };
     }
     if (spec.snapshot) {
-      const snapshot = this.read(R.volumeSnapshot, spec.snapshot.namespace ?? own, spec.snapshot.name);
+      const snapshot = this.read<VolumeSnapshot>(R.volumeSnapshot, spec.snapshot.namespace ?? own, spec.snapshot.name);
       return snapshot ? { snapshot } : { missing: `snapshot ${spec.snapshot.name}` };
     }
     return {};
   }
 
   /** CDI creates the DataVolume's PVC under the same name, owned by the DataVolume. */
-  private async ensurePvc(dv: Obj, bytes: number): Promise<void> {
+  private async ensurePvc(dv: DataVolume, bytes: number): Promise<void> {
     await this.create({
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
@@ -401,11 +409,11 @@ export class SimulatedControllers {
   // kube-controller-manager: pvc-protection
 
   /** A deleted claim stays, held by its finalizer, until no pod (here: no VM instance) uses it. */
-  private async releaseClaim(pvc: Obj): Promise<void> {
+  private async releaseClaim(pvc: PersistentVolumeClaim): Promise<void> {
     const finalizers = pvc.metadata.finalizers ?? [];
     if (!pvc.metadata.deletionTimestamp || !finalizers.includes(PVC_PROTECTION_FINALIZER)) return;
     const { namespace, name } = pvc.metadata;
-    if (this.readAll(R.vmi, namespace).some((vmi) => claimsOf(vmi).includes(name))) return;
+    if (this.readAll<VirtualMachineInstance>(R.vmi, namespace).some((vmi) => claimsOf(vmi).includes(name))) return;
     const releaseAt = await this.dueAt(R.pvc, pvc, DONE_AT + '-release', this.options.model.claimRelease);
     if (Date.now() < releaseAt) return this.later(R.pvc, pvc, releaseAt);
     try {
@@ -418,20 +426,21 @@ export class SimulatedControllers {
 
   // KubeVirt: VirtualMachines and their instances
 
-  private async reconcileVm(vm: Obj): Promise<void> {
+  private async reconcileVm(vm: VirtualMachine): Promise<void> {
     const { namespace, name } = vm.metadata;
-    const templates: any[] = vm.spec?.dataVolumeTemplates ?? [];
+    // virt-api's admission refuses a DataVolume template without a name.
+    const templates = (vm.spec?.dataVolumeTemplates ?? []).map((template) => ({ name: template.metadata?.name ?? '', spec: template.spec }));
     for (const template of templates) {
-      if (this.read(R.dataVolume, namespace, template.metadata.name)) continue;
+      if (this.read(R.dataVolume, namespace, template.name)) continue;
       await this.create({
         apiVersion: apiVersionOf(R.dataVolume),
         kind: 'DataVolume',
-        metadata: { name: template.metadata.name, namespace, labels: vm.metadata.labels, ownerReferences: [ownerRef(R.vm, vm)] },
+        metadata: { name: template.name, namespace, labels: vm.metadata.labels, ownerReferences: [ownerRef(R.vm, vm)] },
         spec: template.spec,
       });
     }
-    const dvs = templates.map((t) => this.read(R.dataVolume, namespace, t.metadata.name));
-    const vmi = this.read(R.vmi, namespace, name);
+    const dvs = templates.map((template) => this.read<DataVolume>(R.dataVolume, namespace, template.name));
+    const vmi = this.read<VirtualMachineInstance>(R.vmi, namespace, name);
     const setVmStatus = (status: object) => this.patchStatus(R.vm, namespace, name, status);
 
     if (vm.spec?.runStrategy === 'Halted') {
@@ -482,38 +491,35 @@ export class SimulatedControllers {
     if (!this.guestMayBecomeReady(vm)) return;
     const readyAt = await this.dueAt(R.vmi, vmi, READY_AT, this.bootSeconds(vm));
     if (Date.now() < readyAt) return this.later(R.vm, vm, readyAt);
-    // The annotation is no state anyone waits on: written alongside, it costs no round trip of its own.
-    await Promise.all([
-      this.patchStatus(R.vmi, namespace, name, { conditions: [condition('Ready', 'True', 'GuestReady', 'simulated readiness probe succeeded')] }),
-      vm.metadata.annotations?.[INITIALIZED] ? undefined : this.patch(R.vm, namespace, name, { metadata: { annotations: { [INITIALIZED]: 'true' } } }),
-    ]);
+    await this.patchStatus(R.vmi, namespace, name, { conditions: [condition('Ready', 'True', 'GuestReady', 'simulated readiness probe succeeded')] });
+    if (!vm.metadata.annotations?.[INITIALIZED]) await this.patch(R.vm, namespace, name, { metadata: { annotations: { [INITIALIZED]: 'true' } } });
     await setVmStatus({ printableStatus: 'Running', ready: true });
   }
 
-  private booted(vm: Obj): boolean {
+  private booted(vm: VirtualMachine): boolean {
     return Boolean(vm.metadata.labels?.[LABELS.goldenVersion] || vm.metadata.annotations?.[INITIALIZED]);
   }
 
   /** How long the guest takes from boot to ready: a restored cluster or a reboot, kubeadm init, or a join. */
-  private bootSeconds(vm: Obj): number {
+  private bootSeconds(vm: VirtualMachine): number {
     const model = this.options.model;
     if (this.booted(vm)) return model.restoredBoot;
     return vm.metadata.labels?.[LABELS.role] === 'worker' ? model.workerJoin : model.controlPlaneBootstrap;
   }
 
   /** A bootstrapped worker can only join once its control plane is ready. */
-  private guestMayBecomeReady(vm: Obj): boolean {
+  private guestMayBecomeReady(vm: VirtualMachine): boolean {
     if (this.booted(vm) || vm.metadata.labels?.[LABELS.role] !== 'worker') return true;
-    return this.readAll(R.vm, vm.metadata.namespace).some((o) => o.metadata.labels?.[LABELS.role] === 'control-plane' && o.status?.ready === true);
+    return this.readAll<VirtualMachine>(R.vm, vm.metadata.namespace).some((o) => o.metadata.labels?.[LABELS.role] === 'control-plane' && o.status?.ready === true);
   }
 
   // Snapshots: VirtualMachineSnapshot, its content and the CSI VolumeSnapshots
 
-  private async reconcileSnapshot(snapshot: Obj): Promise<void> {
+  private async reconcileSnapshot(snapshot: VirtualMachineSnapshot): Promise<void> {
     const phase = snapshot.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') return;
     const { namespace, name } = snapshot.metadata;
-    const vm = this.read(R.vm, namespace, snapshot.spec?.source?.name);
+    const vm = this.read<VirtualMachine>(R.vm, namespace, snapshot.spec?.source?.name);
     if (!vm) {
       await this.patchStatus(R.vmSnapshot, namespace, name, { phase: 'Failed', readyToUse: false, error: { message: 'source VM not found' } });
       return;
@@ -528,12 +534,12 @@ export class SimulatedControllers {
     // updateSnapshotSnapshotableVolumes lists every other volume of the VM as excluded — cloud-init too.
     const partial = this.options.faults.has('partial-snapshot');
     const contentName = `vmsnapshot-content-${snapshot.metadata.uid}`;
-    const volumes: any[] = vm.spec?.template?.spec?.volumes ?? [];
+    const volumes = vm.spec?.template?.spec?.volumes ?? [];
     const claimVolumes = volumes.filter((v) => v.dataVolume || v.persistentVolumeClaim);
     const backups = [];
     for (const volume of partial ? [] : claimVolumes) {
-      const claim = volume.dataVolume?.name ?? volume.persistentVolumeClaim.claimName;
-      const pvc = this.read(R.pvc, namespace, claim);
+      const claim = volume.dataVolume?.name ?? volume.persistentVolumeClaim?.claimName ?? volume.name;
+      const pvc = this.read<PersistentVolumeClaim>(R.pvc, namespace, claim);
       const volumeSnapshotName = `vmsnapshot-${snapshot.metadata.uid}-volume-${volume.name}`;
       backups.push({
         volumeName: volume.name,
@@ -576,8 +582,8 @@ export class SimulatedControllers {
 }
 
 interface CloneSource {
-  pvc?: Obj;
-  snapshot?: Obj;
+  pvc?: PersistentVolumeClaim;
+  snapshot?: VolumeSnapshot;
   /** What CDI names in its CloneWithoutSource message, e.g. "pvc cks-worker-golden-v3". */
   missing?: string;
 }
@@ -592,7 +598,7 @@ interface CloneSource {
  * - a snapshot source refuses a requested size below its restoreSize before any claim exists
  *   (snapshot-clone-controller.go validateSnapshotClone).
  */
-function claimSize(dv: Obj, source: CloneSource): { bytes: number } | { invalid: string } {
+function claimSize(dv: DataVolume, source: CloneSource): { bytes: number } | { invalid: string } {
   const requested = requestedSize(dv);
   const sourceBytes = sourceSize(source);
   if (requested === undefined) {
@@ -611,14 +617,14 @@ function claimSize(dv: Obj, source: CloneSource): { bytes: number } | { invalid:
  * pkg/controller/common/util.go ValidateRequestedCloneSize). A clone whose size CDI detected itself
  * is permissive and skips the check (pvc-clone-controller.go detectCloneSize).
  */
-function refusal(dv: Obj, claim: Obj, source: CloneSource): string | undefined {
+function refusal(dv: DataVolume, claim: PersistentVolumeClaim, source: CloneSource): string | undefined {
   if (!source.pvc || requestedSize(dv) === undefined) return undefined;
   const target = quantityBytes(String(claim.spec?.resources?.requests?.storage ?? '0'));
   const wanted = sourceSize(source);
   return target < wanted ? `target resources requests storage size is smaller than the source ${target} < ${wanted}` : undefined;
 }
 
-function requestedSize(dv: Obj): number | undefined {
+function requestedSize(dv: DataVolume): number | undefined {
   const requested = dv.spec?.storage?.resources?.requests?.storage;
   return requested === undefined ? undefined : quantityBytes(String(requested));
 }
@@ -642,22 +648,22 @@ export function withFilesystemOverhead(bytes: number): number {
  * KubeVirt v1.8.0 pkg/storage/types/dv.go HasDataVolumeErrors: a Failed DataVolume, or one whose
  * importer or clone stopped with an error (CDI retries those: the VM shows DataVolumeError meanwhile).
  */
-function dataVolumeError(dv: Obj | null): boolean {
+function dataVolumeError(dv: DataVolume | null): boolean {
   if (dv?.status?.phase === 'Failed') return true;
-  return (dv?.status?.conditions ?? []).some((c: any) => c.type === 'Running' && c.status === 'False' && (c.reason === 'Error' || c.reason === 'ImagePullFailed'));
+  return (dv?.status?.conditions ?? []).some((c) => c.type === 'Running' && c.status === 'False' && (c.reason === 'Error' || c.reason === 'ImagePullFailed'));
 }
 
 /** The claims a VM instance's pod mounts. */
-function claimsOf(vmi: Obj): string[] {
-  return (vmi.spec?.volumes ?? []).flatMap((volume: any) => [volume.dataVolume?.name, volume.persistentVolumeClaim?.claimName].filter(Boolean));
+function claimsOf(vmi: VirtualMachineInstance): string[] {
+  return (vmi.spec?.volumes ?? []).flatMap((volume) => [volume.dataVolume?.name, volume.persistentVolumeClaim?.claimName].filter((claim): claim is string => Boolean(claim)));
 }
 
 function ownedBy(object: KubeObject, owner: KubeObject): boolean {
   return (object.metadata.ownerReferences ?? []).some((ref) => ref.uid === owner.metadata.uid);
 }
 
-function hasCondition(object: Obj, type: string, reason: string, message: string): boolean {
-  return (object.status?.conditions ?? []).some((c: any) => c.type === type && c.reason === reason && c.message === message);
+function hasCondition(object: DataVolume, type: string, reason: string, message: string): boolean {
+  return (object.status?.conditions ?? []).some((c) => c.type === type && c.reason === reason && c.message === message);
 }
 
 function keyOf(type: ResourceType, namespace: string | undefined, name: string): string {
