@@ -60,7 +60,7 @@ describeWithApiServer('cks-lab flows on a real API server, as its own ServiceAcc
     const status = await platform.lab.goldenStatus();
     expect(status.status).toBe('failed');
     expect(status.image!.failureReason).toMatch(/excluded volume\(s\) root.*no VolumeSnapshotClass/);
-    expect(status).toMatchObject({ activeStrategy: 'bootstrap', reason: 'no-golden-image' });
+    expect(status).toMatchObject({ activeStrategy: 'bootstrap', reason: 'golden-build-failed' });
     // The build's clean-up started the source VMs again and left no snapshot behind.
     await eventually('the source session ready again', 30_000, async () => (await vmsOf(source.id)).every((vm) => vm.spec.runStrategy === 'Always' && vm.status?.ready));
     expect((await platform.admin.list(R.vmSnapshot, source.namespace)).items).toEqual([]);

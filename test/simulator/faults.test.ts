@@ -98,7 +98,8 @@ describe('simulator faults', { timeout: 120_000 }, () => {
       const next = await provision(runtime);
       expect(next.session.status).toBe('running');
       expect(next.run?.usedStrategy).toBe('bootstrap');
-      expect(next.run?.fallbackReason).toBe('no-golden-image');
+      expect(next.run?.fallbackReason).toBe('golden-build-failed');
+      expect(next.run?.fallbackDetail).toContain(golden.image?.failureReason ?? 'no failure recorded');
     });
   }
 

@@ -158,7 +158,7 @@ describe('golden image build', () => {
     expect(failed.status).toBe('failed');
     expect(h.cluster.goldenObjects()).toEqual([]);
     const status = await h.lab.goldenStatus();
-    expect(status).toMatchObject({ status: 'failed', activeStrategy: 'bootstrap', reason: 'no-golden-image' });
+    expect(status).toMatchObject({ status: 'failed', activeStrategy: 'bootstrap', reason: 'golden-build-failed' });
     expect(status.image?.version).toBe(1);
   });
 
