@@ -283,7 +283,6 @@ describe('golden status view', () => {
     await seedGolden(other, { k8sVersion: 'v1.30.0' });
     expect(await other.lab.goldenStatus()).toMatchObject({ activeStrategy: 'bootstrap', reason: 'version-mismatch' });
   });
-});
 
   it('records a failed build as the reason of the sessions after it', async () => {
     const h = createTestLab();
@@ -305,3 +304,4 @@ describe('golden status view', () => {
     expect(view).toMatchObject({ status: 'none', image: null, deleted: { version: 1, status: 'deleted' }, reason: 'no-golden-image' });
     expect(view.reasonDetail).toBe('golden image v1 was deleted');
   });
+});
