@@ -23,7 +23,8 @@ if [ -f "$env_file" ]; then
     export PATH
   fi
 fi
-npx turbo run typecheck --output-logs=errors-only
+# Lint and format (Biome) with the types: the repository's own rules before any test runs.
+npx turbo run lint typecheck --output-logs=errors-only
 npx turbo run test
 # The simulator tier stops and restarts the production server, the integration tier starts it in
 # real-cluster mode, and e2e drives it in a browser: build it first.

@@ -24,10 +24,15 @@ export async function scrapeRequestHistograms(cluster: TestCluster): Promise<Req
 }
 
 /** Requests and latency quantiles (ms) per verb between two scrapes, interpolated within buckets as PromQL's histogram_quantile does. */
-export function latencyBetween(before: RequestHistograms, after: RequestHistograms): Record<string, { requests: number; p50Ms: number; p95Ms: number; p99Ms: number }> {
+export function latencyBetween(
+  before: RequestHistograms,
+  after: RequestHistograms,
+): Record<string, { requests: number; p50Ms: number; p95Ms: number; p99Ms: number }> {
   const result: Record<string, { requests: number; p50Ms: number; p95Ms: number; p99Ms: number }> = {};
   for (const [verb, buckets] of after) {
-    const cumulative = [...buckets.entries()].map(([le, count]) => [le, count - (before.get(verb)?.get(le) ?? 0)] as const).sort((a, b) => a[0] - b[0]);
+    const cumulative = [...buckets.entries()]
+      .map(([le, count]) => [le, count - (before.get(verb)?.get(le) ?? 0)] as const)
+      .sort((a, b) => a[0] - b[0]);
     const total = cumulative.at(-1)?.[1] ?? 0;
     if (total <= 0) continue;
     const quantile = (q: number): number => {

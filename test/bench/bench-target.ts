@@ -8,7 +8,7 @@ import { installSnapshotPrerequisites } from '../integration/support/cluster-fix
 import { installDeployRbac } from '../integration/support/deploy-manifests';
 import { SETTINGS, startPlatform } from '../integration/support/platform';
 import { startApiServer } from '../integration/support/test-cluster';
-import { latencyBetween, scrapeRequestHistograms, type RequestHistograms } from './apiserver-latency';
+import { latencyBetween, type RequestHistograms, scrapeRequestHistograms } from './apiserver-latency';
 
 /** What the provisioning benchmark drives: cks-lab's Lab on one kind of cluster. */
 export interface BenchTarget {
@@ -61,7 +61,11 @@ export async function kubeTarget(sessions: number, timeScale: number): Promise<B
   const cluster = await startApiServer();
   try {
     await installSnapshotPrerequisites(cluster, SETTINGS);
-    const platform = await startPlatform(cluster, await installDeployRbac(cluster), { maxConcurrentSessions: sessions * 2 + 1, timeScale, stepDeadlineMs: 600_000 });
+    const platform = await startPlatform(cluster, await installDeployRbac(cluster), {
+      maxConcurrentSessions: sessions * 2 + 1,
+      timeScale,
+      stepDeadlineMs: 600_000,
+    });
     let before: RequestHistograms = new Map();
     return {
       cluster: 'kube',

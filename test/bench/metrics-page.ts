@@ -73,7 +73,9 @@ async function timeApiCalls(url: string): Promise<Record<string, { coldMs: numbe
     const samples: number[] = [];
     for (let i = 0; i < API_REPEATS; i++) {
       const started = performance.now();
-      const response = await fetch(`${url}/api/trpc/metrics.${procedure}?input=${input}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const response = await fetch(`${url}/api/trpc/metrics.${procedure}?input=${input}`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
       await response.arrayBuffer();
       if (!response.ok) throw new Error(`metrics.${procedure} answered ${response.status}`);
       samples.push(performance.now() - started);
@@ -133,7 +135,9 @@ async function measureLoad(page: Page): Promise<PageLoad> {
   const phases = await page.evaluate(() => {
     // `window.` because this runs in the page, not in Node (whose `performance` is imported above).
     const navigation = window.performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
-    const api = window.performance.getEntriesByType('resource').find((e) => e.name.includes('metrics.summary')) as PerformanceResourceTiming | undefined;
+    const api = window.performance.getEntriesByType('resource').find((e) => e.name.includes('metrics.summary')) as
+      | PerformanceResourceTiming
+      | undefined;
     return {
       htmlMs: navigation?.responseEnd ?? null,
       domContentLoadedMs: navigation?.domContentLoadedEventEnd ?? null,

@@ -12,7 +12,11 @@ export function trackProcessUsage(sampleMs = 250): { stop(): { cpuSeconds: numbe
       const used = process.cpuUsage(cpu0);
       const cpuSeconds = (used.user + used.system) / 1e6;
       const round = (n: number) => Math.round(n * 100) / 100;
-      return { cpuSeconds: round(cpuSeconds), averageCores: round(cpuSeconds / Math.max(0.001, (Date.now() - t0) / 1000)), peakRssMiB: Math.round(Math.max(peakRss, process.memoryUsage.rss()) / 2 ** 20) };
+      return {
+        cpuSeconds: round(cpuSeconds),
+        averageCores: round(cpuSeconds / Math.max(0.001, (Date.now() - t0) / 1000)),
+        peakRssMiB: Math.round(Math.max(peakRss, process.memoryUsage.rss()) / 2 ** 20),
+      };
     },
   };
 }

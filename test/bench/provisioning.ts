@@ -7,9 +7,9 @@
  * server's request latencies as it reports them.
  */
 import { cpus } from 'node:os';
-import { summarize, type Strategy } from '@cks-lab/core';
+import { type Strategy, summarize } from '@cks-lab/core';
 import { DEFAULT_LATENCY_MODEL, modelledTimeToReady } from '@cks-lab/kubevirt';
-import { kubeTarget, simulatedTarget, type BenchTarget } from './bench-target';
+import { type BenchTarget, kubeTarget, simulatedTarget } from './bench-target';
 import { trackProcessUsage } from './process-usage';
 
 function option(name: string): string | undefined {
@@ -35,7 +35,9 @@ async function provisionBatch(target: BenchTarget, expected: Strategy) {
   const details = await Promise.all(sessions.map((s) => target.lab.getSession(s.id)));
   const failed = details.filter((d) => d.session.status !== 'running' || d.run?.usedStrategy !== expected);
   if (failed.length > 0) {
-    throw new Error(`${failed.length} sessions did not reach running by ${expected}: ${failed.map((d) => `${d.session.id} ${d.session.status} ${d.run?.fallbackDetail ?? d.session.failureReason ?? ''}`).join('; ')}`);
+    throw new Error(
+      `${failed.length} sessions did not reach running by ${expected}: ${failed.map((d) => `${d.session.id} ${d.session.status} ${d.run?.fallbackDetail ?? d.session.failureReason ?? ''}`).join('; ')}`,
+    );
   }
   return { details, requests, cksLabProcess, cluster };
 }

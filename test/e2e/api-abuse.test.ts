@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asBrowser, codeOf, mutate, query, signIn, type ApiAnswer } from './support/api';
-import { startNextServer, type NextServer } from './support/next-server';
+import { type ApiAnswer, asBrowser, codeOf, mutate, query, signIn } from './support/api';
+import { type NextServer, startNextServer } from './support/next-server';
 
 /**
  * Issue 8: the API against hostile clients, over plain HTTP on the production server: no
@@ -87,7 +87,9 @@ describe('the API against hostile clients', () => {
       expect(result.body.error.message).toBe(`session ${bobSession} does not exist`);
     }
     expect(sseError(await query(server.url, 'sessions.watch', { id: bobSession }, alice))).toBe('NOT_FOUND');
-    expect((await query(server.url, 'sessions.list', undefined, alice)).body.result.data.map((s: { id: string }) => s.id)).toEqual([aliceSession]);
+    expect((await query(server.url, 'sessions.list', undefined, alice)).body.result.data.map((s: { id: string }) => s.id)).toEqual([
+      aliceSession,
+    ]);
     const bobs = await query(server.url, 'sessions.get', { id: bobSession }, bob);
     expect(bobs.body.result.data.status).not.toMatch(/terminat/);
     // Learners are not admins.
@@ -103,19 +105,36 @@ describe('the API against hostile clients', () => {
     const boundary = '----x';
     for (const response of [
       await form('application/x-www-form-urlencoded', 'a=b'),
-      await form(`multipart/form-data; boundary=${boundary}`, `--${boundary}\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n--${boundary}--\r\n`),
+      await form(
+        `multipart/form-data; boundary=${boundary}`,
+        `--${boundary}\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n--${boundary}--\r\n`,
+      ),
       await form('text/plain', '{}'),
     ]) {
       expect(response.status).toBe(415);
     }
     // Even a form post from our own origin is refused: state changes are JSON only.
-    expect((await fetch(`${server.url}/api/trpc/sessions.create`, { method: 'POST', headers: { ...alice, 'content-type': 'multipart/form-data; boundary=x' }, body: '--x--' })).status).toBe(415);
+    expect(
+      (
+        await fetch(`${server.url}/api/trpc/sessions.create`, {
+          method: 'POST',
+          headers: { ...alice, 'content-type': 'multipart/form-data; boundary=x' },
+          body: '--x--',
+        })
+      ).status,
+    ).toBe(415);
     // JSON with the cookie from another site (or with no proof of origin at all).
     expect((await mutate(server.url, 'sessions.create', undefined, crossSite)).status).toBe(403);
-    expect((await mutate(server.url, 'sessions.create', undefined, { cookie: alice.cookie!, 'sec-fetch-site': 'same-site' })).status).toBe(403);
+    expect((await mutate(server.url, 'sessions.create', undefined, { cookie: alice.cookie!, 'sec-fetch-site': 'same-site' })).status).toBe(
+      403,
+    );
     expect((await mutate(server.url, 'sessions.create', undefined, { cookie: alice.cookie! })).status).toBe(403);
     // The sign-in endpoint is behind the same guard.
-    const login = await fetch(`${server.url}/api/auth/sign-in/username`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=alice&password=x' });
+    const login = await fetch(`${server.url}/api/auth/sign-in/username`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'username=alice&password=x',
+    });
     expect(login.status).toBe(415);
 
     expect((await query(server.url, 'sessions.list', { includeEnded: true }, ADMIN)).body.result.data).toHaveLength(before);
@@ -133,7 +152,11 @@ describe('the API against hostile clients', () => {
     const badRange = await query(server.url, 'metrics.summary', { from: 10, to: 1 }, alice);
     expect([badRange.status, badRange.body.error.message]).toEqual([400, 'from must not be after to']);
 
-    const notJson = await fetch(`${server.url}/api/trpc/sessions.extend`, { method: 'POST', headers: { ...alice, 'content-type': 'application/json' }, body: '{"id":' });
+    const notJson = await fetch(`${server.url}/api/trpc/sessions.extend`, {
+      method: 'POST',
+      headers: { ...alice, 'content-type': 'application/json' },
+      body: '{"id":',
+    });
     expect(notJson.status).toBe(400);
 
     const tooBig = await fetch(`${server.url}/api/trpc/${Array(11).fill('cluster.info').join(',')}?batch=1`, { headers: alice });
@@ -158,7 +181,14 @@ describe('the API against hostile clients', () => {
     expect(streamed.sent).toBeLessThan(256 * MiB);
     const grownBy = server.rssBytes() - rssBefore;
     console.log(
-      JSON.stringify({ oversizedBody: { offeredBytes: 256 * MiB, sentBytes: streamed.sent, rssBeforeMiB: Math.round(rssBefore / MiB), rssGrowthMiB: Math.round(grownBy / MiB) } }),
+      JSON.stringify({
+        oversizedBody: {
+          offeredBytes: 256 * MiB,
+          sentBytes: streamed.sent,
+          rssBeforeMiB: Math.round(rssBefore / MiB),
+          rssGrowthMiB: Math.round(grownBy / MiB),
+        },
+      }),
     );
     expect(grownBy).toBeLessThan(64 * MiB);
     // The server is still fine.
@@ -217,10 +247,14 @@ function streamBody(url: string, bytes: number): Promise<{ status: number; sent:
     let status = 0;
     const chunk = Buffer.alloc(64 * 1024, 0x20);
     const done = () => (status ? resolve({ status, sent }) : reject(new Error(`no answer after ${sent} bytes`)));
-    const req = request(url, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
-      status = res.statusCode ?? 0;
-      res.resume();
-    });
+    const req = request(
+      url,
+      { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json', 'transfer-encoding': 'chunked' } },
+      (res) => {
+        status = res.statusCode ?? 0;
+        res.resume();
+      },
+    );
     req.on('error', done);
     req.on('close', done);
     const pump = () => {

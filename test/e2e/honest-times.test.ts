@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeOf, mutate, query } from './support/api';
 import { clearScreenshots, collectPageErrors, DESKTOP, launchChromium, screenshotBothWidths } from './support/browser';
-import { startNextServer, WEB_DIR, type NextServer } from './support/next-server';
+import { type NextServer, startNextServer, WEB_DIR } from './support/next-server';
 
 /**
  * Issue 10: on the simulator every duration shown is the modelled one (measured ÷ SIM_TIME_SCALE),
@@ -39,7 +39,11 @@ async function until<T>(what: string, read: () => Promise<T>, done: (value: T) =
 const data = (answer: { body: any }) => answer.body.result.data;
 const runningSession = async (headers: Record<string, string>) => {
   const created = data(await mutate(server.url, 'sessions.create', undefined, headers));
-  return until('session running', async () => data(await query(server.url, 'sessions.get', { id: created.id }, bearer)), (s) => s.status === 'running');
+  return until(
+    'session running',
+    async () => data(await query(server.url, 'sessions.get', { id: created.id }, bearer)),
+    (s) => s.status === 'running',
+  );
 };
 
 beforeAll(async () => {
@@ -108,7 +112,11 @@ describe('modelled times on the simulator', () => {
     });
     expect(stderr).toBe('');
     const document = JSON.parse(stdout);
-    expect(document).toMatchObject({ id: session.id, timeToReadyMs: session.timeToReadyMs, timing: { modelled: true, rate: 1 / TIME_SCALE } });
+    expect(document).toMatchObject({
+      id: session.id,
+      timeToReadyMs: session.timeToReadyMs,
+      timing: { modelled: true, rate: 1 / TIME_SCALE },
+    });
     expect(document.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(document.steps[0].startedAt).toMatch(/Z$/);
   });
@@ -123,7 +131,11 @@ describe('the admin page', () => {
 
   it('after the golden image is deleted says it was deleted, not that none was ever built', async () => {
     expect(codeOf(await mutate(server.url, 'snapshots.create', { sessionId: session.id }, bearer))).toBe('OK');
-    await until('golden image ready', async () => data(await query(server.url, 'snapshots.status', undefined, bearer)), (g) => g.status === 'ready');
+    await until(
+      'golden image ready',
+      async () => data(await query(server.url, 'snapshots.status', undefined, bearer)),
+      (g) => g.status === 'ready',
+    );
     await page.reload();
     await page.getByRole('button', { name: 'Delete golden image' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete golden image v1?' });

@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clearScreenshots, collectPageErrors, DESKTOP, launchChromium, screenshotBothWidths } from './support/browser';
 import { openConsole, terminalText, typeInTerminal } from './support/console';
-import { startNextServer, type NextServer } from './support/next-server';
+import { type NextServer, startNextServer } from './support/next-server';
 
 /**
  * Issue 8: two learners, each in a browser context of their own, and an admin in a third. The
@@ -49,7 +49,11 @@ async function signIn(who: Person, username: string, password: string): Promise<
 async function callFromPage(page: Page, path: string, input: unknown): Promise<{ status: number; code: string | undefined }> {
   return page.evaluate(
     async ([p, i]) => {
-      const response = await fetch(`/api/trpc/${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(i) });
+      const response = await fetch(`/api/trpc/${p}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(i),
+      });
       const body = (await response.json()) as { error?: { data?: { code?: string } } };
       return { status: response.status, code: body.error?.data?.code };
     },
@@ -59,7 +63,9 @@ async function callFromPage(page: Page, path: string, input: unknown): Promise<{
 
 beforeAll(async () => {
   clearScreenshots(/^learners-/);
-  server = await startNextServer({ env: { SIM_TIME_SCALE: TIME_SCALE, LAB_ADMIN_USERNAME: ADMIN.username, LAB_ADMIN_PASSWORD: ADMIN.password } });
+  server = await startNextServer({
+    env: { SIM_TIME_SCALE: TIME_SCALE, LAB_ADMIN_USERNAME: ADMIN.username, LAB_ADMIN_PASSWORD: ADMIN.password },
+  });
   browser = await launchChromium();
   people.admin = await person('root');
   people.alice = await person('alice');
@@ -176,7 +182,9 @@ describe('learners and their own sessions', () => {
     await typeInTerminal(page, screen, 'hostname');
     await expect.poll(() => terminalText(screen)).toMatch(/# hostname\s*\ncontrolplane\s*\n/);
     await typeInTerminal(page, screen, 'kubectl get nodes');
-    await expect.poll(() => terminalText(screen)).toMatch(/NAME +STATUS +ROLES +AGE +VERSION\s*\ncontrolplane +Ready +control-plane +\S+ +v\S+\s*\nnode01 +Ready +<none> +\S+ +v\S+/);
+    await expect
+      .poll(() => terminalText(screen))
+      .toMatch(/NAME +STATUS +ROLES +AGE +VERSION\s*\ncontrolplane +Ready +control-plane +\S+ +v\S+\s*\nnode01 +Ready +<none> +\S+ +v\S+/);
     await screenshotBothWidths(page, 'learners-05-terminal');
 
     await page.getByRole('tab', { name: 'node01' }).click();
@@ -189,7 +197,7 @@ describe('learners and their own sessions', () => {
     await expect.poll(() => terminalText(screen), { timeout: 15_000 }).toMatch(/controlplane +Ready/);
   });
 
-  it('a reload keeps the terminal\'s screen', async () => {
+  it("a reload keeps the terminal's screen", async () => {
     const { page } = people.alice;
     const screen = page.locator('.terminal-screen[data-host="controlplane"]');
     await typeInTerminal(page, screen, 'echo before-the-reload-42');
@@ -202,7 +210,7 @@ describe('learners and their own sessions', () => {
     await expect.poll(() => terminalText(screen)).toMatch(/# whoami\s*\nroot\s*\n/);
   });
 
-  it('another learner cannot open the terminal: the relay refuses her session\'s console to Bob, to nobody, and to another site', async () => {
+  it("another learner cannot open the terminal: the relay refuses her session's console to Bob, to nobody, and to another site", async () => {
     const bob = await cookieOf(people.bob);
     const alice = await cookieOf(people.alice);
     const path = `/api/console/${people.alice.sessionId}/controlplane`;
@@ -221,12 +229,18 @@ describe('learners and their own sessions', () => {
     const { page, sessionId } = people.bob;
     await page.goto(`${server.url}/`);
     await page.getByRole('button', { name: `End session ${sessionId}` }).click();
-    await page.getByRole('dialog', { name: `End session ${sessionId}?` }).getByRole('button', { name: 'End session' }).click();
+    await page
+      .getByRole('dialog', { name: `End session ${sessionId}?` })
+      .getByRole('button', { name: 'End session' })
+      .click();
     await expect.poll(() => page.locator('.session-table tbody tr').count(), { timeout: 30_000 }).toBe(0);
     // The terminal says why it is gone, and the relay says the same to a client that asks anyway.
     await page.goto(`${server.url}/sessions/${sessionId}`);
     await expectVisible(page.getByText('The session has ended: its VMs are gone, and so is the terminal.'));
-    const late = await openConsole(server.url, `/api/console/${sessionId}/controlplane`, { cookie: await cookieOf(people.bob), origin: server.url });
+    const late = await openConsole(server.url, `/api/console/${sessionId}/controlplane`, {
+      cookie: await cookieOf(people.bob),
+      origin: server.url,
+    });
     expect(late).toMatchObject({ status: 101, firstBytes: expect.stringContaining('"state":"ended"') });
   });
 
@@ -255,7 +269,11 @@ describe('learners and their own sessions', () => {
   it('logged no console errors and no uncaught exceptions', () => {
     // The 404s the learners provoked on purpose, and calls cut off by signing out, are the only console errors allowed.
     for (const who of Object.values(people)) {
-      expect(who.errors.filter((e) => !/Failed to load resource: the server responded with a status of (404 \(Not Found\)|401 \(Unauthorized\))/i.test(e))).toEqual([]);
+      expect(
+        who.errors.filter(
+          (e) => !/Failed to load resource: the server responded with a status of (404 \(Not Found\)|401 \(Unauthorized\))/i.test(e),
+        ),
+      ).toEqual([]);
     }
   });
 });

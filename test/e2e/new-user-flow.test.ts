@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clearScreenshots, collectPageErrors, DESKTOP, launchChromium, screenshotBothWidths } from './support/browser';
-import { startNextServer, type NextServer } from './support/next-server';
+import { type NextServer, startNextServer } from './support/next-server';
 
 /**
  * The new-user flow of issue 3, in one browser tab on a fresh server: the first admin (from the
@@ -53,7 +53,9 @@ describe('a new user, start to finish', () => {
     await page.waitForURL(`${server.url}/`);
     await expectVisible(page.locator('.account-name', { hasText: ADMIN.username }));
 
-    await expectVisible(page.getByRole('note', { name: 'Simulated cluster' }).getByText('Simulated cluster — no VMs run; time ×100 faster; faults: none'));
+    await expectVisible(
+      page.getByRole('note', { name: 'Simulated cluster' }).getByText('Simulated cluster — no VMs run; time ×100 faster; faults: none'),
+    );
     await expectVisible(page.getByText('No active sessions'));
     await screenshotBothWidths(page, '01-sessions-empty');
 
@@ -77,7 +79,9 @@ describe('a new user, start to finish', () => {
     await expectVisible(page.locator('.page-heading .status-label', { hasText: 'Running' }), SESSION_READY_MS);
     await expectVisible(page.getByText(/Your cluster is ready \(took .+ by bootstrap\)/));
     expect(await page.locator('.timeline-step-succeeded').count()).toBe(5);
-    await expectVisible(page.getByText(`virtctl console cks-control-plane-user-session-${sessions.bootstrap} -n user-session-${sessions.bootstrap}`));
+    await expectVisible(
+      page.getByText(`virtctl console cks-control-plane-user-session-${sessions.bootstrap} -n user-session-${sessions.bootstrap}`),
+    );
     await expectVisible(page.getByRole('cell', { name: `cks-worker-node-user-session-${sessions.bootstrap}`, exact: true }).first());
     await screenshotBothWidths(page, '04-session-running-bootstrap');
   });
@@ -98,7 +102,9 @@ describe('a new user, start to finish', () => {
     await expectVisible(page.getByRole('heading', { name: 'Build progress' }));
     await screenshotBothWidths(page, '08-admin-building');
 
-    const goldenStatus = page.locator('section', { has: page.getByRole('heading', { name: 'Golden image', exact: true }) }).locator('.card-header .status-label');
+    const goldenStatus = page
+      .locator('section', { has: page.getByRole('heading', { name: 'Golden image', exact: true }) })
+      .locator('.card-header .status-label');
     await expect.poll(() => goldenStatus.textContent(), { timeout: GOLDEN_READY_MS }).toBe('Ready');
     await expectVisible(page.getByText('New sessions clone their disks from the active golden image'));
     await expectVisible(page.getByRole('link', { name: sessions.bootstrap! }));
@@ -149,12 +155,9 @@ describe('a new user, start to finish', () => {
     await page.locator('.metrics[data-ready="true"]').waitFor();
     const legend = page.locator('.recharts-legend-item-text');
     // Charts size themselves after mount, so their legends follow the data by a frame or two.
-    await expect.poll(async () => (await legend.allTextContents()).filter((t) => t === 'snapshot' || t === 'bootstrap').sort(), { timeout: 10_000 }).toEqual([
-      'bootstrap',
-      'bootstrap',
-      'snapshot',
-      'snapshot',
-    ]);
+    await expect
+      .poll(async () => (await legend.allTextContents()).filter((t) => t === 'snapshot' || t === 'bootstrap').sort(), { timeout: 10_000 })
+      .toEqual(['bootstrap', 'bootstrap', 'snapshot', 'snapshot']);
     // Both p50 tiles have a number, so the improvement can be computed.
     await expectVisible(page.getByText('faster', { exact: false }).first());
     expect(await page.locator('.tile-value-muted').count()).toBe(0);

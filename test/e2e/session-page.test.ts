@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mutate } from './support/api';
 import { clearScreenshots, collectPageErrors, DESKTOP, launchChromium, screenshotBothWidths } from './support/browser';
-import { startNextServer, type NextServer } from './support/next-server';
+import { type NextServer, startNextServer } from './support/next-server';
 
 /**
  * Issue 10, the session page as a learner sees it while and after provisioning: a progress bar and
@@ -108,7 +108,8 @@ describe('the session page', () => {
   it('disables Extend at its cap and says why', async () => {
     const extend = page.getByRole('button', { name: 'Extend +60 min' });
     // The countdown ticks; its datetime is the expiry itself, which changes only when extended.
-    const expiresAt = () => page.locator('dt', { hasText: 'Expires in' }).locator('xpath=following-sibling::dd/time').getAttribute('datetime');
+    const expiresAt = () =>
+      page.locator('dt', { hasText: 'Expires in' }).locator('xpath=following-sibling::dd/time').getAttribute('datetime');
     // One TTL per click, at most three ahead: the second or third click reaches the cap.
     for (let click = 0; click < 3 && (await extend.isEnabled()); click++) {
       const before = await expiresAt();
@@ -126,7 +127,10 @@ describe('the session page', () => {
   it('an ended session offers a new one, with no terminal and no commands', async () => {
     expect(await page.locator('.command-list').count()).toBe(1);
     await page.getByRole('button', { name: `End session ${first}` }).click();
-    await page.getByRole('dialog', { name: `End session ${first}?` }).getByRole('button', { name: 'End session' }).click();
+    await page
+      .getByRole('dialog', { name: `End session ${first}?` })
+      .getByRole('button', { name: 'End session' })
+      .click();
     await statusLabel().filter({ hasText: 'Terminated' }).waitFor({ state: 'visible', timeout: 30_000 });
     await page.getByRole('button', { name: 'Start a new session' }).waitFor({ state: 'visible' });
     expect(await page.locator('.command-list').count()).toBe(0);

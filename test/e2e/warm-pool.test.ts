@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeOf, mutate, query } from './support/api';
 import { clearScreenshots, collectPageErrors, DESKTOP, launchChromium, screenshotBothWidths } from './support/browser';
-import { startNextServer, type NextServer } from './support/next-server';
+import { type NextServer, startNextServer } from './support/next-server';
 
 /**
  * Issue 9: a learner's start claims a ready member of the warm pool: the session is Running at once
@@ -34,14 +34,32 @@ const data = (answer: { body: any }) => answer.body.result.data;
 beforeAll(async () => {
   clearScreenshots(/^pool-/);
   server = await startNextServer({
-    env: { SIM_TIME_SCALE: TIME_SCALE, ADMIN_TOKEN, LAB_ADMIN_USERNAME: ADMIN.username, LAB_ADMIN_PASSWORD: ADMIN.password, WARM_POOL_SIZE: '1' },
+    env: {
+      SIM_TIME_SCALE: TIME_SCALE,
+      ADMIN_TOKEN,
+      LAB_ADMIN_USERNAME: ADMIN.username,
+      LAB_ADMIN_PASSWORD: ADMIN.password,
+      WARM_POOL_SIZE: '1',
+    },
   });
   // A golden image, built over the API the CLI uses, so the pool can fill.
   const source = data(await mutate(server.url, 'sessions.create', undefined, bearer));
-  await until('source session running', async () => data(await query(server.url, 'sessions.get', { id: source.id }, bearer)), (s) => s.status === 'running');
+  await until(
+    'source session running',
+    async () => data(await query(server.url, 'sessions.get', { id: source.id }, bearer)),
+    (s) => s.status === 'running',
+  );
   expect(codeOf(await mutate(server.url, 'snapshots.create', { sessionId: source.id }, bearer))).toBe('OK');
-  await until('golden image ready', async () => data(await query(server.url, 'snapshots.status', undefined, bearer)), (g) => g.status === 'ready');
-  await until('a warm member ready', async () => data(await query(server.url, 'pool.status', undefined, bearer)), (p) => p.ready === 1);
+  await until(
+    'golden image ready',
+    async () => data(await query(server.url, 'snapshots.status', undefined, bearer)),
+    (g) => g.status === 'ready',
+  );
+  await until(
+    'a warm member ready',
+    async () => data(await query(server.url, 'pool.status', undefined, bearer)),
+    (p) => p.ready === 1,
+  );
   browser = await launchChromium();
   page = await browser.newPage({ viewport: DESKTOP });
   errors = collectPageErrors(page);
@@ -87,7 +105,11 @@ describe('the warm pool in the browser', () => {
     await page.getByLabel('Pool size').fill('2');
     await page.getByRole('button', { name: 'Resize' }).click();
     await page.getByTestId('pool-target').filter({ hasText: '2' }).waitFor({ state: 'visible', timeout: 15_000 });
-    await until('pool of 2', async () => data(await query(server.url, 'pool.status', undefined, bearer)), (p) => p.ready === 2);
+    await until(
+      'pool of 2',
+      async () => data(await query(server.url, 'pool.status', undefined, bearer)),
+      (p) => p.ready === 2,
+    );
   });
 
   it('the metrics page shows warm beside the strategies and the hit rate', async () => {

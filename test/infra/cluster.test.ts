@@ -30,7 +30,7 @@ if (missing && process.env.CI) {
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: any };
 
 function readExampleObjects(): Obj[] {
-  const docs = (loadAll(readFileSync(EXAMPLE, 'utf8')) as Obj[]).filter((d) => d && d.kind);
+  const docs = (loadAll(readFileSync(EXAMPLE, 'utf8')) as Obj[]).filter((d) => d?.kind);
   // Namespaces first so that everything namespaced has a home.
   return [...docs.filter((d) => d.kind === 'Namespace'), ...docs.filter((d) => d.kind !== 'Namespace')];
 }
@@ -137,10 +137,15 @@ describe.skipIf(!!missing)('integration test cluster', () => {
   it('issues ServiceAccount tokens that authenticate (and RBAC applies)', async () => {
     const token = await c().createServiceAccountToken('vm-templates', 'default');
     expect(token.split('.')).toHaveLength(3);
-    const review = await c().request('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'SelfSubjectReview',
-    }, { token });
+    const review = await c().request(
+      'POST',
+      '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+      {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'SelfSubjectReview',
+      },
+      { token },
+    );
     expect(review.status).toBe(201);
     expect(review.body.status.userInfo.username).toBe('system:serviceaccount:vm-templates:default');
     const denied = await c().request('GET', '/api/v1/namespaces/vm-templates/secrets', undefined, { token });
@@ -152,21 +157,17 @@ describe.skipIf(!!missing)('integration test cluster', () => {
     expect(kubeconfig).toContain(c().server);
   });
 
-  it(
-    'survives kube-apiserver being killed and restarted',
-    async () => {
-      await c().stopApiServer();
-      await expect(c().request('GET', '/readyz', undefined, { timeoutMs: 2_000 })).rejects.toThrow();
-      const t0 = Date.now();
-      await c().startApiServer();
-      console.log(`kube-apiserver restarted and ready in ${Date.now() - t0} ms`);
-      const ready = await c().request('GET', '/readyz');
-      expect(ready.status).toBe(200);
-      // State is in etcd, which kept running.
-      expect((await c().request('GET', '/api/v1/namespaces/vm-templates')).status).toBe(200);
-      const vms = await c().request('GET', '/apis/kubevirt.io/v1/virtualmachines');
-      expect(vms.status).toBe(200);
-    },
-    120_000,
-  );
+  it('survives kube-apiserver being killed and restarted', async () => {
+    await c().stopApiServer();
+    await expect(c().request('GET', '/readyz', undefined, { timeoutMs: 2_000 })).rejects.toThrow();
+    const t0 = Date.now();
+    await c().startApiServer();
+    console.log(`kube-apiserver restarted and ready in ${Date.now() - t0} ms`);
+    const ready = await c().request('GET', '/readyz');
+    expect(ready.status).toBe(200);
+    // State is in etcd, which kept running.
+    expect((await c().request('GET', '/api/v1/namespaces/vm-templates')).status).toBe(200);
+    const vms = await c().request('GET', '/apis/kubevirt.io/v1/virtualmachines');
+    expect(vms.status).toBe(200);
+  }, 120_000);
 });

@@ -14,25 +14,25 @@
  *
  * Node built-ins plus js-yaml only.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import {
   accessSync,
   closeSync,
-  constants as fsConstants,
   existsSync,
+  constants as fsConstants,
   mkdirSync,
   mkdtempSync,
   openSync,
-  readFileSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import https from 'node:https';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -124,7 +124,9 @@ export function findTestBinaries(): TestBinaries | { missing: string } {
     else (found as Record<string, string>)[field] = p;
   }
   if (unset.length > 0) {
-    problems.unshift(`${fileProblem || `${envFile} lacks ${unset.join(', ')}`} and ${unset.join(', ')} ${unset.length > 1 ? 'are' : 'is'} not set`);
+    problems.unshift(
+      `${fileProblem || `${envFile} lacks ${unset.join(', ')}`} and ${unset.join(', ')} ${unset.length > 1 ? 'are' : 'is'} not set`,
+    );
   }
   if (problems.length > 0) {
     return { missing: `kube-apiserver/etcd test binaries not found (${problems.join('; ')}): ${BUILD_HINT}` };
@@ -244,7 +246,10 @@ export interface TestCluster {
   ca: { cert: string; key: string };
   /** A certificate signed by the cluster CA: for `server` use with the given IP/DNS names, or a
    * `client` certificate whose CN/O the API server maps to a user and groups. */
-  issueCertificate(name: string, spec: { commonName: string; organization?: string; usage: 'server' | 'client'; ips?: string[]; dnsNames?: string[] }): Promise<IssuedCertificate>;
+  issueCertificate(
+    name: string,
+    spec: { commonName: string; organization?: string; usage: 'server' | 'client'; ips?: string[]; dnsNames?: string[] },
+  ): Promise<IssuedCertificate>;
   /** Starts a process that lives as long as this cluster; its output goes to <logDir>/<name>.log. */
   spawnProcess(spec: ProcessSpec): ManagedProcess;
   /** SIGKILLs kube-apiserver (etcd and the controller manager keep running). */
@@ -270,7 +275,13 @@ async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> 
     timer = setTimeout(() => r(false), ms);
   });
   try {
-    return await Promise.race([p.then(() => true, () => true), timeout]);
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -299,7 +310,11 @@ async function freePorts(n: number): Promise<number[]> {
 function tailOf(file: string, lines = 40): string {
   try {
     const text = readFileSync(file, 'utf8');
-    return text.split('\n').slice(-lines - 1).join('\n').trimEnd();
+    return text
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n')
+      .trimEnd();
   } catch {
     return `(no log at ${file})`;
   }
@@ -345,12 +360,26 @@ async function issueLeaf(dir: string, name: string, subject: string, ext: string
   const p = (f: string) => path.join(dir, f);
   await openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', p(`${name}.key`)], dir);
   await openssl(['req', '-new', '-key', p(`${name}.key`), '-subj', subject, '-out', p(`${name}.csr`)], dir);
-  writeFileSync(p(`${name}.ext`), ext.join('\n') + '\n');
+  writeFileSync(p(`${name}.ext`), `${ext.join('\n')}\n`);
   await openssl(
     [
-      'x509', '-req', '-in', p(`${name}.csr`), '-CA', p('ca.crt'), '-CAkey', p('ca.key'),
-      '-set_serial', `0x${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`,
-      '-days', '3', '-sha256', '-extfile', p(`${name}.ext`), '-out', p(`${name}.crt`),
+      'x509',
+      '-req',
+      '-in',
+      p(`${name}.csr`),
+      '-CA',
+      p('ca.crt'),
+      '-CAkey',
+      p('ca.key'),
+      '-set_serial',
+      `0x${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`,
+      '-days',
+      '3',
+      '-sha256',
+      '-extfile',
+      p(`${name}.ext`),
+      '-out',
+      p(`${name}.crt`),
     ],
     dir,
   );
@@ -361,8 +390,7 @@ async function issueLeaf(dir: string, name: string, subject: string, ext: string
 async function generatePki(dir: string): Promise<Pki> {
   mkdirSync(dir, { recursive: true });
   const p = (f: string) => path.join(dir, f);
-  const ecKey = (out: string) =>
-    openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', out], dir);
+  const ecKey = (out: string) => openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', out], dir);
 
   await ecKey(p('ca.key'));
   writeFileSync(
@@ -534,8 +562,7 @@ function processGroup(live: Live, pidFile: string, keep: boolean): ProcessGroup 
   const stopHooks: Array<() => void> = [];
   let stopped = false;
 
-  const writePids = () =>
-    writeFileSync(pidFile, live.procs.map((m) => (m.child?.pid && !m.exited ? `${m.child.pid}\n` : '')).join(''));
+  const writePids = () => writeFileSync(pidFile, live.procs.map((m) => (m.child?.pid && !m.exited ? `${m.child.pid}\n` : '')).join(''));
 
   const spawnManaged = (m: Managed, env: Record<string, string> = {}): void => {
     const fd = openSync(m.logFile, 'a');
@@ -640,8 +667,7 @@ function apiClient(server: string, caPem: string, adminCertPem: string, adminKey
 
   const request = <T = any>(method: string, urlPath: string, body?: unknown, ropts: RequestOptions = {}): Promise<KubeResponse<T>> => {
     const url = new URL(urlPath, server);
-    const payload =
-      body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+    const payload = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
     const headers: Record<string, string> = { Accept: 'application/json', ...(ropts.headers ?? {}) };
     if (payload !== undefined) {
       headers['Content-Type'] = ropts.contentType ?? 'application/json';
@@ -650,28 +676,24 @@ function apiClient(server: string, caPem: string, adminCertPem: string, adminKey
     if (ropts.token) headers.Authorization = `Bearer ${ropts.token}`;
     const timeoutMs = ropts.timeoutMs ?? 30_000;
     return new Promise<KubeResponse<T>>((resolve, reject) => {
-      const req = https.request(
-        url,
-        { method, headers, agent: ropts.token ? tokenAgent : adminAgent, timeout: timeoutMs },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown = text;
-            if ((res.headers['content-type'] ?? '').includes('json') && text) {
-              try {
-                parsed = JSON.parse(text);
-              } catch {
-                parsed = text;
-              }
+      const req = https.request(url, { method, headers, agent: ropts.token ? tokenAgent : adminAgent, timeout: timeoutMs }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          if ((res.headers['content-type'] ?? '').includes('json') && text) {
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              parsed = text;
             }
-            const status = res.statusCode ?? 0;
-            resolve({ status, ok: status >= 200 && status < 300, body: parsed as T, text, headers: res.headers });
-          });
-        },
-      );
+          }
+          const status = res.statusCode ?? 0;
+          resolve({ status, ok: status >= 200 && status < 300, body: parsed as T, text, headers: res.headers });
+        });
+      });
       req.on('timeout', () => req.destroy(new Error(`${method} ${urlPath} timed out after ${timeoutMs} ms`)));
       req.on('error', reject);
       if (payload !== undefined) req.write(payload);
@@ -730,7 +752,13 @@ interface Startup {
   /** What is left of the start-up budget, at least a second. */
   remaining(): number;
   /** Polls `check` until it returns a truthy value, `watch` dies, or the deadline passes. */
-  waitFor<T>(what: string, deadlineMs: number, check: () => Promise<T | undefined | false>, watch?: Managed, intervalMs?: number): Promise<T>;
+  waitFor<T>(
+    what: string,
+    deadlineMs: number,
+    check: () => Promise<T | undefined | false>,
+    watch?: Managed,
+    intervalMs?: number,
+  ): Promise<T>;
 }
 
 /** A process of the cluster, logging to <logDir>/<name>.log, known to the watchdog. */
@@ -744,9 +772,13 @@ function managed(s: Startup, name: string, bin: string, args: string[]): Managed
 function writeAdminKubeconfig(dataDir: string, server: string, caPem: string, certPem: string, keyPem: string): string {
   const kubeconfigPath = path.join(dataDir, 'admin.kubeconfig');
   const b64 = (pem: string) => Buffer.from(pem).toString('base64');
-  writeFileSync(kubeconfigPath, kubeconfigYaml(server, caPem, { 'client-certificate-data': b64(certPem), 'client-key-data': b64(keyPem) }), {
-    mode: 0o600,
-  });
+  writeFileSync(
+    kubeconfigPath,
+    kubeconfigYaml(server, caPem, { 'client-certificate-data': b64(certPem), 'client-key-data': b64(keyPem) }),
+    {
+      mode: 0o600,
+    },
+  );
   return kubeconfigPath;
 }
 
@@ -897,18 +929,19 @@ async function installCrds(s: Startup, api: ApiClient, apiserver: Managed): Prom
       if (s.opts.crdsDir !== undefined) return s.processes.failWith(`crdsDir ${crdsDir} does not exist`, undefined);
       console.warn(`[test cluster] ${crdsDir} not found: no third-party CRDs installed`);
     } else {
-      const files = readdirSync(crdsDir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
+      const files = readdirSync(crdsDir)
+        .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+        .sort();
       for (const f of files) {
         const docs = yamlLoadAll(await readFile(path.join(crdsDir, f), 'utf8')) as any[];
         for (const doc of docs) {
-          if (!doc || doc.kind !== 'CustomResourceDefinition') continue;
+          if (doc?.kind !== 'CustomResourceDefinition') continue;
           const r = await api.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', doc);
           if (!r.ok && r.status !== 409) {
             return s.processes.failWith(`creating CRD ${doc.metadata?.name} from ${f} -> ${r.status}: ${r.text.slice(0, 1000)}`, apiserver);
           }
           names.push(doc.metadata.name);
-          const version =
-            (doc.spec.versions as any[]).find((v) => v.storage)?.name ?? (doc.spec.versions as any[])[0]?.name;
+          const version = (doc.spec.versions as any[]).find((v) => v.storage)?.name ?? (doc.spec.versions as any[])[0]?.name;
           const plural = doc.spec.names.plural as string;
           served.push({ name: doc.metadata.name, path: `/apis/${doc.spec.group}/${version}/${plural}?limit=1` });
         }
@@ -978,7 +1011,15 @@ async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
     logDir,
     live,
     processes,
-    timings: { certsMs: 0, etcdReadyMs: 0, apiServerReadyMs: 0, lastApiServerReadyMs: 0, controllerManagerReadyMs: 0, crdsMs: 0, totalMs: 0 },
+    timings: {
+      certsMs: 0,
+      etcdReadyMs: 0,
+      apiServerReadyMs: 0,
+      lastApiServerReadyMs: 0,
+      controllerManagerReadyMs: 0,
+      crdsMs: 0,
+      totalMs: 0,
+    },
     remaining: () => Math.max(1_000, startDeadline - Date.now()),
     async waitFor(what, deadlineMs, check, watch, intervalMs = 200) {
       const end = Date.now() + deadlineMs;
@@ -1025,7 +1066,8 @@ async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
   // Installed while the controller manager starts.
   const crds = await installCrds(s, api, apiserver.process);
   const ns = await api.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'vm-templates' } });
-  if (!ns.ok && ns.status !== 409) return processes.failWith(`creating namespace vm-templates -> ${ns.status}: ${ns.text}`, apiserver.process);
+  if (!ns.ok && ns.status !== 409)
+    return processes.failWith(`creating namespace vm-templates -> ${ns.status}: ${ns.text}`, apiserver.process);
   await waitControllerManager(s, api, kcm, kcmPort, caPem);
   timings.controllerManagerReadyMs = Date.now() - kcmStarted;
 
@@ -1045,7 +1087,16 @@ async function startOnce(opts: StartTestClusterOptions): Promise<TestCluster> {
 /** What the tests get: requests, tokens and kubeconfigs, certificates, extra processes, and kube-apiserver restarts. */
 function testClusterHandle(
   s: Startup,
-  c: { api: ApiClient; pki: Pki; caPem: string; server: string; kubeconfigPath: string; version: string; apiserver: KubeApiServer; crds: InstalledCrds },
+  c: {
+    api: ApiClient;
+    pki: Pki;
+    caPem: string;
+    server: string;
+    kubeconfigPath: string;
+    version: string;
+    apiserver: KubeApiServer;
+    crds: InstalledCrds;
+  },
 ): TestCluster {
   const { processes, dataDir, logDir, timings } = s;
   const { api, pki, caPem, server, apiserver } = c;

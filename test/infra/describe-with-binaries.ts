@@ -9,9 +9,11 @@ export function describeWithBinaries(name: string, missing: string | undefined, 
   if (!missing) {
     describe(name, body);
   } else if (process.env.CI) {
-    describe(name, () => it('has its test binaries', () => {
-      throw new Error(missing);
-    }));
+    describe(name, () =>
+      it('has its test binaries', () => {
+        throw new Error(missing);
+      }),
+    );
   } else {
     console.warn(`[integration] "${name}" skipped: ${missing}`);
     describe.skip(`${name} (skipped: ${missing})`, body);

@@ -5,12 +5,12 @@
  * errors. As cks-lab's own ServiceAccount, like production.
  */
 import { names } from '@cks-lab/core';
-import { R, type KubeObject } from '@cks-lab/kubevirt';
+import { type KubeObject, R } from '@cks-lab/kubevirt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TestCluster } from '../infra/cluster';
 import { installSnapshotPrerequisites } from './support/cluster-fixtures';
 import { installDeployRbac } from './support/deploy-manifests';
-import { SETTINGS, startPlatform, type Platform } from './support/platform';
+import { type Platform, SETTINGS, startPlatform } from './support/platform';
 import { describeWithApiServer, eventually, startApiServer } from './support/test-cluster';
 
 describeWithApiServer('kube-apiserver killed and restarted during a provisioning', () => {

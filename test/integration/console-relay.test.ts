@@ -17,8 +17,8 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { networkInterfaces } from 'node:os';
 import { names, PreconditionError } from '@cks-lab/core';
-import { KubevirtConsole, startConsoleServer, type ConsoleServer } from '@cks-lab/kubevirt';
-import { KubeConfig } from '@cks-lab/kubevirt/kubernetes';
+import { type ConsoleServer, KubevirtConsole, startConsoleServer } from '@cks-lab/kubevirt';
+import type { KubeConfig } from '@cks-lab/kubevirt/kubernetes';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TestCluster } from '../infra/cluster';
 import { installDeployRbac } from './support/deploy-manifests';
@@ -49,12 +49,24 @@ describeWithApiServer('console relay through the API server aggregation layer', 
     if (!ip) throw new Error('no non-loopback IPv4 address on this machine: the aggregator cannot be routed to a loopback endpoint');
     cluster = await startApiServer();
     kc = kubeConfigOf(cluster);
-    const serving = await cluster.issueCertificate('virt-api-stand-in', { commonName: 'virt-api.kubevirt.svc', usage: 'server', ips: [ip], dnsNames: ['virt-api.kubevirt.svc'] });
+    const serving = await cluster.issueCertificate('virt-api-stand-in', {
+      commonName: 'virt-api.kubevirt.svc',
+      usage: 'server',
+      ips: [ip],
+      dnsNames: ['virt-api.kubevirt.svc'],
+    });
     const https = createServer({ cert: readFileSync(serving.cert), key: readFileSync(serving.key) }, (request, response) => {
       // The aggregator's availability check reads the group version's discovery document.
       if (request.url === '/apis/subresources.kubevirt.io/v1') {
         response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'subresources.kubevirt.io/v1', resources: [{ name: 'virtualmachineinstances/console', namespaced: true, kind: 'VirtualMachineInstance', verbs: ['get'] }] }));
+        response.end(
+          JSON.stringify({
+            kind: 'APIResourceList',
+            apiVersion: 'v1',
+            groupVersion: 'subresources.kubevirt.io/v1',
+            resources: [{ name: 'virtualmachineinstances/console', namespaced: true, kind: 'VirtualMachineInstance', verbs: ['get'] }],
+          }),
+        );
         return;
       }
       response.writeHead(404).end();
@@ -63,7 +75,8 @@ describeWithApiServer('console relay through the API server aggregation layer', 
     standIn = await startConsoleServer(
       async (namespace, vmi) => {
         if (vmi === names.vm('worker', SESSION)) return { refuse: { status: 400, message: 'VMI is not running' } };
-        if (namespace !== NAMESPACE || vmi !== names.vm('control-plane', SESSION)) return { refuse: { status: 404, message: `virtualmachineinstance.kubevirt.io "${vmi}" not found` } };
+        if (namespace !== NAMESPACE || vmi !== names.vm('control-plane', SESSION))
+          return { refuse: { status: 404, message: `virtualmachineinstance.kubevirt.io "${vmi}" not found` } };
         return {
           serve: (io) => {
             io.send('stand-in console\r\n# ');
@@ -79,7 +92,12 @@ describeWithApiServer('console relay through the API server aggregation layer', 
     const port = (https.address() as { port: number }).port;
 
     await apply('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubevirt' } });
-    await apply('POST', '/api/v1/namespaces/kubevirt/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'virt-api', namespace: 'kubevirt' }, spec: { ports: [{ name: 'https', port: 443, targetPort: port }] } });
+    await apply('POST', '/api/v1/namespaces/kubevirt/services', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'virt-api', namespace: 'kubevirt' },
+      spec: { ports: [{ name: 'https', port: 443, targetPort: port }] },
+    });
     await apply('POST', '/apis/discovery.k8s.io/v1/namespaces/kubevirt/endpointslices', {
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
@@ -88,12 +106,24 @@ describeWithApiServer('console relay through the API server aggregation layer', 
       endpoints: [{ addresses: [ip], conditions: { ready: true } }],
       ports: [{ name: 'https', port, protocol: 'TCP' }],
     });
-    await apply('POST', '/api/v1/namespaces/kubevirt/endpoints', { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'virt-api', namespace: 'kubevirt' }, subsets: [{ addresses: [{ ip }], ports: [{ name: 'https', port }] }] });
+    await apply('POST', '/api/v1/namespaces/kubevirt/endpoints', {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'virt-api', namespace: 'kubevirt' },
+      subsets: [{ addresses: [{ ip }], ports: [{ name: 'https', port }] }],
+    });
     await apply('POST', '/apis/apiregistration.k8s.io/v1/apiservices', {
       apiVersion: 'apiregistration.k8s.io/v1',
       kind: 'APIService',
       metadata: { name: 'v1.subresources.kubevirt.io' },
-      spec: { group: 'subresources.kubevirt.io', version: 'v1', groupPriorityMinimum: 1000, versionPriority: 15, service: { namespace: 'kubevirt', name: 'virt-api', port: 443 }, caBundle: Buffer.from(cluster.caPem).toString('base64') },
+      spec: {
+        group: 'subresources.kubevirt.io',
+        version: 'v1',
+        groupPriorityMinimum: 1000,
+        versionPriority: 15,
+        service: { namespace: 'kubevirt', name: 'virt-api', port: 443 },
+        caBundle: Buffer.from(cluster.caPem).toString('base64'),
+      },
     });
     await eventually('the APIService is Available', 60_000, async () => {
       const response = await cluster.request('GET', '/apis/apiregistration.k8s.io/v1/apiservices/v1.subresources.kubevirt.io');
@@ -121,26 +151,30 @@ describeWithApiServer('console relay through the API server aggregation layer', 
     expect(await closed).toMatch(/closed/);
   });
 
-  it('works with the deploy/ ServiceAccount\'s least-privilege RBAC (get on virtualmachineinstances/console), and not without it', async () => {
+  it("works with the deploy/ ServiceAccount's least-privilege RBAC (get on virtualmachineinstances/console), and not without it", async () => {
     const deployKc = kubeConfigOf(cluster, await installDeployRbac(cluster));
     const consoles = new KubevirtConsole({ server: cluster.server, applyCredentials: (options) => deployKc.applyToHTTPSOptions(options) });
     const connection = await consoles.openConsole(SESSION, 'control-plane');
     connection.close();
 
-    await apply('POST', '/api/v1/namespaces/default/serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'nobody', namespace: 'default' } });
+    await apply('POST', '/api/v1/namespaces/default/serviceaccounts', {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'nobody', namespace: 'default' },
+    });
     const nobodyKc = kubeConfigOf(cluster, await cluster.createServiceAccountToken('default', 'nobody'));
     const refused = new KubevirtConsole({ server: cluster.server, applyCredentials: (options) => nobodyKc.applyToHTTPSOptions(options) });
     await expect(refused.openConsole(SESSION, 'control-plane')).rejects.toThrow(/HTTP 403/);
   });
 
-  it('passes virt-api\'s refusals on in its own words: not running, not found', async () => {
+  it("passes virt-api's refusals on in its own words: not running, not found", async () => {
     const consoles = new KubevirtConsole({ server: cluster.server, applyCredentials: (options) => kc.applyToHTTPSOptions(options) });
     await expect(consoles.openConsole(SESSION, 'worker')).rejects.toThrow(PreconditionError);
     await expect(consoles.openConsole(SESSION, 'worker')).rejects.toThrow(/VMI is not running/);
     await expect(consoles.openConsole('0000beef', 'control-plane')).rejects.toThrow(/not found/);
   });
 
-  it('verifies the API server\'s certificate: a client that trusts another CA is refused', async () => {
+  it("verifies the API server's certificate: a client that trusts another CA is refused", async () => {
     const untrusting = new KubevirtConsole({
       server: cluster.server,
       applyCredentials: async (options) => {

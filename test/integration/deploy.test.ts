@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TestCluster } from '../infra/cluster';
-import { deployManifests, installDeployRbac, serverSideApply, type Manifest } from './support/deploy-manifests';
+import { deployManifests, installDeployRbac, type Manifest, serverSideApply } from './support/deploy-manifests';
 import { describeWithApiServer, eventually, startApiServer } from './support/test-cluster';
 
 type Rule = { apiGroups?: string[]; resources?: string[]; verbs: string[]; resourceNames?: string[] };
@@ -18,11 +18,19 @@ describeWithApiServer('deploy/ manifests', () => {
   let token: string;
 
   /** SelfSubjectAccessReview as the cks-lab ServiceAccount. */
-  async function allowed(verb: string, resource: string, options: { group?: string; namespace?: string; name?: string } = {}): Promise<boolean> {
+  async function allowed(
+    verb: string,
+    resource: string,
+    options: { group?: string; namespace?: string; name?: string } = {},
+  ): Promise<boolean> {
     const review = await cluster.request(
       'POST',
       '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-      { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb, resource, ...options } } },
+      {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: { resourceAttributes: { verb, resource, ...options } },
+      },
       { token },
     );
     return review.body.status.allowed === true;
@@ -40,7 +48,12 @@ describeWithApiServer('deploy/ manifests', () => {
     const { metadata, spec } = deployment.spec.template;
     // Without its ServiceAccount, which a dry run does not create (and Pod Security does not look at).
     const { serviceAccountName: _sa, ...podSpec } = spec;
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { ...metadata, name: 'cks-lab-pod-check', namespace: 'cks-lab' }, spec: podSpec };
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { ...metadata, name: 'cks-lab-pod-check', namespace: 'cks-lab' },
+      spec: podSpec,
+    };
     return cluster.request('POST', '/api/v1/namespaces/cks-lab/pods?dryRun=All&fieldValidation=Strict', pod);
   }
 
@@ -83,7 +96,8 @@ describeWithApiServer('deploy/ manifests', () => {
     const rbac = deployManifests(['clusterrole.yaml', 'role-vm-templates.yaml']) as Array<Manifest & { rules: Rule[] }>;
     for (const role of rbac) {
       for (const rule of role.rules) {
-        for (const value of [...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...rule.verbs]) expect(value, role.metadata.name).not.toContain('*');
+        for (const value of [...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...rule.verbs])
+          expect(value, role.metadata.name).not.toContain('*');
       }
     }
 
@@ -102,7 +116,9 @@ describeWithApiServer('deploy/ manifests', () => {
     expect(await allowed('bind', 'clusterroles', { group: 'rbac.authorization.k8s.io', name: 'cluster-admin' })).toBe(false);
     // Secrets: the one read back by name only, and none listed.
     expect(await allowed('get', 'secrets', { namespace: 'user-session-0badcafe', name: 'cks-lab-bootstrap' })).toBe(true);
-    expect(await allowed('get', 'secrets', { namespace: 'user-session-0badcafe', name: 'cks-control-plane-user-session-0badcafe-cloudinit' })).toBe(false);
+    expect(
+      await allowed('get', 'secrets', { namespace: 'user-session-0badcafe', name: 'cks-control-plane-user-session-0badcafe-cloudinit' }),
+    ).toBe(false);
     expect(await allowed('get', 'secrets', { namespace: 'kube-system', name: 'bootstrap-token-abcdef' })).toBe(false);
     expect(await allowed('list', 'secrets', { namespace: 'user-session-0badcafe' })).toBe(false);
     // The preflight's reads.
@@ -129,9 +145,17 @@ describeWithApiServer('deploy/ manifests', () => {
   it('its admission policy refuses what RBAC allows everywhere: cks-lab creating a Secret outside a session namespace, and the like', async () => {
     if (!token) token = await installDeployRbac(cluster);
     const session = 'user-session-0badcafe';
-    expect((await cluster.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: session } })).status).toBe(201);
-    const secret = (namespace: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'probe', namespace }, stringData: { key: 'value' } });
-    const createSecret = (namespace: string, query = '') => cluster.request('POST', `/api/v1/namespaces/${namespace}/secrets${query}`, secret(namespace), { token });
+    expect(
+      (await cluster.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: session } })).status,
+    ).toBe(201);
+    const secret = (namespace: string) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'probe', namespace },
+      stringData: { key: 'value' },
+    });
+    const createSecret = (namespace: string, query = '') =>
+      cluster.request('POST', `/api/v1/namespaces/${namespace}/secrets${query}`, secret(namespace), { token });
 
     // RBAC lets cks-lab create Secrets in every namespace (it cannot match user-session-*)…
     expect(await allowed('create', 'secrets', { namespace: 'default' })).toBe(true);
@@ -141,7 +165,9 @@ describeWithApiServer('deploy/ manifests', () => {
     const refused = await createSecret('default');
     expect(refused.status).toBe(403);
     expect(refused.body.message).toMatch(denied);
-    expect(refused.body.message).toMatch(/cks-lab may create secrets only in session namespaces \(user-session-\*\), not in namespace default/);
+    expect(refused.body.message).toMatch(
+      /cks-lab may create secrets only in session namespaces \(user-session-\*\), not in namespace default/,
+    );
     expect((await cluster.request('GET', '/api/v1/namespaces/default/secrets/probe')).status).toBe(404);
     // In a session namespace the same create goes through.
     expect((await createSecret(session)).status).toBe(201);
@@ -158,7 +184,9 @@ describeWithApiServer('deploy/ manifests', () => {
     expect(deleteNamespace.body.message).toMatch(/cks-lab may delete only session namespaces \(user-session-\*\), not namespace cks-lab/);
     const namespace = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     expect((await cluster.request('POST', '/api/v1/namespaces?dryRun=All', namespace('lab-tools'), { token })).status).toBe(403);
-    expect((await cluster.request('POST', '/api/v1/namespaces?dryRun=All', namespace('user-session-12345678'), { token })).status).toBe(201);
+    expect((await cluster.request('POST', '/api/v1/namespaces?dryRun=All', namespace('user-session-12345678'), { token })).status).toBe(
+      201,
+    );
 
     // DataVolumes: cks-lab's datavolumes/source right is cluster-wide, so it may create only copies of a session's VolumeSnapshot.
     const dataVolume = (source: object) => ({
@@ -168,7 +196,12 @@ describeWithApiServer('deploy/ manifests', () => {
       spec: { source, storage: { resources: { requests: { storage: '20Gi' } } } },
     });
     const createDataVolume = (source: object) =>
-      cluster.request('POST', '/apis/cdi.kubevirt.io/v1beta1/namespaces/vm-templates/datavolumes?dryRun=All&fieldValidation=Strict', dataVolume(source), { token });
+      cluster.request(
+        'POST',
+        '/apis/cdi.kubevirt.io/v1beta1/namespaces/vm-templates/datavolumes?dryRun=All&fieldValidation=Strict',
+        dataVolume(source),
+        { token },
+      );
     const stealing = await createDataVolume({ pvc: { namespace: 'kube-system', name: 'etcd-backup' } });
     expect(stealing.status).toBe(403);
     expect(stealing.body.message).toMatch(/cks-lab may create only DataVolumes that copy a VolumeSnapshot in a session namespace/);

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -55,7 +55,13 @@ describeWithApiServer('LAB_CLUSTER=kube: the product end to end on a real kube-a
     await installSnapshotPrerequisites(cluster, SETTINGS);
     const kubeconfig = cluster.writeKubeconfigForToken(await installDeployRbac(cluster));
     admin = new ClientNodeObjectApi(kubeConfigOf(cluster));
-    controllers = new SimulatedControllers({ api: admin, model: DEFAULT_LATENCY_MODEL, timeScale: 0.002, faults: new Set(), logger: testLogger('simulated KubeVirt') });
+    controllers = new SimulatedControllers({
+      api: admin,
+      model: DEFAULT_LATENCY_MODEL,
+      timeScale: 0.002,
+      faults: new Set(),
+      logger: testLogger('simulated KubeVirt'),
+    });
     controllers.start();
     dataDir = mkdtempSync(join(tmpdir(), 'cks-lab-kube-mode-'));
     const port = await freePort();

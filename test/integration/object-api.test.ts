@@ -7,15 +7,15 @@
 import { DomainError, NotFoundError, TransientError, ValidationError } from '@cks-lab/core';
 import {
   AlreadyExistsError,
-  Informer,
-  R,
   bootstrapFlowObjects,
   generateBootstrapPki,
   goldenBuildObjects,
-  snapshotFlowObjects,
-  waitFor,
+  Informer,
   type KubeObject,
+  R,
+  snapshotFlowObjects,
   type WatchEvent,
+  waitFor,
 } from '@cks-lab/kubevirt';
 import { ClientNodeObjectApi, NotServedError } from '@cks-lab/kubevirt/kubernetes';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -40,7 +40,12 @@ function testVm(name: string, extra: Record<string, unknown> = {}): Obj {
 function recorder() {
   const events: WatchEvent<Obj>[] = [];
   const closes: unknown[] = [];
-  return { events, closes, onEvent: (e: WatchEvent<Obj>) => events.push(e), onClose: (error?: unknown) => closes.push(error ?? 'no error') };
+  return {
+    events,
+    closes,
+    onEvent: (e: WatchEvent<Obj>) => events.push(e),
+    onClose: (error?: unknown) => closes.push(error ?? 'no error'),
+  };
 }
 
 describeWithApiServer('ClientNodeObjectApi on a real API server', () => {
@@ -72,7 +77,18 @@ describeWithApiServer('ClientNodeObjectApi on a real API server', () => {
     }
     console.log(`${objects.length} objects of ${kinds.size} kinds accepted with fieldValidation=Strict: ${[...kinds].join(', ')}`);
     expect(kinds).toEqual(
-      new Set(['Namespace', 'NetworkAttachmentDefinition', 'NetworkPolicy', 'RoleBinding', 'Service', 'Secret', 'VirtualMachine', 'VirtualMachineSnapshot', 'DataVolume', 'DataSource']),
+      new Set([
+        'Namespace',
+        'NetworkAttachmentDefinition',
+        'NetworkPolicy',
+        'RoleBinding',
+        'Service',
+        'Secret',
+        'VirtualMachine',
+        'VirtualMachineSnapshot',
+        'DataVolume',
+        'DataSource',
+      ]),
     );
 
     const misspelt = testVm('misspelt', { foo: true });
@@ -92,7 +108,9 @@ describeWithApiServer('ClientNodeObjectApi on a real API server', () => {
 
     const vm = await api.get<Obj>(R.vm, NS, 'twice');
     await api.patch(R.vm, NS, 'twice', { metadata: { labels: { step: '1' } } });
-    const stale = await api.patch(R.vm, NS, 'twice', { metadata: { resourceVersion: vm!.metadata.resourceVersion, labels: { step: '2' } } }).catch((e: unknown) => e);
+    const stale = await api
+      .patch(R.vm, NS, 'twice', { metadata: { resourceVersion: vm!.metadata.resourceVersion, labels: { step: '2' } } })
+      .catch((e: unknown) => e);
     expect(stale).toBeInstanceOf(TransientError);
     expect((stale as Error).message).toMatch(/modified/);
 
@@ -107,7 +125,12 @@ describeWithApiServer('ClientNodeObjectApi on a real API server', () => {
   it('merge-patches a custom resource and its status subresource (JSON merge patch on the wire)', async () => {
     await api.create(testVm('patched'));
     // A custom resource refuses strategic merge patch (415), client-node's old default: success proves the content type.
-    const strategic = await cluster.request('PATCH', `/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachines/patched`, { metadata: { labels: { a: 'b' } } }, { contentType: 'application/strategic-merge-patch+json' });
+    const strategic = await cluster.request(
+      'PATCH',
+      `/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachines/patched`,
+      { metadata: { labels: { a: 'b' } } },
+      { contentType: 'application/strategic-merge-patch+json' },
+    );
     expect(strategic.status).toBe(415);
     await api.patch(R.vm, NS, 'patched', { metadata: { labels: { added: 'yes', suite: null } }, spec: { runStrategy: 'Always' } });
     await api.patchStatus(R.vm, NS, 'patched', { printableStatus: 'Running', ready: true });
@@ -132,7 +155,13 @@ describeWithApiServer('ClientNodeObjectApi on a real API server', () => {
     const before = api.requestCount;
     const list = await api.list(R.vm, NS);
     await api.get(R.vm, NS, 'twice');
-    const watch = await api.watch(R.vm, NS, { resourceVersion: list.resourceVersion }, () => {}, () => {});
+    const watch = await api.watch(
+      R.vm,
+      NS,
+      { resourceVersion: list.resourceVersion },
+      () => {},
+      () => {},
+    );
     watch.stop();
     expect(api.requestCount - before).toBe(3);
   });
@@ -170,7 +199,13 @@ describeWithApiServer('ClientNodeObjectApi on a real API server', () => {
     const r = recorder();
     await longWatches.watch<Obj>(R.vm, NS, { resourceVersion: list.resourceVersion }, r.onEvent, r.onClose);
     let seen: ReadonlyMap<string, Obj> = new Map();
-    const informer = new Informer<Obj>({ api: longWatches, type: R.vm, namespace: NS, onChange: (objects) => (seen = new Map(objects)), retryMs: 100 });
+    const informer = new Informer<Obj>({
+      api: longWatches,
+      type: R.vm,
+      namespace: NS,
+      onChange: (objects) => (seen = new Map(objects)),
+      retryMs: 100,
+    });
     informer.start();
     await eventually('the informer to list', 10_000, async () => seen.size > 0);
 

@@ -31,7 +31,12 @@ describeWithApiServer('kubernetesPreflight', () => {
   let kc: KubeConfig;
   const preflight = () => kubernetesPreflight(kc, SETTINGS);
   const patchKubeVirt = (spec: object) =>
-    cluster.request('PATCH', '/apis/kubevirt.io/v1/namespaces/kubevirt/kubevirts/kubevirt', { spec }, { contentType: 'application/merge-patch+json' });
+    cluster.request(
+      'PATCH',
+      '/apis/kubevirt.io/v1/namespaces/kubevirt/kubevirts/kubevirt',
+      { spec },
+      { contentType: 'application/merge-patch+json' },
+    );
 
   beforeAll(async () => {
     cluster = await startApiServer();
@@ -67,7 +72,9 @@ describeWithApiServer('kubernetesPreflight', () => {
       'base image DataSource',
     ]);
     expect(result.snapshotSupported).toBe(false);
-    expect(result.snapshotUnsupportedReason).toMatch(/^KubeVirt: cannot tell whether KubeVirt is deployed: the KubeVirt CR could not be read \(its API is not served\)/);
+    expect(result.snapshotUnsupportedReason).toMatch(
+      /^KubeVirt: cannot tell whether KubeVirt is deployed: the KubeVirt CR could not be read \(its API is not served\)/,
+    );
     expect(failing(result).CDI).toMatch(/the CDI CR could not be read \(its API is not served\)/);
     expect(failing(result).StorageClass).toMatch(/no default StorageClass/);
     expect(failing(result)['VolumeSnapshot API and controller']).toMatch(/no VolumeSnapshotClass exists/);
@@ -84,13 +91,20 @@ describeWithApiServer('kubernetesPreflight', () => {
     await installKubeVirtCr(cluster, 'v1.8.2');
     let result = await preflight();
     expect(result.checks[0]).toEqual({ name: 'KubeVirt', ok: true, detail: 'KubeVirt v1.8.2, Deployed' });
-    expect(failing(result)['Snapshot feature gate']).toMatch(/is off .*add "Snapshot" to spec\.configuration\.developerConfiguration\.featureGates of the KubeVirt CR kubevirt\/kubevirt/);
+    expect(failing(result)['Snapshot feature gate']).toMatch(
+      /is off .*add "Snapshot" to spec\.configuration\.developerConfiguration\.featureGates of the KubeVirt CR kubevirt\/kubevirt/,
+    );
 
     await patchKubeVirt({ configuration: { developerConfiguration: { featureGates: ['Snapshot'] } } });
     result = await preflight();
     expect(failing(result)['Snapshot feature gate']).toBeUndefined();
 
-    await cluster.request('PATCH', '/apis/kubevirt.io/v1/namespaces/kubevirt/kubevirts/kubevirt/status', { status: { observedKubeVirtVersion: 'v1.9.1' } }, { contentType: 'application/merge-patch+json' });
+    await cluster.request(
+      'PATCH',
+      '/apis/kubevirt.io/v1/namespaces/kubevirt/kubevirts/kubevirt/status',
+      { status: { observedKubeVirtVersion: 'v1.9.1' } },
+      { contentType: 'application/merge-patch+json' },
+    );
     await patchKubeVirt({ configuration: { developerConfiguration: { featureGates: [], disabledFeatureGates: ['Snapshot'] } } });
     expect(failing(await preflight())['Snapshot feature gate']).toMatch(/disabled: remove "Snapshot" from .*disabledFeatureGates/);
     await patchKubeVirt({ configuration: { developerConfiguration: { disabledFeatureGates: [] } } });
@@ -131,8 +145,12 @@ describeWithApiServer('kubernetesPreflight', () => {
     });
     await installStorageProfile(cluster, 'lab-virt', 'unknown.csi.example.com', []);
     const virt = failing(await preflight());
-    expect(virt.StorageProfile).toMatch(/^StorageProfile lab-virt has no claimPropertySets .*fails with "no accessMode specified in StorageProfile lab-virt"/);
-    expect(virt.VolumeSnapshotClass).toMatch(/^no VolumeSnapshotClass has driver unknown\.csi\.example\.com, the provisioner of StorageClass lab-virt/);
+    expect(virt.StorageProfile).toMatch(
+      /^StorageProfile lab-virt has no claimPropertySets .*fails with "no accessMode specified in StorageProfile lab-virt"/,
+    );
+    expect(virt.VolumeSnapshotClass).toMatch(
+      /^no VolumeSnapshotClass has driver unknown\.csi\.example\.com, the provisioner of StorageClass lab-virt/,
+    );
     await cluster.request('DELETE', '/apis/storage.k8s.io/v1/storageclasses/lab-virt');
     await cluster.request('DELETE', '/apis/cdi.kubevirt.io/v1beta1/storageprofiles/lab-virt');
 
@@ -143,7 +161,11 @@ describeWithApiServer('kubernetesPreflight', () => {
   it('passes once the base image is there; startKubernetesCluster logs every check and caches the result', async () => {
     await installBaseImage(cluster, SETTINGS);
     const lines: string[] = [];
-    const logger: Logger = { info: (_f, m) => lines.push(`info ${m}`), warn: (_f, m) => lines.push(`warn ${m}`), error: (_f, m) => lines.push(`error ${m}`) };
+    const logger: Logger = {
+      info: (_f, m) => lines.push(`info ${m}`),
+      warn: (_f, m) => lines.push(`warn ${m}`),
+      error: (_f, m) => lines.push(`error ${m}`),
+    };
     const kube = await startKubernetesCluster({ settings: SETTINGS, logger, kubeConfig: kc });
     try {
       const result = await kube.cluster.preflight();
@@ -161,21 +183,27 @@ describeWithApiServer('kubernetesPreflight', () => {
 
   it('throws only for an API server it cannot reach or cannot verify', async () => {
     const dead = new KubeConfig();
-    dead.loadFromClusterAndUser({ name: 'gone', server: 'https://127.0.0.1:1', caData: Buffer.from(cluster.caPem).toString('base64'), skipTLSVerify: false }, { name: 'nobody', token: 'x' });
+    dead.loadFromClusterAndUser(
+      { name: 'gone', server: 'https://127.0.0.1:1', caData: Buffer.from(cluster.caPem).toString('base64'), skipTLSVerify: false },
+      { name: 'nobody', token: 'x' },
+    );
     await expect(kubernetesPreflight(dead, SETTINGS)).rejects.toThrow(/API server at https:\/\/127\.0\.0\.1:1 is unreachable/);
 
     const insecurePath = path.join(cluster.dataDir, 'insecure.kubeconfig');
-    writeFileSync(insecurePath, `apiVersion: v1
+    writeFileSync(
+      insecurePath,
+      `apiVersion: v1
 kind: Config
 clusters: [{ name: c, cluster: { server: "${cluster.server}", insecure-skip-tls-verify: true } }]
 users: [{ name: u, user: { token: x } }]
 contexts: [{ name: x, context: { cluster: c, user: u } }]
 current-context: x
-`);
+`,
+    );
     const insecure = new KubeConfig();
     insecure.loadFromFile(insecurePath);
-    await expect(startKubernetesCluster({ settings: SETTINGS, logger: { info() {}, warn() {}, error() {} }, kubeConfig: insecure })).rejects.toThrow(
-      /disables TLS verification/,
-    );
+    await expect(
+      startKubernetesCluster({ settings: SETTINGS, logger: { info() {}, warn() {}, error() {} }, kubeConfig: insecure }),
+    ).rejects.toThrow(/disables TLS verification/);
   });
 });

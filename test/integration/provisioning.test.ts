@@ -4,18 +4,17 @@
  * (every platform call below would fail with 403 if that RBAC lacked a verb). KubeVirt, CDI and the
  * snapshotter are played by the simulator's controllers with admin credentials.
  */
-import { GOLDEN_NAMESPACE, ROLES, names } from '@cks-lab/core';
-import { Informer, R, type KubeObject } from '@cks-lab/kubevirt';
+import { GOLDEN_NAMESPACE, names, ROLES } from '@cks-lab/core';
+import { Informer, type KubeObject, R } from '@cks-lab/kubevirt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TestCluster } from '../infra/cluster';
 import { installSnapshotPrerequisites } from './support/cluster-fixtures';
 import { installDeployRbac } from './support/deploy-manifests';
 import { flowMeasurements } from './support/flow-measurements';
-import { SETTINGS, startPlatform, type Platform } from './support/platform';
+import { type Platform, SETTINGS, startPlatform } from './support/platform';
 import { describeWithApiServer, eventually, startApiServer } from './support/test-cluster';
 
 type Obj = KubeObject & { spec?: any; status?: any };
-
 
 describeWithApiServer('cks-lab flows on a real API server, as its own ServiceAccount', () => {
   let cluster: TestCluster;
@@ -38,8 +37,19 @@ describeWithApiServer('cks-lab flows on a real API server, as its own ServiceAcc
   it('bootstrap: without a golden image a session is provisioned to running', async () => {
     const { session, run, steps } = await provision('bootstrap session');
     expect(session.status).toBe('running');
-    expect(run).toMatchObject({ requestedStrategy: 'bootstrap', usedStrategy: 'bootstrap', fallbackReason: 'no-golden-image', outcome: 'succeeded' });
-    expect(steps.map((s) => s.name)).toEqual(['prepare-namespace', 'create-control-plane', 'wait-control-plane-ready', 'create-worker', 'wait-cluster-ready']);
+    expect(run).toMatchObject({
+      requestedStrategy: 'bootstrap',
+      usedStrategy: 'bootstrap',
+      fallbackReason: 'no-golden-image',
+      outcome: 'succeeded',
+    });
+    expect(steps.map((s) => s.name)).toEqual([
+      'prepare-namespace',
+      'create-control-plane',
+      'wait-control-plane-ready',
+      'create-worker',
+      'wait-cluster-ready',
+    ]);
     const vms = await vmsOf(session.id);
     expect(vms.map((vm) => vm.status?.ready)).toEqual([true, true]);
     const objects = await platform.lab.sessionObjects(session.id);
@@ -62,7 +72,9 @@ describeWithApiServer('cks-lab flows on a real API server, as its own ServiceAcc
     expect(status.image!.failureReason).toMatch(/excluded volume\(s\) root.*no VolumeSnapshotClass/);
     expect(status).toMatchObject({ activeStrategy: 'bootstrap', reason: 'golden-build-failed' });
     // The build's clean-up started the source VMs again and left no snapshot behind.
-    await eventually('the source session ready again', 30_000, async () => (await vmsOf(source.id)).every((vm) => vm.spec.runStrategy === 'Always' && vm.status?.ready));
+    await eventually('the source session ready again', 30_000, async () =>
+      (await vmsOf(source.id)).every((vm) => vm.spec.runStrategy === 'Always' && vm.status?.ready),
+    );
     expect((await platform.admin.list(R.vmSnapshot, source.namespace)).items).toEqual([]);
   });
 
@@ -106,23 +118,32 @@ describeWithApiServer('cks-lab flows on a real API server, as its own ServiceAcc
     expect(run).toMatchObject({ requestedStrategy: 'snapshot', usedStrategy: 'snapshot', fallbackReason: null, outcome: 'succeeded' });
     for (const vm of await vmsOf(session.id)) {
       expect(vm.status.ready).toBe(true);
-      expect(vm.spec.dataVolumeTemplates[0].spec.source.pvc).toMatchObject({ namespace: GOLDEN_NAMESPACE, name: expect.stringMatching(/-golden-v2$/) });
+      expect(vm.spec.dataVolumeTemplates[0].spec.source.pvc).toMatchObject({
+        namespace: GOLDEN_NAMESPACE,
+        name: expect.stringMatching(/-golden-v2$/),
+      });
     }
   });
 
   it('a failed clone falls back to bootstrap in the same run, after removing the failed attempt', async () => {
     platform.faults.add('clone-fail');
-    let detail;
+    let detail: Awaited<ReturnType<typeof provision>>;
     try {
       detail = await provision('failed clone, then bootstrap');
     } finally {
       platform.faults.delete('clone-fail');
     }
     expect(detail.session.status).toBe('running');
-    expect(detail.run).toMatchObject({ requestedStrategy: 'snapshot', usedStrategy: 'bootstrap', fallbackReason: 'snapshot-path-failed', outcome: 'succeeded' });
+    expect(detail.run).toMatchObject({
+      requestedStrategy: 'snapshot',
+      usedStrategy: 'bootstrap',
+      fallbackReason: 'snapshot-path-failed',
+      outcome: 'succeeded',
+    });
     expect(detail.run!.fallbackDetail).toMatch(/CloneWithoutSource/);
     expect(detail.steps.map((s) => `${s.strategy}:${s.name}:${s.outcome}`)).toContain('snapshot:remove-failed-attempt:succeeded');
-    for (const vm of await vmsOf(detail.session.id)) expect(vm.spec.dataVolumeTemplates[0].spec.sourceRef.name).toBe(SETTINGS.baseImage.name);
+    for (const vm of await vmsOf(detail.session.id))
+      expect(vm.spec.dataVolumeTemplates[0].spec.sourceRef.name).toBe(SETTINGS.baseImage.name);
   });
 
   it('deleting every session leaves nothing behind: namespaces, their contents and the RoleBindings in vm-templates', async () => {

@@ -30,14 +30,23 @@ describeWithApiServer('readiness script against a real API server', () => {
     const kubectl = 'missing' in binaries ? 'kubectl' : (process.env.KUBECTL ?? join(binaries.kubeApiserver, '..', 'kubectl'));
     const result = spawnSync('sh', [join(dir, 'cks-lab-ready'), '2'], {
       encoding: 'utf8',
-      env: { PATH: process.env.PATH, HOME: dir, KUBECTL: kubectl, KUBECONFIG: cluster.kubeconfigPath, BOOT_TIME: String(bootTime), READY_NAMESPACES: 'kube-system' },
+      env: {
+        PATH: process.env.PATH,
+        HOME: dir,
+        KUBECTL: kubectl,
+        KUBECONFIG: cluster.kubeconfigPath,
+        BOOT_TIME: String(bootTime),
+        READY_NAMESPACES: 'kube-system',
+      },
     });
     return { status: result.status, output: `${result.stdout}${result.stderr}`.trim() };
   };
 
   const setLeases = async (renewedAt: number) => {
     for (const node of ['controlplane', 'node01']) {
-      await mergePatch(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${node}`, { spec: { renewTime: microIso(renewedAt) } });
+      await mergePatch(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${node}`, {
+        spec: { renewTime: microIso(renewedAt) },
+      });
     }
   };
 
@@ -49,7 +58,18 @@ describeWithApiServer('readiness script against a real API server', () => {
     for (const node of ['controlplane', 'node01']) {
       await must('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: node } });
       await mergePatch(`/api/v1/nodes/${node}/status`, {
-        status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'restored etcd says so', lastHeartbeatTime: iso(now), lastTransitionTime: iso(now) }] },
+        status: {
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'True',
+              reason: 'KubeletReady',
+              message: 'restored etcd says so',
+              lastHeartbeatTime: iso(now),
+              lastTransitionTime: iso(now),
+            },
+          ],
+        },
       });
       await must('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', {
         apiVersion: 'coordination.k8s.io/v1',
@@ -68,7 +88,16 @@ describeWithApiServer('readiness script against a real API server', () => {
       status: {
         phase: 'Running',
         conditions: [{ type: 'Ready', status: 'True' }],
-        containerStatuses: [{ name: 'coredns', ready: true, restartCount: 0, image: 'registry.k8s.io/coredns/coredns:v1.12.1', imageID: '', state: { running: { startedAt: iso(now - 30) } } }],
+        containerStatuses: [
+          {
+            name: 'coredns',
+            ready: true,
+            restartCount: 0,
+            image: 'registry.k8s.io/coredns/coredns:v1.12.1',
+            imageID: '',
+            state: { running: { startedAt: iso(now - 30) } },
+          },
+        ],
       },
     });
   }, 120_000);

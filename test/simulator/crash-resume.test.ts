@@ -13,7 +13,14 @@ import { createRuntime, type Runtime } from '../../apps/web/src/server/runtime';
  */
 const dir = mkdtempSync(join(tmpdir(), 'cks-lab-crash-'));
 // No warm pool: these runs test the snapshot and bootstrap paths themselves.
-const env = { ...process.env, LAB_DATA_DIR: dir, SIM_TIME_SCALE: '0.01', WARM_POOL_SIZE: '0', ADMIN_TOKEN: 'crash-test-admin-token', LOG_LEVEL: 'silent' };
+const env = {
+  ...process.env,
+  LAB_DATA_DIR: dir,
+  SIM_TIME_SCALE: '0.01',
+  WARM_POOL_SIZE: '0',
+  ADMIN_TOKEN: 'crash-test-admin-token',
+  LOG_LEVEL: 'silent',
+};
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -43,7 +50,9 @@ async function restart(): Promise<Runtime> {
 }
 
 function counts(objects: Array<{ kind: string }>): Record<string, number> {
-  return objects.reduce<Record<string, number>>((acc, o) => ({ ...acc, [o.kind]: (acc[o.kind] ?? 0) + 1 }), {});
+  const counted: Record<string, number> = {};
+  for (const o of objects) counted[o.kind] = (counted[o.kind] ?? 0) + 1;
+  return counted;
 }
 
 describe('kill -9 and restart', { timeout: 180_000 }, () => {
@@ -61,7 +70,13 @@ describe('kill -9 and restart', { timeout: 180_000 }, () => {
       expect(after.session.status).toBe('running');
       expect(after.run?.outcome).toBe('succeeded');
       const names = after.steps.map((s) => s.name);
-      expect(names).toEqual(['prepare-namespace', 'create-control-plane', 'wait-control-plane-ready', 'create-worker', 'wait-cluster-ready']);
+      expect(names).toEqual([
+        'prepare-namespace',
+        'create-control-plane',
+        'wait-control-plane-ready',
+        'create-worker',
+        'wait-cluster-ready',
+      ]);
       expect(after.steps.every((s) => s.outcome === 'succeeded' && s.endedAt !== null)).toBe(true);
       expect(counts(await runtime.lab.sessionObjects(sessionId))).toEqual({
         VirtualMachine: 2,

@@ -51,7 +51,13 @@ async function withGoldenImage(faults: string): Promise<Runtime> {
   const dir = runtimes.at(-1)!.dir;
   await clean.close();
   runtimes.pop();
-  const config = readServerConfig({ SIM_TIME_SCALE: '0.004', SIM_FAULTS: faults, LAB_DATA_DIR: dir, ADMIN_TOKEN: 'fault-test-admin-token', WARM_POOL_SIZE: '0' });
+  const config = readServerConfig({
+    SIM_TIME_SCALE: '0.004',
+    SIM_FAULTS: faults,
+    LAB_DATA_DIR: dir,
+    ADMIN_TOKEN: 'fault-test-admin-token',
+    WARM_POOL_SIZE: '0',
+  });
   const runtime = await createRuntime(config, { maintenance: false });
   runtimes.push({ runtime, dir });
   return runtime;

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { names, type Logger } from '@cks-lab/core';
+import { type Logger, names } from '@cks-lab/core';
 import { openDatabase } from '@cks-lab/db';
 import { R, startSimulatedCluster } from '@cks-lab/kubevirt';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,12 +15,21 @@ import { createRuntime } from '../../apps/web/src/server/runtime';
  * during the cleanup nor API errors during it may leave them behind. Real runtime, SQLite, simulator.
  */
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 function environment(faults: string, timeScale: string): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'cks-lab-golden-cleanup-'));
   dirs.push(dir);
-  return { LAB_DATA_DIR: dir, SIM_TIME_SCALE: timeScale, SIM_FAULTS: faults, WARM_POOL_SIZE: '0', ADMIN_TOKEN: 'golden-cleanup-admin-token', LOG_LEVEL: 'silent' };
+  return {
+    LAB_DATA_DIR: dir,
+    SIM_TIME_SCALE: timeScale,
+    SIM_FAULTS: faults,
+    WARM_POOL_SIZE: '0',
+    ADMIN_TOKEN: 'golden-cleanup-admin-token',
+    LOG_LEVEL: 'silent',
+  };
 }
 
 const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -91,7 +100,9 @@ describe('cleanup of a failed golden build', { timeout: 180_000 }, () => {
       await exited;
       database.close();
     }
-    expect(await vmSnapshotsIn(config)).toEqual([names.goldenSnapshot('control-plane', 1), names.goldenSnapshot('worker', 1)].map((n) => `${names.namespace(source)}/${n}`));
+    expect(await vmSnapshotsIn(config)).toEqual(
+      [names.goldenSnapshot('control-plane', 1), names.goldenSnapshot('worker', 1)].map((n) => `${names.namespace(source)}/${n}`),
+    );
 
     const runtime = await createRuntime(config, { maintenance: false });
     try {

@@ -12,7 +12,9 @@ import { createRuntime, type Runtime } from '../../apps/web/src/server/runtime';
  * objects are gone failed instead of believing (or rebuilding) it. Real runtime, SQLite, simulator.
  */
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 function config() {
   const dir = mkdtempSync(join(tmpdir(), 'cks-lab-reconcile-'));
@@ -64,7 +66,8 @@ describe('database and cluster reconciled', { timeout: 120_000 }, () => {
     await second.close();
     for (const suffix of DATABASE_FILES) {
       rmSync(`${cfg.databaseUrl}${suffix}`, { force: true });
-      if (existsSync(`${cfg.databaseUrl}${suffix}.backup`)) copyFileSync(`${cfg.databaseUrl}${suffix}.backup`, `${cfg.databaseUrl}${suffix}`);
+      if (existsSync(`${cfg.databaseUrl}${suffix}.backup`))
+        copyFileSync(`${cfg.databaseUrl}${suffix}.backup`, `${cfg.databaseUrl}${suffix}`);
     }
 
     const runtime = await createRuntime(cfg, { maintenance: false });

@@ -19,7 +19,11 @@ beforeEach(() => {
   mkdirSync(bin);
   writeFileSync(join(dir, 'package-lock.json'), '{"lockfileVersion":3}\n');
   // npm ci as far as the check cares: node_modules with turbo and npm's own record of the install.
-  stub('npm', 'mkdir -p node_modules/.bin && touch node_modules/.bin/turbo node_modules/.package-lock.json && chmod +x node_modules/.bin/turbo');
+  stub(
+    'npm',
+    'mkdir -p node_modules/.bin && touch node_modules/.bin/turbo node_modules/.package-lock.json && chmod +x node_modules/.bin/turbo',
+  );
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell script, where ${@: -1} is the last argument.
   stub('dpkg-query', 'case " $INSTALLED " in *" ${@: -1} "*) printf "install ok installed";; *) exit 1;; esac');
   stub('apt-get', '');
   stub('id', 'echo "$USER_ID"');
@@ -78,10 +82,7 @@ describe('Debian packages', () => {
   it('installs only the missing ones as root', () => {
     const run = setup(`ensure_debian_packages ${packages}`, { INSTALLED: 'openssl', USER_ID: '0' });
     expect(run.status).toBe(0);
-    expect(installs(run.calls)).toEqual([
-      'apt-get update -qq',
-      'apt-get install -y -qq --no-install-recommends chromium shellcheck',
-    ]);
+    expect(installs(run.calls)).toEqual(['apt-get update -qq', 'apt-get install -y -qq --no-install-recommends chromium shellcheck']);
   });
 
   it('installs through passwordless sudo', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { openDatabase } from '@cks-lab/db';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mutate, query } from '../e2e/support/api';
-import { WEB_DIR, startNextServer, type NextServer } from '../e2e/support/next-server';
+import { type NextServer, startNextServer, WEB_DIR } from '../e2e/support/next-server';
 
 /**
  * The production server (apps/web/server.ts, as `npm start` runs it) stopped as an orchestrator
@@ -72,8 +72,11 @@ describe('graceful shutdown', { timeout: 180_000 }, () => {
     const events = stream.body!.getReader();
     await events.read();
     // Past the quick steps, in the long wait for the control plane.
-    await until('the control plane VM created', 30_000, async () =>
-      (await session(server, sessionId)).steps.some((s) => s.name === 'create-control-plane' && s.status === 'succeeded') || undefined,
+    await until(
+      'the control plane VM created',
+      30_000,
+      async () =>
+        (await session(server, sessionId)).steps.some((s) => s.name === 'create-control-plane' && s.status === 'succeeded') || undefined,
     );
 
     const signalledAt = Date.now();
@@ -92,7 +95,10 @@ describe('graceful shutdown', { timeout: 180_000 }, () => {
     ]);
     expect(ended).not.toBe('still open');
 
-    const { code } = await Promise.race([exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 15 s:\n${server.output()}`)), 15_000))]);
+    const { code } = await Promise.race([
+      exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 15 s:\n${server.output()}`)), 15_000)),
+    ]);
     const shutdownMs = Date.now() - signalledAt;
     console.log(`shutdown took ${shutdownMs} ms`);
     expect(code, server.output()).toBe(0);

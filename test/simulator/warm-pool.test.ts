@@ -12,7 +12,14 @@ import { createRuntime, type Runtime } from '../../apps/web/src/server/runtime';
  * golden image, 5 learners at once; refill; a new golden version; kill -9 while refilling.
  */
 const dir = mkdtempSync(join(tmpdir(), 'cks-lab-pool-'));
-const env = { ...process.env, LAB_DATA_DIR: dir, SIM_TIME_SCALE: '0.01', WARM_POOL_SIZE: '3', ADMIN_TOKEN: 'pool-test-admin-token', LOG_LEVEL: 'silent' };
+const env = {
+  ...process.env,
+  LAB_DATA_DIR: dir,
+  SIM_TIME_SCALE: '0.01',
+  WARM_POOL_SIZE: '3',
+  ADMIN_TOKEN: 'pool-test-admin-token',
+  LOG_LEVEL: 'silent',
+};
 
 process.env.LOG_LEVEL = 'silent';
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -112,7 +119,13 @@ describe('the warm pool on the real runtime', { timeout: 180_000 }, () => {
         if (!status.members.some((m) => m.sessionId === member.sessionId)) continue;
         const detail = await runtime.lab.getSession(member.sessionId);
         expect(detail.run?.outcome).toBe('succeeded');
-        expect(detail.steps.map((s) => s.name)).toEqual(['prepare-namespace', 'create-vms-from-golden', 'wait-disks-cloned', 'wait-vms-running', 'wait-cluster-ready']);
+        expect(detail.steps.map((s) => s.name)).toEqual([
+          'prepare-namespace',
+          'create-vms-from-golden',
+          'wait-disks-cloned',
+          'wait-vms-running',
+          'wait-cluster-ready',
+        ]);
       }
       expect(interrupted.length).toBeGreaterThan(0);
     } finally {

@@ -12,8 +12,18 @@ export const COMMANDS = [
   { name: 'snapshots recreate', args: '<sessionId>', does: 'replace the golden image (admin)', needs: 'a session id' },
   { name: 'snapshots delete', args: '', does: 'remove the golden image (admin)' },
   { name: 'users list', args: '', does: 'accounts, their roles and active sessions (admin)' },
-  { name: 'users create', args: '[--admin] <name>', does: 'a learner (or admin) account; prints its generated password once', needs: 'a username' },
-  { name: 'users reset-password', args: '<name>', does: "a new generated password, printed once; ends the account's sign-ins", needs: 'a username' },
+  {
+    name: 'users create',
+    args: '[--admin] <name>',
+    does: 'a learner (or admin) account; prints its generated password once',
+    needs: 'a username',
+  },
+  {
+    name: 'users reset-password',
+    args: '<name>',
+    does: "a new generated password, printed once; ends the account's sign-ins",
+    needs: 'a username',
+  },
   { name: 'users disable', args: '<name>', does: 'no more sign-ins; its current ones end', needs: 'a username' },
   { name: 'users enable', args: '<name>', does: 'allow sign-in again', needs: 'a username' },
   { name: 'pool status', args: '', does: 'the warm pool: target, ready, provisioning, failing and why (admin)' },
@@ -36,7 +46,11 @@ export function usage(group?: string): string {
   const commands = COMMANDS.filter((c) => !group || c.name.split(' ')[0] === group);
   const width = Math.max(...commands.map((c) => `${c.name} ${c.args}`.length));
   const lines = commands.map((c) => `  ${`${c.name} ${c.args}`.padEnd(width)}  ${c.does}`);
-  return [`usage: npm run -s lab -- ${group ?? '<command>'}${group ? ' <command>' : ''} [--json] [--as <username>]`, ...lines, OPTIONS].join('\n');
+  return [
+    `usage: npm run -s lab -- ${group ?? '<command>'}${group ? ' <command>' : ''} [--json] [--as <username>]`,
+    ...lines,
+    OPTIONS,
+  ].join('\n');
 }
 
 const helpHint = (group?: string) => `the commands: npm run -s lab -- help${group ? ` ${group}` : ''}`;
@@ -62,11 +76,10 @@ export class UsageError extends Error {
   }
 }
 
-/** Reads the command line: `help`, a bare group, or a known command with its argument; a typo gets the nearest command. */
-export function parseCommandLine(argv: readonly string[]): Invocation {
-  let parsed;
+/** node:util's parse of the flags; what it refuses is a usage error. */
+function readArgs(argv: readonly string[]) {
   try {
-    parsed = parseArgs({
+    return parseArgs({
       args: [...argv],
       allowPositionals: true,
       options: {
@@ -82,6 +95,11 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error), usage());
   }
+}
+
+/** Reads the command line: `help`, a bare group, or a known command with its argument; a typo gets the nearest command. */
+export function parseCommandLine(argv: readonly string[]): Invocation {
+  const parsed = readArgs(argv);
   const { values, positionals } = parsed;
   const [group, command, arg, ...extra] = positionals;
   if (!group || group === 'help') return { kind: 'help', text: usage(GROUPS.includes(command ?? '') ? command : undefined) };
@@ -109,13 +127,19 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   if (command === undefined) return { kind: 'help', text: usage(group) };
   const found = COMMANDS.find((c) => c.name === `${group} ${command}`);
   if (!found) {
-    const nearest = nearestOf(`${group} ${command}`, COMMANDS.filter((c) => c.name.startsWith(`${group} `)).map((c) => c.name));
+    const nearest = nearestOf(
+      `${group} ${command}`,
+      COMMANDS.filter((c) => c.name.startsWith(`${group} `)).map((c) => c.name),
+    );
     throw new UsageError(`unknown command "${group} ${command}"${nearest ? `; did you mean ${nearest}?` : ''}`, helpHint(group));
   }
   const needs = 'needs' in found ? found.needs : undefined;
   if (needs && arg === undefined) throw new UsageError(`${found.name} needs ${needs}`, usage(group));
   if ((!needs && arg !== undefined) || extra.length > 0) {
-    throw new UsageError(`${found.name} takes ${needs ? 'one argument' : 'no argument'} (got "${[arg, ...extra].filter(Boolean).join(' ')}")`, usage(group));
+    throw new UsageError(
+      `${found.name} takes ${needs ? 'one argument' : 'no argument'} (got "${[arg, ...extra].filter(Boolean).join(' ')}")`,
+      usage(group),
+    );
   }
   return { kind: 'run', command: found.name, arg, options };
 }

@@ -19,7 +19,11 @@ describe('the CLI connection', () => {
       tokenSource: 'LAB_ADMIN_TOKEN',
     });
     writeFileSync(join(dir, 'admin-token'), 'from-file\n');
-    expect(connectionFrom({ LAB_DATA_DIR: dir })).toEqual({ url: 'http://localhost:3000', token: 'from-file', tokenSource: join(dir, 'admin-token') });
+    expect(connectionFrom({ LAB_DATA_DIR: dir })).toEqual({
+      url: 'http://localhost:3000',
+      token: 'from-file',
+      tokenSource: join(dir, 'admin-token'),
+    });
   });
 
   it('without a token names LAB_ADMIN_TOKEN and the token file', () => {
@@ -36,7 +40,10 @@ describe('the CLI connection', () => {
         server.close(() => resolve(port));
       });
     });
-    const failure = (url: string) => createTRPCClient<AppRouter>({ links: [httpLink({ url: `${url}/api/trpc` })] }).account.me.query().catch((error: unknown) => error);
+    const failure = (url: string) =>
+      createTRPCClient<AppRouter>({ links: [httpLink({ url: `${url}/api/trpc` })] })
+        .account.me.query()
+        .catch((error: unknown) => error);
     const url = `http://127.0.0.1:${port}`;
     expect(describeFailure(await failure(url), { ...connection, url })).toBe(
       `cannot reach the server at ${url} (ECONNREFUSED): is it running (npm start)? LAB_URL sets where to look`,

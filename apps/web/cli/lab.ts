@@ -5,8 +5,8 @@
 import { createTRPCClient, httpLink } from '@trpc/client';
 import { ACT_AS_HEADER } from '../src/server/identity';
 import type { AppRouter } from '../src/server/trpc/root';
-import { parseCommandLine, UsageError, type Invocation } from './commands';
-import { CliError, connectionFrom, describeFailure, type Connection } from './connection';
+import { type Invocation, parseCommandLine, UsageError } from './commands';
+import { CliError, type Connection, connectionFrom, describeFailure } from './connection';
 import { goldenProgress, sessionProgress } from './progress';
 import { render, withReadableTimes } from './render';
 
@@ -82,7 +82,9 @@ async function run({ command, arg, options }: Extract<Invocation, { kind: 'run' 
     case 'snapshots create':
     case 'snapshots recreate': {
       const started =
-        command === 'snapshots create' ? await client.snapshots.create.mutate({ sessionId: given }) : await client.snapshots.recreate.mutate({ sessionId: given });
+        command === 'snapshots create'
+          ? await client.snapshots.create.mutate({ sessionId: given })
+          : await client.snapshots.recreate.mutate({ sessionId: given });
       if (options.noWait) return started;
       let last: typeof started | null = null;
       const done = await waitUntil(

@@ -1,8 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { goldenProgress, sessionProgress } from './progress';
 
-type Step = { name: string; strategy: 'snapshot' | 'bootstrap'; status: 'running' | 'succeeded' | 'failed'; durationMs: number | null; detail: string | null };
-const step = (name: string, status: Step['status'], durationMs: number | null = null, detail: string | null = null, strategy: Step['strategy'] = 'snapshot'): Step => ({
+type Step = {
+  name: string;
+  strategy: 'snapshot' | 'bootstrap';
+  status: 'running' | 'succeeded' | 'failed';
+  durationMs: number | null;
+  detail: string | null;
+};
+const step = (
+  name: string,
+  status: Step['status'],
+  durationMs: number | null = null,
+  detail: string | null = null,
+  strategy: Step['strategy'] = 'snapshot',
+): Step => ({
   name,
   strategy,
   status,
@@ -10,7 +22,13 @@ const step = (name: string, status: Step['status'], durationMs: number | null = 
   detail,
 });
 const detail = (status: string, steps: Step[], extra: { strategy?: 'snapshot' | 'bootstrap'; fallbackReasonText?: string | null } = {}) =>
-  ({ id: '76c3ac1b', status, strategy: extra.strategy ?? 'snapshot', fallbackReasonText: extra.fallbackReasonText ?? null, steps }) as never;
+  ({
+    id: '76c3ac1b',
+    status,
+    strategy: extra.strategy ?? 'snapshot',
+    fallbackReasonText: extra.fallbackReasonText ?? null,
+    steps,
+  }) as never;
 
 describe('--wait progress', () => {
   it('says the status, then each step as it starts and ends, never the same thing twice', () => {
@@ -18,9 +36,15 @@ describe('--wait progress', () => {
     expect(sessionProgress(null, first)).toEqual(['session 76c3ac1b: provisioning (snapshot)', '  snapshot prepare-namespace: running']);
     expect(sessionProgress(first, first)).toEqual([]);
     const second = detail('provisioning', [step('prepare-namespace', 'succeeded', 2_000), step('create-vms-from-golden', 'running')]);
-    expect(sessionProgress(first, second)).toEqual(['  snapshot prepare-namespace: succeeded in 2.0s', '  snapshot create-vms-from-golden: running']);
+    expect(sessionProgress(first, second)).toEqual([
+      '  snapshot prepare-namespace: succeeded in 2.0s',
+      '  snapshot create-vms-from-golden: running',
+    ]);
     const ready = detail('running', [step('prepare-namespace', 'succeeded', 2_000), step('create-vms-from-golden', 'succeeded', 5_000)]);
-    expect(sessionProgress(second, ready)).toEqual(['  snapshot create-vms-from-golden: succeeded in 5.0s', 'session 76c3ac1b: running (snapshot)']);
+    expect(sessionProgress(second, ready)).toEqual([
+      '  snapshot create-vms-from-golden: succeeded in 5.0s',
+      'session 76c3ac1b: running (snapshot)',
+    ]);
   });
 
   it('says a fallback and a failed step with its reason', () => {

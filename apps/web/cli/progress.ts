@@ -12,13 +12,16 @@ type GoldenStatus = Pick<Outputs['snapshots']['status'], 'status' | 'version' | 
  */
 export function sessionProgress(previous: SessionDetail | null, next: SessionDetail): string[] {
   const lines: string[] = [];
-  const status = previous?.status === next.status ? [] : [`session ${next.id}: ${next.status}${next.strategy ? ` (${next.strategy})` : ''}`];
+  const status =
+    previous?.status === next.status ? [] : [`session ${next.id}: ${next.status}${next.strategy ? ` (${next.strategy})` : ''}`];
   if (!previous?.fallbackReasonText && next.fallbackReasonText) lines.push(`  bootstrap because: ${next.fallbackReasonText}`);
   for (const step of next.steps) {
     const before = previous?.steps.find((s) => s.name === step.name && s.strategy === step.strategy);
     if (before?.status === step.status) continue;
     const took = step.durationMs === null ? '' : ` in ${formatDuration(step.durationMs)}`;
-    lines.push(`  ${step.strategy} ${step.name}: ${step.status}${took}${step.status === 'failed' && step.detail ? ` (${step.detail})` : ''}`);
+    lines.push(
+      `  ${step.strategy} ${step.name}: ${step.status}${took}${step.status === 'failed' && step.detail ? ` (${step.detail})` : ''}`,
+    );
   }
   return previous ? [...lines, ...status] : [...status, ...lines];
 }
@@ -26,5 +29,7 @@ export function sessionProgress(previous: SessionDetail | null, next: SessionDet
 /** The same for a golden image build: its status and phase as they change. */
 export function goldenProgress(previous: GoldenStatus | null, next: GoldenStatus): string[] {
   if (previous?.status === next.status && previous.phase === next.phase && previous.version === next.version) return [];
-  return [`golden image${next.version === null ? '' : ` v${next.version}`}: ${next.status}${next.status === 'building' && next.phase ? ` (${next.phase})` : ''}`];
+  return [
+    `golden image${next.version === null ? '' : ` v${next.version}`}: ${next.status}${next.status === 'building' && next.phase ? ` (${next.phase})` : ''}`,
+  ];
 }

@@ -21,8 +21,24 @@ const session = {
   timeToReadyMs: 470_000,
   timing,
   steps: [
-    { name: 'prepare-namespace', strategy: 'bootstrap', status: 'succeeded', startedAt: NOW - 3 * MIN, endedAt: NOW - 3 * MIN + 100, durationMs: 2_000, detail: null },
-    { name: 'create-control-plane', strategy: 'bootstrap', status: 'succeeded', startedAt: NOW - 2 * MIN, endedAt: NOW - MIN, durationMs: 300_000, detail: null },
+    {
+      name: 'prepare-namespace',
+      strategy: 'bootstrap',
+      status: 'succeeded',
+      startedAt: NOW - 3 * MIN,
+      endedAt: NOW - 3 * MIN + 100,
+      durationMs: 2_000,
+      detail: null,
+    },
+    {
+      name: 'create-control-plane',
+      strategy: 'bootstrap',
+      status: 'succeeded',
+      startedAt: NOW - 2 * MIN,
+      endedAt: NOW - MIN,
+      durationMs: 300_000,
+      detail: null,
+    },
   ],
   objects: [{ kind: 'VirtualMachine', namespace: 'lab-76c3ac1b', name: 'controlplane', phase: 'Running' }],
 };
@@ -62,7 +78,9 @@ describe('CLI output', () => {
 
   it('metrics: percentiles readable, and no note when times are measured', () => {
     const metrics = {
-      strategies: [{ strategy: 'snapshot', runs: 4, successes: 4, failures: 0, fallbacks: 0, p50Ms: 65_000, p95Ms: 90_000, meanMs: 70_000 }],
+      strategies: [
+        { strategy: 'snapshot', runs: 4, successes: 4, failures: 0, fallbacks: 0, p50Ms: 65_000, p95Ms: 90_000, meanMs: 70_000 },
+      ],
       improvement: 0.85,
       poolHitRate: null,
       totalRuns: 4,

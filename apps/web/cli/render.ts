@@ -1,6 +1,6 @@
 import type { inferRouterOutputs } from '@trpc/server';
-import { formatDuration } from '../src/lib/format';
 import type { Timing } from '../src/lib/durations';
+import { formatDuration } from '../src/lib/format';
 import type { AppRouter } from '../src/server/trpc/root';
 import type { CommandName } from './commands';
 
@@ -16,7 +16,10 @@ export function withReadableTimes(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withReadableTimes);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(
-    Object.entries(value).map(([key, v]) => [key, /At$/.test(key) && typeof v === 'number' ? new Date(v).toISOString() : withReadableTimes(v)]),
+    Object.entries(value).map(([key, v]) => [
+      key,
+      /At$/.test(key) && typeof v === 'number' ? new Date(v).toISOString() : withReadableTimes(v),
+    ]),
   );
 }
 
@@ -34,7 +37,8 @@ function renderBody(command: CommandName, result: unknown, now: number): string 
     const { username, password } = result as { username: string; password: string };
     return `${username}: password ${password}\n(shown once: only its hash is stored)`;
   }
-  if (Array.isArray(result)) return result.length === 0 ? '(none)' : table(result.map((row) => listRow(row as Record<string, unknown>, now)));
+  if (Array.isArray(result))
+    return result.length === 0 ? '(none)' : table(result.map((row) => listRow(row as Record<string, unknown>, now)));
   if (isSessionDetail(result)) return renderSession(result, now);
   return block(withReadableTimes(result) as Record<string, unknown>, now);
 }
@@ -54,7 +58,8 @@ function renderMetrics(m: Metrics): string {
     `p50 ${formatDuration(s.p50Ms)}`,
     `p95 ${formatDuration(s.p95Ms)}`,
   ]);
-  const improvement = m.improvement === null ? 'n/a (needs runs of both strategies)' : `${(m.improvement * 100).toFixed(0)}% faster by snapshot`;
+  const improvement =
+    m.improvement === null ? 'n/a (needs runs of both strategies)' : `${(m.improvement * 100).toFixed(0)}% faster by snapshot`;
   const hitRate = m.poolHitRate === null ? 'n/a (no starts yet)' : `${(m.poolHitRate * 100).toFixed(0)}% of starts claimed a warm session`;
   return [table(rows), `improvement: ${improvement}`, `pool hit rate: ${hitRate}`].join('\n');
 }
@@ -73,14 +78,23 @@ function renderSession(s: SessionDetail, now: number): string {
   if (s.fallbackReasonText) lines.push(`bootstrap because: ${s.fallbackReasonText}${s.fallbackDetail ? ` (${s.fallbackDetail})` : ''}`);
   if (s.failureReason) lines.push(`failure: ${s.failureReason}`);
   if (s.steps.length > 0) {
-    lines.push('steps:', indent(table(s.steps.map((step) => [step.name, step.strategy, step.status, formatDuration(step.durationMs), step.detail ?? '']))));
+    lines.push(
+      'steps:',
+      indent(table(s.steps.map((step) => [step.name, step.strategy, step.status, formatDuration(step.durationMs), step.detail ?? '']))),
+    );
   }
   if (s.objects.length > 0) lines.push('cluster objects:', indent(table(s.objects.map((o) => [o.kind, o.name, o.phase]))));
   return lines.join('\n');
 }
 
 function listRow(r: Record<string, unknown>, now: number): string[] {
-  if ('role' in r) return [String(r.username ?? r.email), String(r.role), r.disabled ? 'disabled' : 'active', `${String(r.activeSessions)} active sessions`];
+  if ('role' in r)
+    return [
+      String(r.username ?? r.email),
+      String(r.role),
+      r.disabled ? 'disabled' : 'active',
+      `${String(r.activeSessions)} active sessions`,
+    ];
   const owner = (r.owner as { name: string } | null | undefined)?.name ?? '-';
   return [
     String(r.id),
@@ -103,14 +117,30 @@ function instant(at: number | string | null, now: number): string {
 function relative(at: number, now: number): string {
   const seconds = Math.round((at - now) / 1000);
   const span = Math.abs(seconds);
-  const amount = span < 60 ? `${span} s` : span < 3600 ? `${Math.round(span / 60)} min` : span < 86_400 * 2 ? `${Math.round(span / 360) / 10} h` : `${Math.round(span / 86_400)} days`;
+  const amount =
+    span < 60
+      ? `${span} s`
+      : span < 3600
+        ? `${Math.round(span / 60)} min`
+        : span < 86_400 * 2
+          ? `${Math.round(span / 360) / 10} h`
+          : `${Math.round(span / 86_400)} days`;
   return seconds <= 0 ? `${amount} ago` : `in ${amount}`;
 }
 
 function table(rows: string[][]): string {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  for (const row of rows) {
+    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
+  }
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function indent(text: string): string {
@@ -126,7 +156,13 @@ function block(value: Record<string, unknown>, now: number, prefix = ''): string
       if (/Ms$/.test(key) && (typeof v === 'number' || v === null)) return `${prefix}${key.replace(/Ms$/, '')}: ${formatDuration(v)}`;
       if (Array.isArray(v)) {
         if (v.length === 0) return `${prefix}${key}: (none)`;
-        const items = v.map((item) => (typeof item === 'object' && item ? Object.values(item).filter((x) => x !== null).map(String) : [String(item)]));
+        const items = v.map((item) =>
+          typeof item === 'object' && item
+            ? Object.values(item)
+                .filter((x) => x !== null)
+                .map(String)
+            : [String(item)],
+        );
         return `${prefix}${key}:\n${indent(table(items))}`;
       }
       if (v && typeof v === 'object') return `${prefix}${key}:\n${block(v as Record<string, unknown>, now, `${prefix}  `)}`;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TransientError } from './errors';
 import { createTestLab, type FakeCall, type FakeOp, type TestLab } from './testing';
-import { ROLES, type GoldenImage } from './types';
+import { type GoldenImage, ROLES } from './types';
 
 /** A failed golden build's cleanup is a recorded, retried step; and each call of a build is retried on its own. */
 

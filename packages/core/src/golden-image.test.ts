@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ClusterFailure, ConflictError, NotFoundError, PreconditionError, ValidationError } from './errors';
 import { collectGoldenGarbage, executeGoldenBuild, startGoldenBuild } from './golden-image';
 import { names } from './naming';
-import { createTestLab, latch, until, type FakeCall, type TestLab } from './testing';
-import { ROLES, type GoldenImage } from './types';
+import { createTestLab, type FakeCall, latch, type TestLab, until } from './testing';
+import { type GoldenImage, ROLES } from './types';
 
 const S = 1000;
 const BUILD_MS = (15 + 30 + 65 + 20) * S; // halt, snapshot, restart (start 20 + boot 45), copy
@@ -78,7 +78,9 @@ describe('golden image build', () => {
     const ops = h.cluster.calls
       .slice(callsBefore)
       .filter((c) => c.op !== 'preflight' && c.op !== 'goldenDiskStates')
-      .map((c) => (c.op === 'setRunStrategy' ? `${c.op}:${String(c.args[2])}` : c.op === 'waitVms' ? `${c.op}:${String(c.args[2])}` : c.op));
+      .map((c) =>
+        c.op === 'setRunStrategy' ? `${c.op}:${String(c.args[2])}` : c.op === 'waitVms' ? `${c.op}:${String(c.args[2])}` : c.op,
+      );
     expect(ops).toEqual([
       'setRunStrategy:Halted',
       'waitVms:stopped',
@@ -284,10 +286,20 @@ describe('certificate expiry: a golden image expires with the kubeadm certificat
     const fellBack = await runningSession(h);
     h.cluster.failClone = false;
     const run = (await h.lab.getSession(fellBack)).run!;
-    expect(run).toMatchObject({ requestedStrategy: 'snapshot', usedStrategy: 'bootstrap', fallbackReason: 'snapshot-path-failed', goldenVersion: 1 });
+    expect(run).toMatchObject({
+      requestedStrategy: 'snapshot',
+      usedStrategy: 'bootstrap',
+      fallbackReason: 'snapshot-path-failed',
+      goldenVersion: 1,
+    });
 
     const v2 = await build(h, fellBack, true);
-    expect(v2).toMatchObject({ version: 2, status: 'ready', certsIssuedAt: run.startedAt, expiresAt: run.startedAt + h.config.goldenLifetimeMs });
+    expect(v2).toMatchObject({
+      version: 2,
+      status: 'ready',
+      certsIssuedAt: run.startedAt,
+      expiresAt: run.startedAt + h.config.goldenLifetimeMs,
+    });
   });
 
   it('refuses to build from a session whose certificates would already have run out, and records nothing', async () => {

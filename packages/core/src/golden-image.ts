@@ -1,9 +1,8 @@
-import { ConflictError, NotFoundError, PreconditionError, errorMessage } from './errors';
-import { GOLDEN_NAMESPACE, assertSessionId, names } from './naming';
+import { ConflictError, errorMessage, NotFoundError, PreconditionError } from './errors';
+import { assertSessionId, GOLDEN_NAMESPACE, names } from './naming';
 import type { OrchestrationDeps, Store } from './ports';
 import { retryUntil } from './retry';
-import { GOLDEN_PHASES, ROLES, type GoldenDisk, type GoldenImage, type GoldenPhase, type Session } from './types';
-
+import { GOLDEN_PHASES, type GoldenDisk, type GoldenImage, type GoldenPhase, ROLES, type Session } from './types';
 
 /**
  * Starts a golden-image build from a running session and returns the new record;
@@ -58,7 +57,8 @@ export async function startGoldenBuild(deps: OrchestrationDeps, sessionId: strin
  */
 export async function certificatesIssuedAt(store: Store, session: Session): Promise<number> {
   const run = session.runId ? await store.getRun(session.runId) : null;
-  if (!run) throw new PreconditionError(`session ${session.id} has no provisioning run on record: when its certificates were issued is unknown`);
+  if (!run)
+    throw new PreconditionError(`session ${session.id} has no provisioning run on record: when its certificates were issued is unknown`);
   if (run.usedStrategy === 'bootstrap') return run.startedAt;
   const golden = run.goldenVersion === null ? null : await store.getGolden(run.goldenVersion);
   if (!golden) {
@@ -114,7 +114,9 @@ export async function executeGoldenBuild(deps: OrchestrationDeps, initial: Golde
     if (!reached('copy-disks')) {
       const namespace = names.namespace(sessionId);
       const call = calls(deps, d.goldenCopy, `golden v${version} copy-disks`);
-      await Promise.all(image.disks.map((disk) => call(`copy the ${disk.role} disk`, () => cluster.ensureGoldenCopy(version, disk, namespace))));
+      await Promise.all(
+        image.disks.map((disk) => call(`copy the ${disk.role} disk`, () => cluster.ensureGoldenCopy(version, disk, namespace))),
+      );
       await call('wait for the copies', (at) => cluster.waitGoldenCopies(version, at));
       await advance({ phase: 'switch-datasources' });
     }
@@ -135,7 +137,10 @@ export async function executeGoldenBuild(deps: OrchestrationDeps, initial: Golde
   } catch (error) {
     const reason = errorMessage(error);
     if (live) {
-      logger.warn({ ...log, phase: image.phase, error: reason }, 'golden image is live; removing the session snapshots is left to a restart');
+      logger.warn(
+        { ...log, phase: image.phase, error: reason },
+        'golden image is live; removing the session snapshots is left to a restart',
+      );
       return image;
     }
     logger.error({ ...log, phase: image.phase, error: reason }, 'golden image build failed; cleaning up');

@@ -62,10 +62,11 @@ function expectOnePair(pair: Pair): number {
 function expectNoVersionCollectedUnderARun(h: TestLab, runs: readonly Run[]): void {
   for (const call of h.cluster.callsOf('deleteGoldenVersion')) {
     const version = call.args[0] as number;
-    const using = runs.filter(
-      (r) => r.goldenVersion === version && r.startedAt <= call.at && (r.endedAt === null || r.endedAt > call.at),
-    );
-    expect(using.map((r) => r.id), `v${version} deleted at ${call.at} under unfinished runs`).toEqual([]);
+    const using = runs.filter((r) => r.goldenVersion === version && r.startedAt <= call.at && (r.endedAt === null || r.endedAt > call.at));
+    expect(
+      using.map((r) => r.id),
+      `v${version} deleted at ${call.at} under unfinished runs`,
+    ).toEqual([]);
   }
 }
 

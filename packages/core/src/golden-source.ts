@@ -8,5 +8,9 @@ export const SOURCE_HALTING_PHASES: readonly GoldenPhase[] = ['halt-source', 'sn
  * in it must be told, since their terminal and cluster go away for a while.
  */
 export function buildHaltingSession(building: readonly GoldenImage[], sessionId: string): GoldenImage | null {
-  return building.find((image) => image.status === 'building' && image.sourceSessionId === sessionId && SOURCE_HALTING_PHASES.includes(image.phase)) ?? null;
+  return (
+    building.find(
+      (image) => image.status === 'building' && image.sourceSessionId === sessionId && SOURCE_HALTING_PHASES.includes(image.phase),
+    ) ?? null
+  );
 }

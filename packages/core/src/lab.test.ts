@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterFailure, LimitError, NotFoundError, PreconditionError, ValidationError } from './errors';
-import { createTestLab, seedGolden, until, type FakeCall, type TestLab } from './testing';
 import type { LabEvent } from './events';
+import { createTestLab, type FakeCall, seedGolden, type TestLab, until } from './testing';
 
 const S = 1000;
 const MIN = 60 * S;

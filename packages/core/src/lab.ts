@@ -1,5 +1,5 @@
 import type { LabConfig } from './config';
-import { ConflictError, LimitError, ValidationError, errorMessage } from './errors';
+import { ConflictError, errorMessage, LimitError, ValidationError } from './errors';
 import { LabEvents } from './events';
 import {
   cleanUpFailedBuildLogged,
@@ -9,25 +9,35 @@ import {
   retireActiveGolden,
   startGoldenBuild,
 } from './golden-image';
-import type { ClusterPort, Clock, IdSource, Logger, OrchestrationDeps, Store } from './ports';
 import { buildHaltingSession } from './golden-source';
-import { insertPoolMember, planPool, poolBackoff, poolMembers, type PoolMember } from './pool';
-import { SESSION_ENDED_DURING_PROVISIONING, executeRun } from './provisioning';
-import { reconcileRecords, type ReconcileReport } from './reconcile-records';
+import { insertPoolMember, type PoolMember, planPool, poolBackoff, poolMembers } from './pool';
+import type { Clock, ClusterPort, IdSource, Logger, OrchestrationDeps, Store } from './ports';
+import { executeRun, SESSION_ENDED_DURING_PROVISIONING } from './provisioning';
+import { type ReconcileReport, reconcileRecords } from './reconcile-records';
 import { retryUntil } from './retry';
-import { createSession, decideStrategy, extendSession, newestGolden, ownerLimit, requireAccessibleSession, requireSession, sessionToResume, visibleSessions } from './sessions';
 import {
-  SYSTEM_ACTOR,
+  createSession,
+  decideStrategy,
+  extendSession,
+  newestGolden,
+  ownerLimit,
+  requireAccessibleSession,
+  requireSession,
+  sessionToResume,
+  visibleSessions,
+} from './sessions';
+import {
   type Actor,
   type ClusterObjectSummary,
   type FallbackReason,
-  type Preflight,
   type GoldenDiskState,
   type GoldenImage,
+  type Preflight,
   type Run,
   type Session,
   type Step,
   type Strategy,
+  SYSTEM_ACTOR,
 } from './types';
 
 export interface LabDeps {
@@ -437,7 +447,10 @@ export class Lab {
       this.pool.failures += 1;
       this.pool.lastFailure = run.failureReason;
       this.pool.retryAt = (run.endedAt ?? this.deps.clock.now()) + poolBackoff(this.deps.config.poolBackoffMs, this.pool.failures);
-      this.deps.logger.warn({ sessionId: run.sessionId, failures: this.pool.failures, error: run.failureReason }, 'warm pool member failed');
+      this.deps.logger.warn(
+        { sessionId: run.sessionId, failures: this.pool.failures, error: run.failureReason },
+        'warm pool member failed',
+      );
     }
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from './errors';
-import { GOLDEN_NAMESPACE, MAX_LABEL_LENGTH, assertSessionId, dnsLabel, guestIdentity, isSessionId, names } from './naming';
+import { assertSessionId, dnsLabel, GOLDEN_NAMESPACE, guestIdentity, isSessionId, MAX_LABEL_LENGTH, names } from './naming';
 import { ROLES } from './types';
 
 const ID = '76c3ac1b';

@@ -1,16 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { LimitError } from './errors';
-import { planPool, poolBackoff, type PoolInputs, type PoolMember } from './pool';
+import { type PoolInputs, type PoolMember, planPool, poolBackoff } from './pool';
 import type { StrategyDecision } from './strategy';
-import { createTestLab, seedGolden, until, type TestLab } from './testing';
+import { createTestLab, seedGolden, type TestLab, until } from './testing';
 import type { GoldenImage } from './types';
 
 const S = 1000;
 const learner = (n: number) => ({ role: 'learner' as const, userId: `user-${n}` });
 
 const golden = (version: number) => ({ version, expiresAt: Infinity }) as unknown as GoldenImage;
-const usable = (version: number): StrategyDecision => ({ strategy: 'snapshot', golden: golden(version), reason: null, detail: `golden image v${version}` });
-const unusable: StrategyDecision = { strategy: 'bootstrap', golden: null, reason: 'no-golden-image', detail: 'no golden image has been built yet' };
+const usable = (version: number): StrategyDecision => ({
+  strategy: 'snapshot',
+  golden: golden(version),
+  reason: null,
+  detail: `golden image v${version}`,
+});
+const unusable: StrategyDecision = {
+  strategy: 'bootstrap',
+  golden: null,
+  reason: 'no-golden-image',
+  detail: 'no golden image has been built yet',
+};
 const member = (id: string, status: PoolMember['status'], goldenVersion: number, createdAt = 0): PoolMember => ({
   sessionId: id,
   status,
@@ -41,13 +51,21 @@ describe('planPool', () => {
   });
 
   it('replaces members of an older golden version, and leaves those being deleted alone', () => {
-    const plan = planPool(inputs({ decision: usable(2), members: [member('a', 'running', 1), member('b', 'provisioning', 2), member('c', 'terminating', 1)], activeSessions: 3 }));
+    const plan = planPool(
+      inputs({
+        decision: usable(2),
+        members: [member('a', 'running', 1), member('b', 'provisioning', 2), member('c', 'terminating', 1)],
+        activeSessions: 3,
+      }),
+    );
     expect(plan.retire).toEqual([{ sessionId: 'a', why: 'built from golden image v1, now v2' }]);
     expect(plan.create).toBe(2);
   });
 
   it('shrinks to a smaller target, provisioning members first', () => {
-    const plan = planPool(inputs({ target: 1, members: [member('a', 'provisioning', 1, 1), member('b', 'running', 1, 2), member('c', 'running', 1, 3)] }));
+    const plan = planPool(
+      inputs({ target: 1, members: [member('a', 'provisioning', 1, 1), member('b', 'running', 1, 2), member('c', 'running', 1, 3)] }),
+    );
     expect(plan.retire.map((r) => r.sessionId)).toEqual(['c', 'a']);
     expect(plan.create).toBe(0);
   });
@@ -91,9 +109,22 @@ describe('the warm pool in the Lab', () => {
     await h.clock.sleep(30 * 60 * S);
     const clickedAt = h.clock.now();
     const session = await h.lab.createSession(learner(1));
-    expect(session).toMatchObject({ status: 'running', strategy: 'warm', ownerId: 'user-1', pool: false, expiresAt: clickedAt + h.config.sessionTtlMs });
+    expect(session).toMatchObject({
+      status: 'running',
+      strategy: 'warm',
+      ownerId: 'user-1',
+      pool: false,
+      expiresAt: clickedAt + h.config.sessionTtlMs,
+    });
     const detail = await h.lab.getSession(session.id, learner(1));
-    expect(detail.run).toMatchObject({ usedStrategy: 'warm', requestedStrategy: 'warm', outcome: 'succeeded', startedAt: clickedAt, endedAt: clickedAt, goldenVersion: 1 });
+    expect(detail.run).toMatchObject({
+      usedStrategy: 'warm',
+      requestedStrategy: 'warm',
+      outcome: 'succeeded',
+      startedAt: clickedAt,
+      endedAt: clickedAt,
+      goldenVersion: 1,
+    });
     expect(detail.timeToReadyMs).toBe(0);
     await h.lab.idle();
     expect(await h.lab.poolStatus()).toMatchObject({ ready: 3, provisioning: 0 });

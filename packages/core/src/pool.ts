@@ -48,7 +48,11 @@ export function planPool(input: PoolInputs): PoolPlan {
   const current: PoolMember[] = [];
   for (const member of live) {
     if (golden && member.goldenVersion === golden.version) current.push(member);
-    else retire.push({ sessionId: member.sessionId, why: golden ? `built from golden image v${member.goldenVersion ?? '?'}, now v${golden.version}` : 'no usable golden image' });
+    else
+      retire.push({
+        sessionId: member.sessionId,
+        why: golden ? `built from golden image v${member.goldenVersion ?? '?'}, now v${golden.version}` : 'no usable golden image',
+      });
   }
   // Ready members are worth more than ones still provisioning; among equals the newest go first.
   const keepOrder = [...current].sort(

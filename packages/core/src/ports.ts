@@ -1,16 +1,6 @@
 import type { LabConfig } from './config';
 import type { LabEvents } from './events';
-import type {
-  ClusterObjectSummary,
-  GoldenDisk,
-  GoldenDiskState,
-  GoldenImage,
-  Preflight,
-  Role,
-  Run,
-  Session,
-  Step,
-} from './types';
+import type { ClusterObjectSummary, GoldenDisk, GoldenDiskState, GoldenImage, Preflight, Role, Run, Session, Step } from './types';
 
 /** Ports that core owns; packages/db and packages/kubevirt implement them, tests use in-memory fakes. */
 
@@ -31,9 +21,7 @@ export interface Logger {
 }
 
 /** Where a VM's root disk comes from. */
-export type DiskSource =
-  | { kind: 'golden'; version: number; pvc: string }
-  | { kind: 'base-image' };
+export type DiskSource = { kind: 'golden'; version: number; pvc: string } | { kind: 'base-image' };
 
 export type VmWaitTarget = 'disk-ready' | 'running' | 'ready' | 'stopped';
 
@@ -74,7 +62,11 @@ export interface ClusterPort {
    * known and again after every change, until the returned function stops the watch. Interruptions
    * are reported to `onError` and recovered from by the watch itself.
    */
-  watchSessionObjects(sessionId: string, onChange: (objects: ClusterObjectSummary[]) => void, onError?: (error: unknown) => void): () => void;
+  watchSessionObjects(
+    sessionId: string,
+    onChange: (objects: ClusterObjectSummary[]) => void,
+    onError?: (error: unknown) => void,
+  ): () => void;
 
   ensureVmSnapshot(sessionId: string, role: Role, version: number): Promise<void>;
   waitVmSnapshot(sessionId: string, role: Role, version: number, deadlineAt: number): Promise<SnapshotResult>;

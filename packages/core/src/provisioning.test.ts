@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { GOLDEN_NAMESPACE, names } from './naming';
 import { executeRun } from './provisioning';
 import { createSession } from './sessions';
-import { createTestLab, seedGolden, type FakeCall, type TestLab } from './testing';
 import { STRATEGY_STEPS } from './step-plan';
+import { createTestLab, type FakeCall, seedGolden, type TestLab } from './testing';
 import type { Run, Step, Strategy } from './types';
 
 const S = 1000;
@@ -309,7 +309,10 @@ describe('resumption after a crash', () => {
     const h = createTestLab({ cluster: { failClone: true } });
     await seedGolden(h);
     const { session, run } = await newRun(h);
-    const crashed = crashAt(h, (c) => c.op === 'ensureVm' && c.args[1] === 'worker' && (c.args[2] as { kind: string }).kind === 'base-image');
+    const crashed = crashAt(
+      h,
+      (c) => c.op === 'ensureVm' && c.args[1] === 'worker' && (c.args[2] as { kind: string }).kind === 'base-image',
+    );
     void executeRun(h.direct, run);
     await crashed;
     const callsBefore = h.cluster.calls.length;

@@ -4,7 +4,6 @@ import { retryUntil } from './retry';
 import { StepRunner } from './step-runner';
 import { ROLES, type Role, type Run } from './types';
 
-
 const CONTROL_PLANE: readonly Role[] = ['control-plane'];
 
 /** Why a run was cancelled: its session was deleted (or, a pool member, retired) before it was ready. */
@@ -63,9 +62,7 @@ export async function executeRun(deps: OrchestrationDeps, initial: Run, signal?:
     if (run.usedStrategy === 'bootstrap') {
       const base: DiskSource = { kind: 'base-image' };
       await steps.run('bootstrap', 'prepare-namespace', d.prepareNamespace, () => cluster.ensureSessionBase(sessionId));
-      await steps.run('bootstrap', 'create-control-plane', d.prepareNamespace, () =>
-        cluster.ensureVm(sessionId, 'control-plane', base),
-      );
+      await steps.run('bootstrap', 'create-control-plane', d.prepareNamespace, () => cluster.ensureVm(sessionId, 'control-plane', base));
       await steps.run('bootstrap', 'wait-control-plane-ready', d.cloneDisks + d.vmsRunning + d.controlPlaneReady, (at) =>
         cluster.waitVms(sessionId, CONTROL_PLANE, 'ready', at, signal),
       );

@@ -47,7 +47,10 @@ export function estimateReady(input: ReadyEstimateInput): ReadyEstimate {
     const recorded = steps.find((s) => s.strategy === planned.strategy && s.name === planned.name);
     if (recorded?.endedAt != null) continue;
     const past = history[planned.strategy]?.[planned.name] ?? [];
-    const median = percentile([...past].sort((a, b) => a - b), 50);
+    const median = percentile(
+      [...past].sort((a, b) => a - b),
+      50,
+    );
     ahead++;
     if (median !== null) fromHistory++;
     const typicalMs = median ?? model[planned.strategy]?.[planned.name] ?? 0;

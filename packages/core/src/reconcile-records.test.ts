@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OBJECTS_VANISHED, UNRECORDED_GRACE_MS } from './reconcile-records';
-import { MemoryStore, createTestLab, seedGolden, until, type TestLab } from './testing';
+import { createTestLab, MemoryStore, seedGolden, type TestLab, until } from './testing';
 
 async function runningSession(h: TestLab): Promise<string> {
   const session = await h.lab.createSession();
@@ -19,7 +19,10 @@ describe('objects in the cluster with no record', () => {
     const fresh = createTestLab({ clock: h.clock, fakeCluster: h.cluster, store: new MemoryStore() });
     await fresh.lab.start();
     await fresh.lab.idle();
-    const reported = fresh.logger.at('warn').filter((e) => /no record/.test(e.message)).map((e) => e.fields.object);
+    const reported = fresh.logger
+      .at('warn')
+      .filter((e) => /no record/.test(e.message))
+      .map((e) => e.fields.object);
     expect(reported.sort()).toEqual([`golden image v1`, `session ${a}`, `session ${b}`]);
     expect(h.cluster.sessionIds()).toEqual([a, b].sort());
     expect(h.cluster.goldenVersions()).toEqual([1]);
@@ -37,7 +40,9 @@ describe('records whose objects vanished', () => {
     const h = createTestLab();
     const session = await h.lab.createSession();
     // The backup is taken while the session provisions, after its namespace exists.
-    await until(h.clock, async () => (await h.store.stepsOfRun(session.runId!)).some((s) => s.name === 'prepare-namespace' && s.outcome === 'succeeded'));
+    await until(h.clock, async () =>
+      (await h.store.stepsOfRun(session.runId!)).some((s) => s.name === 'prepare-namespace' && s.outcome === 'succeeded'),
+    );
     const backup = h.store.snapshot();
     await h.lab.deleteSession(session.id);
     await h.lab.idle();

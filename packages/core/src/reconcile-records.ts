@@ -33,7 +33,13 @@ export interface ReconcileReport {
 export async function reconcileRecords(deps: OrchestrationDeps, graceMs = UNRECORDED_GRACE_MS): Promise<ReconcileReport> {
   const { cluster, store, clock, config, logger, events } = deps;
   const read = () => cluster.listManagedObjects();
-  const managed: ManagedObjects = await retryUntil(clock, clock.now() + config.deadlines.prepareNamespace, 'list cks-lab objects', config.retryBackoffMs, read);
+  const managed: ManagedObjects = await retryUntil(
+    clock,
+    clock.now() + config.deadlines.prepareNamespace,
+    'list cks-lab objects',
+    config.retryBackoffMs,
+    read,
+  );
   const report: ReconcileReport = { unrecorded: [], removed: [], vanished: [] };
   const now = clock.now();
   const simulated = cluster.mode === 'simulated';
@@ -42,7 +48,10 @@ export async function reconcileRecords(deps: OrchestrationDeps, graceMs = UNRECO
     report.unrecorded.push(what);
     const ageMs = now - createdAt;
     if (ageMs < graceMs) {
-      logger.warn({ object: what, ageMs, removeInMs: graceMs - ageMs, simulated }, 'cks-lab objects in the cluster with no record; removed after the grace period');
+      logger.warn(
+        { object: what, ageMs, removeInMs: graceMs - ageMs, simulated },
+        'cks-lab objects in the cluster with no record; removed after the grace period',
+      );
       return;
     }
     logger.warn({ object: what, ageMs, simulated }, 'removing cks-lab objects in the cluster with no record');
@@ -77,14 +86,17 @@ export async function reconcileRecords(deps: OrchestrationDeps, graceMs = UNRECO
   for (const session of await store.listSessions({ activeOnly: true })) {
     if (present.has(session.id) || session.status === 'terminating') continue;
     const run = session.runId ? await store.getRun(session.runId) : null;
-    const madeNamespace = run ? (await store.stepsOfRun(run.id)).some((s) => s.name === 'prepare-namespace' && s.outcome === 'succeeded') : false;
+    const madeNamespace = run
+      ? (await store.stepsOfRun(run.id)).some((s) => s.name === 'prepare-namespace' && s.outcome === 'succeeded')
+      : false;
     if (session.status === 'running' || madeNamespace) await vanishedSession(session.id, run);
   }
 
   const versions = new Set(managed.goldenVersions.map((g) => g.version));
   for (const image of await store.listGolden(['ready', 'superseded', 'deleting'])) {
     if (versions.has(image.version)) continue;
-    const patch = image.status === 'ready' ? { status: 'failed' as const, failureReason: OBJECTS_VANISHED } : { status: 'deleted' as const };
+    const patch =
+      image.status === 'ready' ? { status: 'failed' as const, failureReason: OBJECTS_VANISHED } : { status: 'deleted' as const };
     await store.updateGolden(image.version, patch);
     logger.warn({ goldenVersion: image.version, was: image.status, simulated }, `golden image marked ${patch.status}: ${OBJECTS_VANISHED}`);
     events.emit({ type: 'golden', version: image.version });

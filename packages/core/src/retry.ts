@@ -1,4 +1,4 @@
-import { DeadlineError, TransientError, errorMessage } from './errors';
+import { DeadlineError, errorMessage, TransientError } from './errors';
 import type { Clock } from './ports';
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LimitError, NotFoundError } from './errors';
 import { canAccessSession, ownerLimit, visibleSessions } from './sessions';
 import { createTestLab } from './testing';
-import { SYSTEM_ACTOR, type Actor, type Session } from './types';
+import { type Actor, type Session, SYSTEM_ACTOR } from './types';
 
 const alice: Actor = { role: 'learner', userId: 'user-alice' };
 const bob: Actor = { role: 'learner', userId: 'user-bob' };

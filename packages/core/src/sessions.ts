@@ -1,13 +1,12 @@
 import type { LabConfig } from './config';
 import { LimitError, NotFoundError, PreconditionError } from './errors';
-import { extendedExpiry, extensionRoom } from './extension';
-import { assertSessionId as assertId } from './naming';
 import type { LabEvents } from './events';
-import { names } from './naming';
+import { extendedExpiry, extensionRoom } from './extension';
+import { assertSessionId as assertId, names } from './naming';
+import type { Clock, ClusterPort, IdSource, SessionQuery, Store } from './ports';
 import { retryUntil } from './retry';
-import type { ClusterPort, Clock, IdSource, SessionQuery, Store } from './ports';
-import { selectStrategy, type StrategyDecision } from './strategy';
-import { LIVE_SESSION_STATUSES, SYSTEM_ACTOR, type Actor, type GoldenImage, type Run, type Session } from './types';
+import { type StrategyDecision, selectStrategy } from './strategy';
+import { type Actor, type GoldenImage, LIVE_SESSION_STATUSES, type Run, type Session, SYSTEM_ACTOR } from './types';
 
 export interface SessionDeps {
   cluster: ClusterPort;
@@ -23,10 +22,16 @@ export async function decideStrategy(deps: Pick<SessionDeps, 'cluster' | 'store'
   const { cluster, store, clock, config } = deps;
   const [golden, newest] = await Promise.all([store.activeGolden(), newestGolden(store)]);
   // Transient API errors while reading the cluster are retried briefly, as in every step.
-  const { preflight, goldenDisks } = await retryUntil(clock, clock.now() + config.deadlines.prepareNamespace, 'decide strategy', config.retryBackoffMs, async () => ({
-    preflight: await cluster.preflight(),
-    goldenDisks: golden ? await cluster.goldenDiskStates(golden.version) : [],
-  }));
+  const { preflight, goldenDisks } = await retryUntil(
+    clock,
+    clock.now() + config.deadlines.prepareNamespace,
+    'decide strategy',
+    config.retryBackoffMs,
+    async () => ({
+      preflight: await cluster.preflight(),
+      goldenDisks: golden ? await cluster.goldenDiskStates(golden.version) : [],
+    }),
+  );
   return selectStrategy({ golden, newest, goldenDisks, preflight, k8sVersion: config.k8sVersion, now: clock.now() });
 }
 

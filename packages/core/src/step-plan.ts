@@ -18,6 +18,7 @@ export interface PlannedStep {
  */
 export function plannedSteps(requested: RunStrategy, used: RunStrategy): PlannedStep[] {
   if (used === 'warm') return [];
-  const cleanup: PlannedStep[] = requested === 'snapshot' && used === 'bootstrap' ? [{ strategy: 'snapshot', name: 'remove-failed-attempt' }] : [];
+  const cleanup: PlannedStep[] =
+    requested === 'snapshot' && used === 'bootstrap' ? [{ strategy: 'snapshot', name: 'remove-failed-attempt' }] : [];
   return [...cleanup, ...STRATEGY_STEPS[used].map((name) => ({ strategy: used, name }))];
 }

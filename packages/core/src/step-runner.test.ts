@@ -34,7 +34,13 @@ describe('StepRunner', () => {
     await steps.load();
     const t0 = clock.now();
     await steps.run('bootstrap', 'prepare-namespace', 60_000, () => clock.sleep(1_500));
-    await steps.run('bootstrap', 'create-control-plane', 60_000, async () => 'vm-1', (r) => `made ${String(r)}`);
+    await steps.run(
+      'bootstrap',
+      'create-control-plane',
+      60_000,
+      async () => 'vm-1',
+      (r) => `made ${String(r)}`,
+    );
     const recorded = await store.stepsOfRun('run-1');
     expect(recorded).toEqual([
       {
@@ -169,9 +175,11 @@ describe('StepRunner', () => {
     const { store, runner } = await setup();
     const steps = runner();
     await steps.load();
-    await steps.run('bootstrap', 'create-worker', 1000, async () => {
-      throw new ClusterFailure('boom');
-    }).catch(() => {});
+    await steps
+      .run('bootstrap', 'create-worker', 1000, async () => {
+        throw new ClusterFailure('boom');
+      })
+      .catch(() => {});
     await steps.run('bootstrap', 'create-worker', 1000, async () => {});
     expect((await store.stepsOfRun('run-1')).map((s) => [s.seq, s.outcome])).toEqual([
       [1, 'failed'],

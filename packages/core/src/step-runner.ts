@@ -32,8 +32,8 @@ export class StepRunner {
     strategy: Strategy,
     name: StepName,
     timeoutMs: number,
-    work: (deadlineAt: number) => Promise<T | void>,
-    detail?: (result: T | void) => string | null,
+    work: (deadlineAt: number) => Promise<T | undefined>,
+    detail?: (result: T | undefined) => string | null,
   ): Promise<void> {
     if (this.succeeded(strategy, name)) return;
     this.signal?.throwIfAborted();

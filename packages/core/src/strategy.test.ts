@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FALLBACK_REASON_TEXT, otherStrategy, selectStrategy, type StrategyInputs } from './strategy';
+import { FALLBACK_REASON_TEXT, otherStrategy, type StrategyInputs, selectStrategy } from './strategy';
 import type { FallbackReason, GoldenDiskState, GoldenImage, Preflight } from './types';
 
 const NOW = Date.UTC(2025, 5, 1);
@@ -55,7 +55,12 @@ describe('selectStrategy', () => {
 
   it('falls back with no-golden-image when none was ever built', () => {
     const decision = selectStrategy(inputs({ golden: null, newest: null, goldenDisks: [] }));
-    expect(decision).toMatchObject({ strategy: 'bootstrap', golden: null, reason: 'no-golden-image', detail: 'no golden image has been built yet' });
+    expect(decision).toMatchObject({
+      strategy: 'bootstrap',
+      golden: null,
+      reason: 'no-golden-image',
+      detail: 'no golden image has been built yet',
+    });
   });
 
   it('falls back with golden-build-failed and the build failure when the newest image failed to build', () => {
@@ -66,7 +71,9 @@ describe('selectStrategy', () => {
       reason: 'golden-build-failed',
       detail: 'the build of golden image v5 failed: control-plane snapshot is partial: no root disk',
     });
-    expect(selectStrategy(inputs({ golden: null, newest: { ...failed, failureReason: null } })).detail).toMatch(/v5 failed: no reason was recorded/);
+    expect(selectStrategy(inputs({ golden: null, newest: { ...failed, failureReason: null } })).detail).toMatch(
+      /v5 failed: no reason was recorded/,
+    );
   });
 
   it('uses the active image even when a newer rebuild failed', () => {

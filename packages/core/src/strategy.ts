@@ -24,9 +24,7 @@ export function selectStrategy(input: StrategyInputs): StrategyDecision {
     return bootstrap('snapshot-unsupported', preflight.snapshotUnsupportedReason ?? 'the cluster lacks snapshot support');
   }
   if (!golden) return withoutGolden(input.newest);
-  const notReady = golden.disks.filter(
-    (disk) => input.goldenDisks.find((state) => state.role === disk.role)?.phase !== READY_DISK_PHASE,
-  );
+  const notReady = golden.disks.filter((disk) => input.goldenDisks.find((state) => state.role === disk.role)?.phase !== READY_DISK_PHASE);
   if (golden.disks.length < 2 || notReady.length > 0) {
     const which = notReady.map((d) => d.role).join(' and ') || 'a';
     return bootstrap('golden-not-ready', `golden image v${golden.version}: ${which} disk is not ready in the cluster`);
@@ -47,7 +45,10 @@ export function selectStrategy(input: StrategyInputs): StrategyDecision {
 function withoutGolden(newest: GoldenImage | null): StrategyDecision {
   switch (newest?.status) {
     case 'failed':
-      return bootstrap('golden-build-failed', `the build of golden image v${newest.version} failed: ${newest.failureReason ?? 'no reason was recorded'}`);
+      return bootstrap(
+        'golden-build-failed',
+        `the build of golden image v${newest.version} failed: ${newest.failureReason ?? 'no reason was recorded'}`,
+      );
     case 'deleting':
     case 'deleted':
       return bootstrap('no-golden-image', `golden image v${newest.version} was deleted`);

@@ -1,9 +1,9 @@
-export * from './schema';
+export { type Account, SqliteAccounts } from './accounts';
 export type { LabDb } from './lab-db';
-export { openDatabase, MIGRATIONS_FOLDER, type LabDatabase, type OpenDatabaseOptions } from './open-database';
-export { SqliteStore } from './store';
-export { SqliteAccounts, type Account } from './accounts';
 export * from './metrics';
-export { seedRunHistory, type RunHistoryOptions, type RunHistoryResult } from './seed-run-history';
-export { benchMetrics, timeMetricsQueries, type MetricsBenchResult, type MetricsTimings } from './metrics-bench';
+export { benchMetrics, type MetricsBenchResult, type MetricsTimings, timeMetricsQueries } from './metrics-bench';
+export { type LabDatabase, MIGRATIONS_FOLDER, type OpenDatabaseOptions, openDatabase } from './open-database';
+export * from './schema';
+export { type RunHistoryOptions, type RunHistoryResult, seedRunHistory } from './seed-run-history';
 export { recentStepDurations, STEP_HISTORY_RUNS } from './step-history';
+export { SqliteStore } from './store';

@@ -1,6 +1,6 @@
 import type { RunOutcome } from '@cks-lab/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase, type LabDatabase } from './open-database';
+import { type LabDatabase, openDatabase } from './open-database';
 import { runRecord, sessionRecord } from './testing/fixtures';
 
 const T0 = 1_700_000_000_000;
@@ -17,7 +17,13 @@ describe('cancelled runs in the metrics', () => {
       await lab.store.insertSessionWithinLimit(sessionRecord(sessionId, { status: 'terminated' }), 100);
       const startedAt = T0 + i * 60_000;
       await lab.store.insertRun(
-        runRecord(`run-${i}`, sessionId, { requestedStrategy: 'bootstrap', usedStrategy: 'bootstrap', startedAt, endedAt: startedAt + 30_000, outcome }),
+        runRecord(`run-${i}`, sessionId, {
+          requestedStrategy: 'bootstrap',
+          usedStrategy: 'bootstrap',
+          startedAt,
+          endedAt: startedAt + 30_000,
+          outcome,
+        }),
       );
     }
     const bootstrap = lab.metrics.summary().strategies.find((s) => s.strategy === 'bootstrap');

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type LabDatabase } from './open-database';
+import { type LabDatabase, openDatabase } from './open-database';
 import { seedRunHistory } from './seed-run-history';
 
 const NOW = Date.UTC(2025, 0, 31);
@@ -33,7 +33,8 @@ function plansOf(client: Database.Database, work: () => unknown): string[][] {
 
 /** Every line of a plan that reads a table: which index, if any, it reads it by. */
 const tableReads = (plans: string[][]) => plans.flat().filter((line) => /^(SCAN|SEARCH) (runs|steps|sessions)\b/.test(line));
-const METRICS_INDEXES = /USING (COVERING )?INDEX (runs_metrics_idx|runs_succeeded_started_at_idx|runs_fallback_reason_idx|runs_used_strategy_outcome_idx|runs_pool_started_at_idx|steps_metrics_idx)\b/;
+const METRICS_INDEXES =
+  /USING (COVERING )?INDEX (runs_metrics_idx|runs_succeeded_started_at_idx|runs_fallback_reason_idx|runs_used_strategy_outcome_idx|runs_pool_started_at_idx|steps_metrics_idx)\b/;
 
 /**
  * The metrics walk their indexes in index order instead of sorting runs (metrics.ts): these pin the
@@ -89,12 +90,17 @@ describe('metrics query plans', () => {
 
   it('count fallback reasons in runs_fallback_reason_idx order', () => {
     const [, reasons] = plansOf(lab.db.$client, () => lab.metrics.rates(LAST_WEEK));
-    expect(reasons).toEqual(['SEARCH runs USING COVERING INDEX runs_fallback_reason_idx (fallback_reason>?)', 'USE TEMP B-TREE FOR ORDER BY']);
+    expect(reasons).toEqual([
+      'SEARCH runs USING COVERING INDEX runs_fallback_reason_idx (fallback_reason>?)',
+      'USE TEMP B-TREE FOR ORDER BY',
+    ]);
   });
 
   it('average steps over run-start ranges of steps_metrics_idx, without joining runs', () => {
     const plans = plansOf(lab.db.$client, () => lab.metrics.stepBreakdown(LAST_WEEK));
-    expect(tableReads(plans)).toContain('SEARCH steps USING INDEX steps_metrics_idx (strategy=? AND name=? AND run_started_at>? AND run_started_at<?)');
+    expect(tableReads(plans)).toContain(
+      'SEARCH steps USING INDEX steps_metrics_idx (strategy=? AND name=? AND run_started_at>? AND run_started_at<?)',
+    );
     expect(tableReads(plans).filter((line) => line.includes('runs'))).toEqual([]);
   });
 

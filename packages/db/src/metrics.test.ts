@@ -1,7 +1,7 @@
 import type { FallbackReason, Run, RunOutcome, Step, Strategy } from '@cks-lab/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqliteMetrics } from './metrics';
-import { openDatabase, type LabDatabase } from './open-database';
+import { type LabDatabase, openDatabase } from './open-database';
 import { runRecord, sessionRecord, stepRecord } from './testing/fixtures';
 
 const S = 1_000;
@@ -213,7 +213,9 @@ describe('SqliteMetrics and the warm pool', () => {
       const add = async (i: number, run: Partial<Run>) => {
         const id = `0000000${i}`;
         await lab.store.insertSessionWithinLimit(sessionRecord(id), 100);
-        await lab.store.insertRun(runRecord(`run-${i}`, id, { startedAt: T0 + i * S, endedAt: T0 + i * S + 90 * S, outcome: 'succeeded', ...run }));
+        await lab.store.insertRun(
+          runRecord(`run-${i}`, id, { startedAt: T0 + i * S, endedAt: T0 + i * S + 90 * S, outcome: 'succeeded', ...run }),
+        );
       };
       await add(1, { pool: true });
       await add(2, { pool: true });

@@ -1,5 +1,5 @@
-import { STRATEGIES, improvement, type FallbackReason, type RunStrategy, type StepName, type Strategy } from '@cks-lab/core';
-import { sql, type SQL } from 'drizzle-orm';
+import { type FallbackReason, improvement, type RunStrategy, STRATEGIES, type StepName, type Strategy } from '@cks-lab/core';
+import { type SQL, sql } from 'drizzle-orm';
 import type { LabDb } from './lab-db';
 
 /**
@@ -145,8 +145,14 @@ export class SqliteMetrics {
       poolHitRate: ratio(warm?.runs ?? 0, total((s) => s.runs) - poolRuns),
       totalRuns: total((s) => s.runs),
       // Every fallback ends on bootstrap, so the snapshot requests are: those still on snapshot + fallbacks.
-      fallbackRate: ratio(total((s) => s.fallbacks), (snapshot?.runs ?? 0) + total((s) => s.fallbacks)),
-      successRate: ratio(total((s) => s.successes), total((s) => s.successes + s.failures)),
+      fallbackRate: ratio(
+        total((s) => s.fallbacks),
+        (snapshot?.runs ?? 0) + total((s) => s.fallbacks),
+      ),
+      successRate: ratio(
+        total((s) => s.successes),
+        total((s) => s.successes + s.failures),
+      ),
       improvement: improvement(snapshot?.p50Ms ?? null, bootstrap?.p50Ms ?? null),
     };
   }
@@ -225,7 +231,8 @@ export class SqliteMetrics {
     if (!Number.isInteger(bins) || bins < 1) throw new RangeError('bins must be a positive integer');
     // The shortest and longest run of each strategy are the first and last in runs_metrics_idx
     // order; each bin is counted over one duration range of it.
-    const of = (strategy: SQL) => where(sql`outcome = 'succeeded'`, sql`used_strategy = ${strategy}`, ...startedIn(range, sql`+started_at`));
+    const of = (strategy: SQL) =>
+      where(sql`outcome = 'succeeded'`, sql`used_strategy = ${strategy}`, ...startedIn(range, sql`+started_at`));
     const rows = this.db.all<{ strategy: Strategy; bin: number; count: number; lo: number; width: number }>(sql`
       WITH RECURSIVE ${usedStrategies()},
       ends AS MATERIALIZED (

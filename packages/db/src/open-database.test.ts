@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS_FOLDER, openDatabase, type LabDatabase } from './open-database';
+import { type LabDatabase, MIGRATIONS_FOLDER, openDatabase } from './open-database';
 import { runRecord, sessionRecord, stepRecord, tempDir } from './testing/fixtures';
 
 describe('openDatabase', () => {
@@ -81,7 +81,9 @@ describe('openDatabase', () => {
   function migrationsUpTo(count: number): string {
     const folder = join(dir.path, `migrations-${count}`);
     mkdirSync(join(folder, 'meta'), { recursive: true });
-    const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> };
+    const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as {
+      entries: Array<{ tag: string }>;
+    };
     const entries = journal.entries.slice(0, count);
     for (const { tag } of entries) copyFileSync(join(MIGRATIONS_FOLDER, `${tag}.sql`), join(folder, `${tag}.sql`));
     writeFileSync(join(folder, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries }));
@@ -91,16 +93,39 @@ describe('openDatabase', () => {
   /** Inserts a row by column name (for databases of an older schema). */
   const inserter = (lab: LabDatabase) => (table: string, row: Record<string, unknown>) =>
     lab.db.$client
-      .prepare(`INSERT INTO ${table} (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row).map((key) => `@${key}`).join(', ')})`)
+      .prepare(
+        `INSERT INTO ${table} (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row)
+          .map((key) => `@${key}`)
+          .join(', ')})`,
+      )
       .run(row);
 
   it('upgrades a database written before the metrics migration: each run is copied onto its steps, and seeded rows leave with their marker', async () => {
     const path = join(dir.path, 'lab.db');
     const old = openDatabase(path, { migrationsFolder: migrationsUpTo(1) });
     const insert = inserter(old);
-    insert('sessions', { id: '0000000a', namespace: 'ns', status: 'terminated', created_at: 1, updated_at: 1, expires_at: 2, synthetic: 0 });
-    insert('sessions', { id: 'syn-0001', namespace: 'ns', status: 'terminated', created_at: 1, updated_at: 1, expires_at: 2, synthetic: 1 });
-    for (const [id, sessionId, synthetic, startedAt] of [['run-real', '0000000a', 0, 5_000], ['syn-run-1', 'syn-0001', 1, 9_000]] as const) {
+    insert('sessions', {
+      id: '0000000a',
+      namespace: 'ns',
+      status: 'terminated',
+      created_at: 1,
+      updated_at: 1,
+      expires_at: 2,
+      synthetic: 0,
+    });
+    insert('sessions', {
+      id: 'syn-0001',
+      namespace: 'ns',
+      status: 'terminated',
+      created_at: 1,
+      updated_at: 1,
+      expires_at: 2,
+      synthetic: 1,
+    });
+    for (const [id, sessionId, synthetic, startedAt] of [
+      ['run-real', '0000000a', 0, 5_000],
+      ['syn-run-1', 'syn-0001', 1, 9_000],
+    ] as const) {
       insert('runs', {
         id,
         session_id: sessionId,
@@ -111,12 +136,22 @@ describe('openDatabase', () => {
         outcome: 'succeeded',
         synthetic,
       });
-      insert('steps', { run_id: id, seq: 1, strategy: 'snapshot', name: 'prepare-namespace', started_at: startedAt, ended_at: startedAt + 2_000, outcome: 'succeeded' });
+      insert('steps', {
+        run_id: id,
+        seq: 1,
+        strategy: 'snapshot',
+        name: 'prepare-namespace',
+        started_at: startedAt,
+        ended_at: startedAt + 2_000,
+        outcome: 'succeeded',
+      });
     }
     old.close();
 
     const { db, metrics, store } = open(path);
-    expect(db.$client.prepare('SELECT run_id, run_started_at FROM steps ORDER BY run_id').all()).toEqual([{ run_id: 'run-real', run_started_at: 5_000 }]);
+    expect(db.$client.prepare('SELECT run_id, run_started_at FROM steps ORDER BY run_id').all()).toEqual([
+      { run_id: 'run-real', run_started_at: 5_000 },
+    ]);
     expect(db.$client.prepare('SELECT id FROM sessions').pluck().all()).toEqual(['0000000a']);
     for (const table of ['sessions', 'runs', 'steps']) {
       expect(db.$client.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all()).not.toContain('synthetic');
@@ -142,7 +177,15 @@ describe('openDatabase', () => {
     const old = openDatabase(path, { migrationsFolder: migrationsUpTo(2) });
     const insert = inserter(old);
     const session = (id: string, runId: string) =>
-      insert('sessions', { id, namespace: `user-session-${id}`, status: 'running', created_at: 1, updated_at: 1, expires_at: 2, run_id: runId });
+      insert('sessions', {
+        id,
+        namespace: `user-session-${id}`,
+        status: 'running',
+        created_at: 1,
+        updated_at: 1,
+        expires_at: 2,
+        run_id: runId,
+      });
     const run = (id: string, sessionId: string, requested: string, used: string, goldenVersion: number | null, startedAt: number) =>
       insert('runs', {
         id,
@@ -180,10 +223,12 @@ describe('openDatabase', () => {
     old.close();
 
     const { db, store } = open(path);
-    const issued = await Promise.all([1, 2, 3, 4].map(async (version) => {
-      const image = (await store.getGolden(version))!;
-      return { version, certsIssuedAt: image.certsIssuedAt, expiresAt: image.expiresAt };
-    }));
+    const issued = await Promise.all(
+      [1, 2, 3, 4].map(async (version) => {
+        const image = (await store.getGolden(version))!;
+        return { version, certsIssuedAt: image.certsIssuedAt, expiresAt: image.expiresAt };
+      }),
+    );
     expect(issued).toEqual([
       { version: 1, certsIssuedAt: 1_000, expiresAt: 1_000 + LIFETIME },
       { version: 2, certsIssuedAt: 1_000, expiresAt: 1_000 + LIFETIME },
@@ -191,10 +236,9 @@ describe('openDatabase', () => {
       { version: 4, certsIssuedAt: 600_000, expiresAt: 600_000 + LIFETIME },
     ]);
     // The rebuilt table keeps its one-ready and one-building guards.
-    expect(db.$client.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'golden_images' ORDER BY name`).pluck().all()).toEqual([
-      'golden_images_one_building',
-      'golden_images_one_ready',
-    ]);
+    expect(
+      db.$client.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'golden_images' ORDER BY name`).pluck().all(),
+    ).toEqual(['golden_images_one_building', 'golden_images_one_ready']);
     await expect(store.updateGolden(3, { status: 'ready' })).rejects.toThrow(/another image already is/);
   });
 

@@ -49,7 +49,13 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): La
     sqlite.pragma('synchronous = NORMAL');
     const db = drizzle(sqlite, { schema });
     migrate(db, { migrationsFolder: options.migrationsFolder ?? MIGRATIONS_FOLDER });
-    return { store: new SqliteStore(db), metrics: new SqliteMetrics(db), accounts: new SqliteAccounts(db), db, close: () => closeDatabase(sqlite) };
+    return {
+      store: new SqliteStore(db),
+      metrics: new SqliteMetrics(db),
+      accounts: new SqliteAccounts(db),
+      db,
+      close: () => closeDatabase(sqlite),
+    };
   } catch (error) {
     sqlite.close();
     throw error;

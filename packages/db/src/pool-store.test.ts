@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type LabDatabase } from './open-database';
+import { type LabDatabase, openDatabase } from './open-database';
 import type { SqliteStore } from './store';
 import { runRecord, sessionRecord } from './testing/fixtures';
 
@@ -15,9 +15,19 @@ describe('SqliteStore: the warm pool', () => {
 
   async function member(id: string, status: 'running' | 'provisioning', goldenVersion: number, createdAt: number) {
     await store.insertSessionWithinLimit(sessionRecord(id, { status, pool: true, runId: `run-${id}`, createdAt }), 100);
-    await store.insertRun(runRecord(`run-${id}`, id, { pool: true, goldenVersion, outcome: status === 'running' ? 'succeeded' : 'running' }));
+    await store.insertRun(
+      runRecord(`run-${id}`, id, { pool: true, goldenVersion, outcome: status === 'running' ? 'succeeded' : 'running' }),
+    );
   }
-  const warmRun = (id: string) => runRecord(id, '', { requestedStrategy: 'warm', usedStrategy: 'warm', goldenVersion: 2, startedAt: 5_000, endedAt: 5_010, outcome: 'succeeded' });
+  const warmRun = (id: string) =>
+    runRecord(id, '', {
+      requestedStrategy: 'warm',
+      usedStrategy: 'warm',
+      goldenVersion: 2,
+      startedAt: 5_000,
+      endedAt: 5_010,
+      outcome: 'succeeded',
+    });
 
   it('claims the oldest ready member of the golden version, once, with the warm run', async () => {
     await member('00000001', 'running', 1, 1);

@@ -5,9 +5,9 @@ import type {
   GoldenPhase,
   GoldenStatus,
   RunOutcome,
+  RunStrategy,
   SessionStatus,
   StepName,
-  RunStrategy,
   StepOutcome,
   Strategy,
 } from '@cks-lab/core';
@@ -77,9 +77,7 @@ export const runs = sqliteTable(
       t.requestedStrategy,
     ),
     // …the succeeded ones by strategy, in order of start (series)…
-    index('runs_succeeded_started_at_idx')
-      .on(t.usedStrategy, t.startedAt, t.endedAt)
-      .where(sql`outcome = 'succeeded'`),
+    index('runs_succeeded_started_at_idx').on(t.usedStrategy, t.startedAt, t.endedAt).where(sql`outcome = 'succeeded'`),
     // …and by fallback reason.
     index('runs_fallback_reason_idx').on(t.fallbackReason, t.startedAt),
     index('runs_used_strategy_outcome_idx').on(t.usedStrategy, t.outcome),
@@ -116,9 +114,7 @@ export const steps = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.runId, t.seq] }),
     // Mean step durations (metrics.ts `stepBreakdown`): one range of run start times per group.
-    index('steps_metrics_idx')
-      .on(t.strategy, t.name, t.runStartedAt, sql`ended_at - started_at`, t.seq)
-      .where(sql`outcome = 'succeeded'`),
+    index('steps_metrics_idx').on(t.strategy, t.name, t.runStartedAt, sql`ended_at - started_at`, t.seq).where(sql`outcome = 'succeeded'`),
   ],
 );
 

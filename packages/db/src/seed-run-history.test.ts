@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { benchMetrics } from './metrics-bench';
-import { openDatabase, type LabDatabase } from './open-database';
+import { type LabDatabase, openDatabase } from './open-database';
 import { seedRunHistory } from './seed-run-history';
 import { sessionRecord } from './testing/fixtures';
 

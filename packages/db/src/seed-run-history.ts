@@ -1,5 +1,14 @@
-import { DEFAULT_LATENCY_MODEL, STRATEGY_STEPS, type FallbackReason, type Run, type Session, type Step, type StepName, type Strategy } from '@cks-lab/core';
-import { getTableColumns, sql, type Placeholder } from 'drizzle-orm';
+import {
+  DEFAULT_LATENCY_MODEL,
+  type FallbackReason,
+  type Run,
+  type Session,
+  STRATEGY_STEPS,
+  type Step,
+  type StepName,
+  type Strategy,
+} from '@cks-lab/core';
+import { getTableColumns, type Placeholder, sql } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { LabDb } from './lab-db';
 import { runs, sessions, steps } from './schema';
@@ -84,13 +93,20 @@ export function seedRunHistory(db: LabDb, options: RunHistoryOptions = {}): RunH
   const count = options.count ?? 100_000;
   const now = options.now ?? Date.now();
   const periodMs = (options.days ?? 30) * DAY_MS;
-  const insertSession = db.insert(sessions).values({ ...placeholders(sessions), pool: false }).prepare();
-  const insertRun = db.insert(runs).values({ ...placeholders(runs), pool: false }).prepare();
+  const insertSession = db
+    .insert(sessions)
+    .values({ ...placeholders(sessions), pool: false })
+    .prepare();
+  const insertRun = db
+    .insert(runs)
+    .values({ ...placeholders(runs), pool: false })
+    .prepare();
   const insertStep = db.insert(steps).values(placeholders(steps)).prepare();
 
   const history = generatedHistory(count, now - periodMs, periodMs, mulberry32(options.seed ?? 1));
   return db.transaction((tx) => {
-    if (tx.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM sessions`).n > 0) throw new Error('run history is seeded only into an empty (scratch) database');
+    if (tx.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM sessions`).n > 0)
+      throw new Error('run history is seeded only into an empty (scratch) database');
 
     const written = { sessions: 0, runs: 0, steps: 0 };
     for (const { session, run, steps: runSteps } of history) {
@@ -114,8 +130,7 @@ function* generatedHistory(
   periodMs: number,
   random: () => number,
 ): Generator<{ session: Session; run: Run; steps: Step[] }> {
-  const noise = (meanMs: number, spreadMs: number) =>
-    Math.max(Math.round(meanMs / 4), Math.round(meanMs + spreadMs * gaussian(random)));
+  const noise = (meanMs: number, spreadMs: number) => Math.max(Math.round(meanMs / 4), Math.round(meanMs + spreadMs * gaussian(random)));
 
   for (let i = 0; i < count; i++) {
     const suffix = String(i).padStart(6, '0');

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type LabDatabase } from './open-database';
+import { type LabDatabase, openDatabase } from './open-database';
 import { recentStepDurations } from './step-history';
 import { runRecord, sessionRecord, stepRecord } from './testing/fixtures';
 

@@ -1,8 +1,8 @@
 import { ConflictError, NotFoundError, type SessionStatus } from '@cks-lab/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type LabDatabase } from './open-database';
-import type { SqliteStore } from './store';
+import { type LabDatabase, openDatabase } from './open-database';
 import { authSessions, users } from './schema';
+import type { SqliteStore } from './store';
 import { goldenRecord, runRecord, sessionRecord, stepRecord } from './testing/fixtures';
 
 describe('SqliteStore', () => {
@@ -81,7 +81,10 @@ describe('SqliteStore', () => {
   describe('sessions of accounts', () => {
     beforeEach(() => {
       for (const id of ['alice', 'bob']) {
-        lab.db.insert(users).values({ id, name: id, email: `${id}@local.invalid`, username: id, createdAt: new Date(1), updatedAt: new Date(1) }).run();
+        lab.db
+          .insert(users)
+          .values({ id, name: id, email: `${id}@local.invalid`, username: id, createdAt: new Date(1), updatedAt: new Date(1) })
+          .run();
       }
     });
 
@@ -124,7 +127,15 @@ describe('SqliteStore', () => {
     const add = (id: string, overrides: Partial<typeof users.$inferInsert> = {}) =>
       lab.db
         .insert(users)
-        .values({ id, name: id, email: `${id}@local.invalid`, username: id, createdAt: new Date(Number(id.length)), updatedAt: new Date(1), ...overrides })
+        .values({
+          id,
+          name: id,
+          email: `${id}@local.invalid`,
+          username: id,
+          createdAt: new Date(Number(id.length)),
+          updatedAt: new Date(1),
+          ...overrides,
+        })
         .run();
 
     it('finds accounts by username, case-insensitively, and lists them with their active sessions', async () => {
@@ -179,7 +190,12 @@ describe('SqliteStore', () => {
         fallbackReason: 'snapshot-path-failed',
         fallbackDetail: 'clone failed',
       });
-      expect(updated).toEqual({ ...run, usedStrategy: 'bootstrap', fallbackReason: 'snapshot-path-failed', fallbackDetail: 'clone failed' });
+      expect(updated).toEqual({
+        ...run,
+        usedStrategy: 'bootstrap',
+        fallbackReason: 'snapshot-path-failed',
+        fallbackDetail: 'clone failed',
+      });
       await expect(store.updateRun('run-x', { outcome: 'failed' })).rejects.toThrow(NotFoundError);
     });
 
@@ -217,7 +233,8 @@ describe('SqliteStore', () => {
     });
 
     it("copies a run's start onto its steps, and keeps it equal to the run's", async () => {
-      const copies = (runId: string) => lab.db.$client.prepare('SELECT seq, run_started_at FROM steps WHERE run_id = ? ORDER BY seq').all(runId);
+      const copies = (runId: string) =>
+        lab.db.$client.prepare('SELECT seq, run_started_at FROM steps WHERE run_id = ? ORDER BY seq').all(runId);
       await store.insertRun(runRecord('run-1', '00000001', { startedAt: 100 }));
       await store.insertRun(runRecord('run-2', '00000002', { startedAt: 200 }));
       await store.startStep(stepRecord('run-1', 1, { startedAt: 100 }));
@@ -256,7 +273,11 @@ describe('SqliteStore', () => {
     it('keeps when the certificates on an image were issued, which may be long before it was built', async () => {
       const image = goldenRecord(2, { createdAt: 90 * 86_400_000, certsIssuedAt: 1_000, expiresAt: 1_000 + 334 * 86_400_000 });
       await store.insertGoldenBuild(image);
-      expect(await store.getGolden(2)).toMatchObject({ createdAt: 90 * 86_400_000, certsIssuedAt: 1_000, expiresAt: 1_000 + 334 * 86_400_000 });
+      expect(await store.getGolden(2)).toMatchObject({
+        createdAt: 90 * 86_400_000,
+        certsIssuedAt: 1_000,
+        expiresAt: 1_000 + 334 * 86_400_000,
+      });
     });
 
     it('lets one build in at a time: a second concurrent one is a ConflictError', async () => {
@@ -313,7 +334,12 @@ describe('SqliteStore', () => {
     });
 
     it('lists by status, newest first, and updates with the result returned', async () => {
-      for (const [version, status] of [[1, 'superseded'], [2, 'deleting'], [3, 'ready'], [4, 'deleted']] as const) {
+      for (const [version, status] of [
+        [1, 'superseded'],
+        [2, 'deleting'],
+        [3, 'ready'],
+        [4, 'deleted'],
+      ] as const) {
         await store.insertGoldenBuild(goldenRecord(version, { status }));
       }
       expect((await store.listGolden(['superseded', 'deleting'])).map((g) => g.version)).toEqual([2, 1]);

@@ -1,10 +1,10 @@
 import {
   ACTIVE_SESSION_STATUSES,
-  ENDABLE_SESSION_STATUSES,
-  LIVE_SESSION_STATUSES,
   ConflictError,
-  NotFoundError,
+  ENDABLE_SESSION_STATUSES,
   type GoldenImage,
+  LIVE_SESSION_STATUSES,
+  NotFoundError,
   type PoolClaim,
   type Run,
   type Session,
@@ -35,7 +35,11 @@ export class SqliteStore implements Store {
       (tx) => {
         const activeWhere = (also?: SQL) => and(inArray(sessions.status, [...ACTIVE_SESSION_STATUSES]), also);
         const retiringPoolMember = and(eq(sessions.pool, true), eq(sessions.status, 'terminating'));
-        const [row] = tx.select({ active: count() }).from(sessions).where(activeWhere(not(retiringPoolMember!))).all();
+        const [row] = tx
+          .select({ active: count() })
+          .from(sessions)
+          .where(activeWhere(not(retiringPoolMember!)))
+          .all();
         if ((row?.active ?? 0) >= limit) return false;
         if (ownerLimit !== undefined) {
           const owner = session.ownerId ? eq(sessions.ownerId, session.ownerId) : isNull(sessions.ownerId);
@@ -70,7 +74,9 @@ export class SqliteStore implements Store {
             .all();
           if ((own?.active ?? 0) >= claim.ownerLimit) return null;
         }
-        tx.insert(runs).values({ ...claim.run, sessionId: member.id }).run();
+        tx.insert(runs)
+          .values({ ...claim.run, sessionId: member.id })
+          .run();
         return (
           tx
             .update(sessions)
@@ -166,20 +172,13 @@ export class SqliteStore implements Store {
   }
 
   async updateRun(id: string, patch: Partial<Omit<Run, 'id'>>): Promise<Run> {
-    const updated = hasValues(patch)
-      ? this.db.update(runs).set(patch).where(eq(runs.id, id)).returning().get()
-      : await this.getRun(id);
+    const updated = hasValues(patch) ? this.db.update(runs).set(patch).where(eq(runs.id, id)).returning().get() : await this.getRun(id);
     if (!updated) throw new NotFoundError(`run ${id} does not exist`);
     return updated;
   }
 
   async unfinishedRuns(): Promise<Run[]> {
-    return this.db
-      .select()
-      .from(runs)
-      .where(eq(runs.outcome, 'running'))
-      .orderBy(asc(runs.startedAt))
-      .all();
+    return this.db.select().from(runs).where(eq(runs.outcome, 'running')).orderBy(asc(runs.startedAt)).all();
   }
 
   async countUnfinishedRunsOnGolden(version: number): Promise<number> {
@@ -218,9 +217,7 @@ export class SqliteStore implements Store {
       if (!isUniqueViolation(error)) throw error;
       const [building] = await this.listGolden(['building']);
       throw new ConflictError(
-        building
-          ? `a golden image build is already in progress (v${building.version})`
-          : `golden image v${image.version} already exists`,
+        building ? `a golden image build is already in progress (v${building.version})` : `golden image v${image.version} already exists`,
         { cause: error },
       );
     }
@@ -236,19 +233,17 @@ export class SqliteStore implements Store {
 
   async latestGolden(): Promise<GoldenImage | null> {
     return (
-      this.db
-        .select()
-        .from(goldenImages)
-        .where(ne(goldenImages.status, 'deleted'))
-        .orderBy(desc(goldenImages.version))
-        .limit(1)
-        .get() ?? null
+      this.db.select().from(goldenImages).where(ne(goldenImages.status, 'deleted')).orderBy(desc(goldenImages.version)).limit(1).get() ??
+      null
     );
   }
 
   /** Versions are never reused, not even those of deleted images: their object names may linger. */
   async nextGoldenVersion(): Promise<number> {
-    const row = this.db.select({ latest: max(goldenImages.version) }).from(goldenImages).get();
+    const row = this.db
+      .select({ latest: max(goldenImages.version) })
+      .from(goldenImages)
+      .get();
     return (row?.latest ?? 0) + 1;
   }
 
@@ -286,11 +281,7 @@ export class SqliteStore implements Store {
           .set({ status: 'superseded', supersededAt: readyAt })
           .where(and(eq(goldenImages.status, 'ready'), ne(goldenImages.version, version)))
           .run();
-        const { changes } = tx
-          .update(goldenImages)
-          .set({ status: 'ready', readyAt })
-          .where(eq(goldenImages.version, version))
-          .run();
+        const { changes } = tx.update(goldenImages).set({ status: 'ready', readyAt }).where(eq(goldenImages.version, version)).run();
         if (changes === 0) throw new NotFoundError(`golden image v${version} does not exist`);
       },
       { behavior: 'immediate' },

@@ -8,10 +8,17 @@
  * Bad or missing arguments: one line on stderr, exit code 2.
  */
 import { createHash } from 'node:crypto';
-import { ROLES, assertSessionId, errorMessage, type Role } from '@cks-lab/core';
+import { assertSessionId, errorMessage, ROLES, type Role } from '@cks-lab/core';
 import yaml from 'js-yaml';
 import { generateBootstrapPki } from '../src/guest/bootstrap-pki';
-import { DEFAULT_CLUSTER_SETTINGS, bootstrapFlowObjects, goldenBuildObjects, kubevirtVolumeSnapshotName, snapshotFlowObjects, vmSnapshot } from '../src/manifests';
+import {
+  bootstrapFlowObjects,
+  DEFAULT_CLUSTER_SETTINGS,
+  goldenBuildObjects,
+  kubevirtVolumeSnapshotName,
+  snapshotFlowObjects,
+  vmSnapshot,
+} from '../src/manifests';
 import type { KubeObject } from '../src/object-api';
 
 const USAGE = 'usage: manifests --strategy snapshot|bootstrap --session <id> [--golden-version N] | --golden --session <id> [--version N]';
@@ -61,7 +68,9 @@ function parseArgs(args: readonly string[]): Command {
 
 /** A UUID-shaped stand-in for a VirtualMachineSnapshot's uid, derived from its namespace/name. */
 function standInUid(snapshot: KubeObject): string {
-  const hex = createHash('sha256').update(`${snapshot.metadata.namespace ?? ''}/${snapshot.metadata.name}`).digest('hex');
+  const hex = createHash('sha256')
+    .update(`${snapshot.metadata.namespace ?? ''}/${snapshot.metadata.name}`)
+    .digest('hex');
   return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20, 32)].join('-');
 }
 

@@ -1,5 +1,9 @@
 import type { V1beta1DataSource, V1beta1DataVolume } from '@kubevirt-ui-ext/kubevirt-api/containerized-data-importer';
-import type { IoK8sApiCoreV1Namespace, IoK8sApiCoreV1PersistentVolumeClaim, IoK8sApiCoreV1Secret } from '@kubevirt-ui-ext/kubevirt-api/kubernetes';
+import type {
+  IoK8sApiCoreV1Namespace,
+  IoK8sApiCoreV1PersistentVolumeClaim,
+  IoK8sApiCoreV1Secret,
+} from '@kubevirt-ui-ext/kubevirt-api/kubernetes';
 import type {
   V1beta1VirtualMachineSnapshot,
   V1beta1VirtualMachineSnapshotContent,
@@ -25,4 +29,6 @@ export type PersistentVolumeClaim = Read<IoK8sApiCoreV1PersistentVolumeClaim>;
 export type Namespace = Read<IoK8sApiCoreV1Namespace>;
 export type Secret = Read<IoK8sApiCoreV1Secret>;
 /** The CSI VolumeSnapshot (snapshot.storage.k8s.io/v1), which the typed package lacks: the fields read. */
-export type VolumeSnapshot = KubeObject & { status?: { readyToUse?: boolean; restoreSize?: string | number; error?: { message?: string } } };
+export type VolumeSnapshot = KubeObject & {
+  status?: { readyToUse?: boolean; restoreSize?: string | number; error?: { message?: string } };
+};

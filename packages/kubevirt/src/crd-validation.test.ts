@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CRDS_DIR, crdsAvailable, loadCrdValidator } from './crd-validation';
+import { crdsAvailable, DEFAULT_CRDS_DIR, loadCrdValidator } from './crd-validation';
 
 const EXAMPLES_DIR = fileURLToPath(new URL('../../../../shared/examples', import.meta.url));
 const available = crdsAvailable() && existsSync(EXAMPLES_DIR);

@@ -70,10 +70,16 @@ export function loadCrdValidator(crdsDir: string = DEFAULT_CRDS_DIR): CrdValidat
 /** Every served version's openAPIV3Schema, by `group/version/kind`. */
 function readSchemas(crdsDir: string): Map<string, Schema> {
   const schemas = new Map<string, Schema>();
-  for (const name of readdirSync(crdsDir).filter((file) => file.endsWith('.yaml')).sort()) {
+  for (const name of readdirSync(crdsDir)
+    .filter((file) => file.endsWith('.yaml'))
+    .sort()) {
     for (const document of yaml.loadAll(readFileSync(join(crdsDir, name), 'utf8'))) {
       if (!isSchema(document) || document.kind !== 'CustomResourceDefinition') continue;
-      const spec = document.spec as { group: string; names: { kind: string }; versions: Array<{ name: string; schema?: { openAPIV3Schema?: Schema } }> };
+      const spec = document.spec as {
+        group: string;
+        names: { kind: string };
+        versions: Array<{ name: string; schema?: { openAPIV3Schema?: Schema } }>;
+      };
       for (const version of spec.versions) {
         const schema = version.schema?.openAPIV3Schema;
         if (schema) schemas.set(`${spec.group}/${version.name}/${spec.names.kind}`, schema);

@@ -1,9 +1,9 @@
 import { ClusterFailure, DeadlineError, names, type Preflight } from '@cks-lab/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubevirtCluster } from './kubevirt-cluster';
-import { DEFAULT_CLUSTER_SETTINGS, clusterSettings, type ClusterSettings } from './manifests/settings';
+import { type ClusterSettings, clusterSettings, DEFAULT_CLUSTER_SETTINGS } from './manifests/settings';
 import type { KubeObject } from './object-api';
-import { R, apiVersionOf, type ResourceType } from './resources';
+import { apiVersionOf, R, type ResourceType } from './resources';
 import { MemoryObjectApi } from './simulator/memory-object-api';
 
 /**
@@ -19,7 +19,8 @@ afterEach(() => timers.splice(0).forEach(clearTimeout));
 
 async function setup(settings: ClusterSettings = DEFAULT_CLUSTER_SETTINGS, extraNamespaces: string[] = []) {
   const api = new MemoryObjectApi({ namespaceTerminationMs: 1 });
-  for (const name of ['vm-templates', NS, ...extraNamespaces]) await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  for (const name of ['vm-templates', NS, ...extraNamespaces])
+    await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   const cluster = new KubevirtCluster(api, settings, 'simulated', preflight);
   const put = async (type: ResourceType, name: string, rest: Record<string, unknown> = {}, status?: object, namespace = NS) => {
     await api.create({ apiVersion: apiVersionOf(type), kind: type.kind, metadata: { name, namespace }, ...rest } as KubeObject);
@@ -29,7 +30,10 @@ async function setup(settings: ClusterSettings = DEFAULT_CLUSTER_SETTINGS, extra
 }
 
 /** Settles `promise` into a value to inspect: whether it finished within `ms`, and how. */
-async function outcome(promise: Promise<unknown>, ms: number): Promise<{ state: 'pending' } | { state: 'resolved' } | { state: 'rejected'; error: Error }> {
+async function outcome(
+  promise: Promise<unknown>,
+  ms: number,
+): Promise<{ state: 'pending' } | { state: 'resolved' } | { state: 'rejected'; error: Error }> {
   const pending = new Promise<{ state: 'pending' }>((resolve) => timers.push(setTimeout(() => resolve({ state: 'pending' }), ms)));
   return Promise.race([
     promise.then(
@@ -56,14 +60,21 @@ describe('waitVmSnapshot', () => {
   /** A Succeeded snapshot as kubevirt v1.8.0 pkg/storage/snapshot/snapshot.go writes it, with the given volume lists and backups. */
   async function snapshotWith(snapshotVolumes: object, backups: object[]) {
     const env = await setup();
-    await env.put(R.vmSnapshotContent, 'vmsnapshot-content-1', { spec: { source: { virtualMachine: { spec: vmSpec } }, volumeBackups: backups } });
-    await env.put(R.volumeSnapshot, 'vmsnapshot-1-volume-root', { spec: {} }, { readyToUse: true, restoreSize: '22763326669' });
-    await env.put(R.vmSnapshot, snapshotName, { spec: {} }, {
-      phase: 'Succeeded',
-      readyToUse: true,
-      virtualMachineSnapshotContentName: 'vmsnapshot-content-1',
-      snapshotVolumes,
+    await env.put(R.vmSnapshotContent, 'vmsnapshot-content-1', {
+      spec: { source: { virtualMachine: { spec: vmSpec } }, volumeBackups: backups },
     });
+    await env.put(R.volumeSnapshot, 'vmsnapshot-1-volume-root', { spec: {} }, { readyToUse: true, restoreSize: '22763326669' });
+    await env.put(
+      R.vmSnapshot,
+      snapshotName,
+      { spec: {} },
+      {
+        phase: 'Succeeded',
+        readyToUse: true,
+        virtualMachineSnapshotContentName: 'vmsnapshot-content-1',
+        snapshotVolumes,
+      },
+    );
     return env.cluster.waitVmSnapshot(SESSION, 'control-plane', 3, Date.now() + 2000);
   }
   const rootBackup = {
@@ -90,9 +101,9 @@ describe('waitVmSnapshot', () => {
   });
 
   it('rejects a root disk listed as included but without a VolumeSnapshot in the content', async () => {
-    await expect(snapshotWith({ includedVolumes: ['root'], excludedVolumes: ['cloudinit'] }, [{ ...rootBackup, volumeSnapshotName: undefined }])).rejects.toThrow(
-      'snapshot cks-control-plane-base-snapshot-v3 has no VolumeSnapshot of the root disk',
-    );
+    await expect(
+      snapshotWith({ includedVolumes: ['root'], excludedVolumes: ['cloudinit'] }, [{ ...rootBackup, volumeSnapshotName: undefined }]),
+    ).rejects.toThrow('snapshot cks-control-plane-base-snapshot-v3 has no VolumeSnapshot of the root disk');
   });
 
   it('rejects a snapshot that lists the root disk nowhere', async () => {
@@ -103,13 +114,18 @@ describe('waitVmSnapshot', () => {
 describe('waitVmSnapshot of a snapshot past its failureDeadline', () => {
   // kubevirt v1.8.0 pkg/storage/snapshot/snapshot.go updateSnapshotStatus: phase Failed with a Failure
   // condition whose reason is "snapshot deadline exceeded", and no error.
-  it('fails with the Failure condition\'s reason', async () => {
+  it("fails with the Failure condition's reason", async () => {
     const { cluster, put } = await setup();
-    await put(R.vmSnapshot, names.goldenSnapshot('worker', 2), { spec: {} }, {
-      phase: 'Failed',
-      readyToUse: false,
-      conditions: [{ type: 'Failure', status: 'True', reason: 'snapshot deadline exceeded' }],
-    });
+    await put(
+      R.vmSnapshot,
+      names.goldenSnapshot('worker', 2),
+      { spec: {} },
+      {
+        phase: 'Failed',
+        readyToUse: false,
+        conditions: [{ type: 'Failure', status: 'True', reason: 'snapshot deadline exceeded' }],
+      },
+    );
     await expect(cluster.waitVmSnapshot(SESSION, 'worker', 2, Date.now() + 2000)).rejects.toThrow(/: snapshot deadline exceeded$/);
   });
 });
@@ -126,8 +142,18 @@ describe('waitVms ready', () => {
     it(`waits through ${status}, naming it, until the VM is ready`, async () => {
       const { api, cluster, put } = await setup();
       await put(R.vm, vm, { spec: {} }, { printableStatus: status, ready: false });
-      await put(R.dataVolume, disk, { spec: {} }, { phase: 'ImportInProgress', conditions: [{ type: 'Running', status: 'False', reason: 'Error', message: 'Unable to process data: pod restarted' }] });
-      await expect(wait(cluster, 300)).rejects.toThrow(new RegExp(`deadline passed, still waiting for ${vm} \\(VM ${status}, not ready\\)`));
+      await put(
+        R.dataVolume,
+        disk,
+        { spec: {} },
+        {
+          phase: 'ImportInProgress',
+          conditions: [{ type: 'Running', status: 'False', reason: 'Error', message: 'Unable to process data: pod restarted' }],
+        },
+      );
+      await expect(wait(cluster, 300)).rejects.toThrow(
+        new RegExp(`deadline passed, still waiting for ${vm} \\(VM ${status}, not ready\\)`),
+      );
       const ready = wait(cluster, 5000);
       // The in-memory API does not replay changes made between a list and its watch: let the wait watch first.
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -143,10 +169,15 @@ describe('waitVms ready', () => {
     expect(result).toMatchObject({ state: 'rejected', error: expect.objectContaining({ name: 'ClusterFailure' }) });
   });
 
-  it('fails at once when the VM\'s DataVolume failed, although the VM only says DataVolumeError', async () => {
+  it("fails at once when the VM's DataVolume failed, although the VM only says DataVolumeError", async () => {
     const { cluster, put } = await setup();
     await put(R.vm, vm, { spec: {} }, { printableStatus: 'DataVolumeError', ready: false });
-    await put(R.dataVolume, disk, { spec: {} }, { phase: 'Failed', conditions: [{ type: 'Running', status: 'False', reason: 'Error', message: 'clone failed' }] });
+    await put(
+      R.dataVolume,
+      disk,
+      { spec: {} },
+      { phase: 'Failed', conditions: [{ type: 'Running', status: 'False', reason: 'Error', message: 'clone failed' }] },
+    );
     const result = await outcome(wait(cluster, 60_000), 2000);
     expect(result).toMatchObject({ state: 'rejected' });
     expect((result as { error: Error }).error.message).toMatch(new RegExp(`${disk}: DataVolume failed: clone failed`));
@@ -163,13 +194,18 @@ describe('waiting for disks', () => {
   // (clone-controller-base.go updateStatusPhaseForPopulator: "Avoid setting DV to failed").
   it('fails at once on a clone CDI refuses as smaller than its source, though the DataVolume never turns Failed', async () => {
     const { cluster, put } = await setup();
-    await put(R.dataVolume, disk, { spec: {} }, {
-      phase: 'CloneScheduled',
-      conditions: [
-        { type: 'Bound', status: 'False', reason: 'Pending', message: `PVC ${disk} Pending` },
-        { type: 'Running', status: 'False', reason: 'Error', message: refused },
-      ],
-    });
+    await put(
+      R.dataVolume,
+      disk,
+      { spec: {} },
+      {
+        phase: 'CloneScheduled',
+        conditions: [
+          { type: 'Bound', status: 'False', reason: 'Pending', message: `PVC ${disk} Pending` },
+          { type: 'Running', status: 'False', reason: 'Error', message: refused },
+        ],
+      },
+    );
     for (const target of ['disk-ready', 'ready'] as const) {
       const result = await outcome(cluster.waitVms(SESSION, ['worker'], target, Date.now() + 60_000), 2000);
       expect(result, target).toMatchObject({ state: 'rejected' });
@@ -182,7 +218,10 @@ describe('waiting for disks', () => {
   // the Bound condition carries the reason.
   for (const [reason, message] of [
     ['CloneWithoutSource', "The source pvc cks-worker-golden-v3 doesn't exist"],
-    ['CloneValidationFailed', "The clone doesn't meet the validation requirements: size not specified by user/provisioner, can't tell how much needed for restore"],
+    [
+      'CloneValidationFailed',
+      "The clone doesn't meet the validation requirements: size not specified by user/provisioner, can't tell how much needed for restore",
+    ],
   ]) {
     it(`fails at once on a clone CDI does not start (${reason})`, async () => {
       const { cluster, put } = await setup();
@@ -195,11 +234,16 @@ describe('waiting for disks', () => {
 
   it('waits through an importer CDI restarts (Running=False, reason Error), saying so', async () => {
     const { cluster, put } = await setup();
-    await put(R.dataVolume, disk, { spec: {} }, {
-      phase: 'ImportInProgress',
-      progress: '42.00%',
-      conditions: [{ type: 'Running', status: 'False', reason: 'Error', message: 'Unable to connect to http data source' }],
-    });
+    await put(
+      R.dataVolume,
+      disk,
+      { spec: {} },
+      {
+        phase: 'ImportInProgress',
+        progress: '42.00%',
+        conditions: [{ type: 'Running', status: 'False', reason: 'Error', message: 'Unable to connect to http data source' }],
+      },
+    );
     await expect(cluster.waitVms(SESSION, ['worker'], 'disk-ready', Date.now() + 300)).rejects.toThrow(
       new DeadlineError(
         `disk-ready of worker in ${NS}: deadline passed, still waiting for ${disk} (DataVolume ImportInProgress 42.00% (Error: Unable to connect to http data source))`,
@@ -250,12 +294,17 @@ describe('clone RoleBindings', () => {
 });
 
 describe('ensureGoldenCopy', () => {
-  const disk = { role: 'worker' as const, volumeSnapshot: 'vmsnapshot-1-volume-root', pvc: names.goldenCopy('worker', 3), sizeBytes: 22763326669 };
+  const disk = {
+    role: 'worker' as const,
+    volumeSnapshot: 'vmsnapshot-1-volume-root',
+    pvc: names.goldenCopy('worker', 3),
+    sizeBytes: 22763326669,
+  };
 
   // containerized-data-importer v1.64.0 pkg/controller/datavolume/snapshot-clone-controller.go:
   // detectCloneSize takes the restoreSize when no size is asked for; validateSnapshotClone needs a
   // size when the restoreSize is 0.
-  it('lets CDI size the copy from the snapshot\'s restoreSize, and asks for a size only when the snapshot has none', async () => {
+  it("lets CDI size the copy from the snapshot's restoreSize, and asks for a size only when the snapshot has none", async () => {
     for (const [restoreSize, expected] of [
       ['22763326669', {}],
       ['0', { resources: { requests: { storage: '22763326669' } } }],
@@ -274,9 +323,12 @@ describe('ensureGoldenCopy', () => {
 // (test/infra/control-plane/cdi.test.ts sees the same on the real cdi-controller).
 describe('clone fallback reason', () => {
   const reason = 'The volume modes of source and target are incompatible';
-  const fallbackClaim = (name: string, namespace: string) => ({ metadata: { name, namespace, annotations: { 'cdi.kubevirt.io/cloneFallbackReason': reason } }, spec: {} });
+  const fallbackClaim = (name: string, namespace: string) => ({
+    metadata: { name, namespace, annotations: { 'cdi.kubevirt.io/cloneFallbackReason': reason } },
+    spec: {},
+  });
 
-  it('is read from the golden copy\'s claim', async () => {
+  it("is read from the golden copy's claim", async () => {
     const { cluster, put } = await setup();
     const name = names.goldenCopy('worker', 2);
     await put(R.dataVolume, name, { spec: {} }, { phase: 'CloneInProgress', progress: '10.0%' }, 'vm-templates');
@@ -285,7 +337,7 @@ describe('clone fallback reason', () => {
     expect(worker).toMatchObject({ phase: 'CloneInProgress', cloneFallbackReason: reason });
   });
 
-  it('shows on a session\'s DataVolume, from its claim of the same name', async () => {
+  it("shows on a session's DataVolume, from its claim of the same name", async () => {
     const { cluster, put } = await setup();
     const name = names.rootDisk('control-plane', SESSION);
     await put(R.dataVolume, name, { spec: {} }, { phase: 'CloneInProgress', progress: '5.0%' });

@@ -1,27 +1,40 @@
 import {
   ClusterFailure,
-  GOLDEN_NAMESPACE,
-  ROLES,
-  isSessionId,
-  names,
   type ClusterObjectSummary,
   type ClusterPort,
   type DiskSource,
+  GOLDEN_NAMESPACE,
   type GoldenDisk,
   type GoldenDiskState,
+  isSessionId,
   type ManagedObjects,
+  names,
   type Preflight,
+  ROLES,
   type Role,
   type SnapshotResult,
   type VmWaitTarget,
 } from '@cks-lab/core';
+import type {
+  DataSource,
+  DataVolume,
+  Namespace,
+  PersistentVolumeClaim,
+  Secret,
+  VirtualMachine,
+  VirtualMachineInstance,
+  VirtualMachineSnapshot,
+  VirtualMachineSnapshotContent,
+  VolumeSnapshot,
+} from './cluster-objects';
 import {
   BOOTSTRAP_PKI_SECRET,
+  type BootstrapPki,
   bootstrapPkiFromSecret,
   bootstrapPkiSecret,
   generateBootstrapPki,
-  type BootstrapPki,
 } from './guest/bootstrap-pki';
+import { Informer } from './informer';
 import {
   ANNOTATIONS,
   cloneSourceNamespaces,
@@ -40,23 +53,9 @@ import {
   vmSnapshot,
 } from './manifests';
 import type { ClusterSettings } from './manifests/settings';
-import { Informer } from './informer';
-import type {
-  DataSource,
-  DataVolume,
-  Namespace,
-  PersistentVolumeClaim,
-  Secret,
-  VirtualMachine,
-  VirtualMachineInstance,
-  VirtualMachineSnapshot,
-  VirtualMachineSnapshotContent,
-  VolumeSnapshot,
-} from './cluster-objects';
 import { AlreadyExistsError, type KubeObject, type ObjectApi } from './object-api';
 import { R, type ResourceType } from './resources';
-import { waitFor, type WaitVerdict } from './wait';
-
+import { type WaitVerdict, waitFor } from './wait';
 
 /** How long virt-controller may take to release a VM from a finished snapshot. */
 const SNAPSHOT_RELEASE_MS = 60_000;
@@ -91,7 +90,10 @@ export class KubevirtCluster implements ClusterPort {
     const pki = source.kind === 'base-image' ? await this.sessionPki(sessionId) : undefined;
     const userData = userDataFor(role, source, this.settings, pki);
     // At once: the VM's pod only mounts the secret when it starts, after its disk has been cloned.
-    await Promise.all([this.createIfAbsent(cloudInitSecret(sessionId, role, userData)), this.createIfAbsent(virtualMachine(sessionId, role, source, this.settings))]);
+    await Promise.all([
+      this.createIfAbsent(cloudInitSecret(sessionId, role, userData)),
+      this.createIfAbsent(virtualMachine(sessionId, role, source, this.settings)),
+    ]);
   }
 
   waitVms(sessionId: string, roles: readonly Role[], target: VmWaitTarget, deadlineAt: number, signal?: AbortSignal): Promise<void> {
@@ -100,7 +102,11 @@ export class KubevirtCluster implements ClusterPort {
     const base = { api: this.api, namespace, deadlineAt, signal, label };
     const disks = roles.map((role) => names.rootDisk(role, sessionId));
     if (target === 'disk-ready') {
-      return waitFor<DataVolume>({ ...base, type: R.dataVolume, evaluate: (objects) => allOf(disks, objects, namespace, dataVolumeVerdict) });
+      return waitFor<DataVolume>({
+        ...base,
+        type: R.dataVolume,
+        evaluate: (objects) => allOf(disks, objects, namespace, dataVolumeVerdict),
+      });
     }
     const vms = roles.map((role) => names.vm(role, sessionId));
     if (target === 'running') {
@@ -111,7 +117,11 @@ export class KubevirtCluster implements ClusterPort {
           allOf(vms, objects, namespace, (vmi) =>
             vmi?.status?.phase === 'Running'
               ? { done: true }
-              : { done: false, failure: vmi?.status?.phase === 'Failed' ? 'the VM instance failed' : undefined, waitingFor: `VMI phase ${vmi?.status?.phase ?? 'absent'}` },
+              : {
+                  done: false,
+                  failure: vmi?.status?.phase === 'Failed' ? 'the VM instance failed' : undefined,
+                  waitingFor: `VMI phase ${vmi?.status?.phase ?? 'absent'}`,
+                },
           ),
       });
     }
@@ -167,12 +177,14 @@ export class KubevirtCluster implements ClusterPort {
 
   async deleteVms(sessionId: string, deadlineAt: number): Promise<void> {
     const namespace = names.namespace(sessionId);
-    const owned: Array<[ResourceType, string]> = ROLES.flatMap((role): Array<[ResourceType, string]> => [
-      [R.vm, names.vm(role, sessionId)],
-      [R.dataVolume, names.rootDisk(role, sessionId)],
-      [R.pvc, names.rootDisk(role, sessionId)],
-      [R.secret, names.cloudInit(role, sessionId)],
-    ]);
+    const owned: Array<[ResourceType, string]> = ROLES.flatMap(
+      (role): Array<[ResourceType, string]> => [
+        [R.vm, names.vm(role, sessionId)],
+        [R.dataVolume, names.rootDisk(role, sessionId)],
+        [R.pvc, names.rootDisk(role, sessionId)],
+        [R.secret, names.cloudInit(role, sessionId)],
+      ],
+    );
     for (const [type, name] of owned) await this.api.delete(type, namespace, name);
     // The claims too: a claim outlives its DataVolume while a pod still uses it (its
     // kubernetes.io/pvc-protection finalizer), and CDI will not create the next attempt's claim of
@@ -185,7 +197,9 @@ export class KubevirtCluster implements ClusterPort {
         deadlineAt,
         label: `removal of ${type.plural} in ${namespace}`,
         evaluate: (objects) =>
-          objects.size === 0 ? { done: true } : { done: false, waitingFor: `${[...objects.values()].map(describeLeftover).join(', ')} to go` },
+          objects.size === 0
+            ? { done: true }
+            : { done: false, waitingFor: `${[...objects.values()].map(describeLeftover).join(', ')} to go` },
       });
     }
   }
@@ -193,7 +207,8 @@ export class KubevirtCluster implements ClusterPort {
   async deleteSession(sessionId: string, deadlineAt: number): Promise<void> {
     const namespace = names.namespace(sessionId);
     // Namespace deletion does not reach the RoleBindings in the clone source namespaces: remove them explicitly.
-    for (const source of cloneSourceNamespaces(this.settings)) await this.api.delete(R.roleBinding, source, names.cloneRoleBinding(sessionId));
+    for (const source of cloneSourceNamespaces(this.settings))
+      await this.api.delete(R.roleBinding, source, names.cloneRoleBinding(sessionId));
     await this.api.delete(R.namespace, undefined, namespace);
     await waitFor<Namespace>({
       api: this.api,
@@ -212,7 +227,11 @@ export class KubevirtCluster implements ClusterPort {
   }
 
   /** One informer per kind; the first list is reported once all four have listed, then every change. */
-  watchSessionObjects(sessionId: string, onChange: (objects: ClusterObjectSummary[]) => void, onError?: (error: unknown) => void): () => void {
+  watchSessionObjects(
+    sessionId: string,
+    onChange: (objects: ClusterObjectSummary[]) => void,
+    onError?: (error: unknown) => void,
+  ): () => void {
     const namespace = names.namespace(sessionId);
     const listed = new Set<ResourceType>();
     const informers: Array<Informer<SessionObject>> = SESSION_OBJECT_TYPES.map(
@@ -286,8 +305,12 @@ export class KubevirtCluster implements ClusterPort {
     // CDI sizes the copy from the snapshot's restoreSize; a CSI driver that reports none (0) leaves
     // CDI without a size, so the copy then asks for the disk's (containerized-data-importer v1.64.0
     // pkg/controller/datavolume/snapshot-clone-controller.go validateSnapshotClone).
-    const volumeSnapshot = disk.volumeSnapshot ? await this.api.get<VolumeSnapshot>(R.volumeSnapshot, sourceNamespace, disk.volumeSnapshot) : null;
-    const explicitSize = positiveQuantity(volumeSnapshot?.status?.restoreSize) ? undefined : maxQuantity(this.settings.diskSize, disk.sizeBytes);
+    const volumeSnapshot = disk.volumeSnapshot
+      ? await this.api.get<VolumeSnapshot>(R.volumeSnapshot, sourceNamespace, disk.volumeSnapshot)
+      : null;
+    const explicitSize = positiveQuantity(volumeSnapshot?.status?.restoreSize)
+      ? undefined
+      : maxQuantity(this.settings.diskSize, disk.sizeBytes);
     await this.createIfAbsent(goldenCopyDataVolume(version, disk, sourceNamespace, this.settings, explicitSize));
   }
 
@@ -308,7 +331,11 @@ export class KubevirtCluster implements ClusterPort {
       const desired = goldenDataSource(role, version);
       const existing = await this.api.get<DataSource>(R.dataSource, GOLDEN_NAMESPACE, desired.metadata.name);
       if (!existing) await this.createIfAbsent(desired);
-      else await this.api.patch(R.dataSource, GOLDEN_NAMESPACE, desired.metadata.name, { metadata: { labels: desired.metadata.labels }, spec: desired.spec as object });
+      else
+        await this.api.patch(R.dataSource, GOLDEN_NAMESPACE, desired.metadata.name, {
+          metadata: { labels: desired.metadata.labels },
+          spec: desired.spec as object,
+        });
     }
   }
 
@@ -326,7 +353,10 @@ export class KubevirtCluster implements ClusterPort {
     return Promise.all(
       ROLES.map(async (role) => {
         const name = names.goldenCopy(role, version);
-        const [dv, pvc] = await Promise.all([this.api.get<DataVolume>(R.dataVolume, GOLDEN_NAMESPACE, name), this.api.get<PersistentVolumeClaim>(R.pvc, GOLDEN_NAMESPACE, name)]);
+        const [dv, pvc] = await Promise.all([
+          this.api.get<DataVolume>(R.dataVolume, GOLDEN_NAMESPACE, name),
+          this.api.get<PersistentVolumeClaim>(R.pvc, GOLDEN_NAMESPACE, name),
+        ]);
         return {
           role,
           name,
@@ -385,7 +415,12 @@ export class KubevirtCluster implements ClusterPort {
   }
 }
 
-function allOf<T extends KubeObject>(names_: readonly string[], objects: ReadonlyMap<string, T>, namespace: string, verdict: (o: T | undefined) => WaitVerdict): WaitVerdict {
+function allOf<T extends KubeObject>(
+  names_: readonly string[],
+  objects: ReadonlyMap<string, T>,
+  namespace: string,
+  verdict: (o: T | undefined) => WaitVerdict,
+): WaitVerdict {
   const pending: string[] = [];
   for (const name of names_) {
     const result = verdict(objects.get(`${namespace}/${name}`));
@@ -459,7 +494,10 @@ async function failFastOnDisks(
 function dataVolumeFailure(dv: DataVolume | undefined): string | undefined {
   const conditions = dv?.status?.conditions ?? [];
   if (dv?.status?.phase === 'Failed') {
-    const reason = conditions.map((c) => c.message).filter(Boolean).join('; ');
+    const reason = conditions
+      .map((c) => c.message)
+      .filter(Boolean)
+      .join('; ');
     return `DataVolume failed${reason ? `: ${reason}` : ''}`;
   }
   const bound = conditions.find((c) => c.type === 'Bound');
@@ -497,7 +535,10 @@ function partialSnapshotVolumes(snapshot: VirtualMachineSnapshot | null, content
   const included: string[] = lists.includedVolumes ?? [];
   const excluded: string[] = lists.excludedVolumes ?? [];
   const volumes = content?.spec?.source?.virtualMachine?.spec?.template?.spec?.volumes ?? [];
-  const claimVolumes = new Set([ROOT_VOLUME, ...volumes.filter((v) => v.dataVolume || v.persistentVolumeClaim).map((v) => v.name as string)]);
+  const claimVolumes = new Set([
+    ROOT_VOLUME,
+    ...volumes.filter((v) => v.dataVolume || v.persistentVolumeClaim).map((v) => v.name as string),
+  ]);
   return [...claimVolumes].filter((volume) => excluded.includes(volume) || !included.includes(volume));
 }
 
@@ -527,8 +568,16 @@ const SESSION_OBJECT_TYPES: readonly ResourceType[] = [R.vm, R.vmi, R.dataVolume
 type SessionObjectLists = [VirtualMachine[], VirtualMachineInstance[], DataVolume[], PersistentVolumeClaim[]];
 type SessionObject = SessionObjectLists[number][number];
 
-function summarizeSessionObjects(namespace: string, [vms = [], vmis = [], dvs = [], pvcs = []]: SessionObjectLists): ClusterObjectSummary[] {
-  const summary = (kind: string, object: KubeObject, phase: string): ClusterObjectSummary => ({ kind, namespace, name: object.metadata.name, phase });
+function summarizeSessionObjects(
+  namespace: string,
+  [vms = [], vmis = [], dvs = [], pvcs = []]: SessionObjectLists,
+): ClusterObjectSummary[] {
+  const summary = (kind: string, object: KubeObject, phase: string): ClusterObjectSummary => ({
+    kind,
+    namespace,
+    name: object.metadata.name,
+    phase,
+  });
   return [
     ...vms.map((vm) => summary('VirtualMachine', vm, vm.status?.ready ? 'Ready' : (vm.status?.printableStatus ?? 'Pending'))),
     ...vmis.map((vmi) => summary('VirtualMachineInstance', vmi, vmi.status?.phase ?? 'Pending')),

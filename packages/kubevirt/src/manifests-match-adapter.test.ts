@@ -1,8 +1,8 @@
-import { ROLES, names, type Preflight, type Role } from '@cks-lab/core';
+import { names, type Preflight, ROLES, type Role } from '@cks-lab/core';
 import { describe, expect, it } from 'vitest';
 import { bootstrapPkiFromSecret } from './guest/bootstrap-pki';
 import { KubevirtCluster } from './kubevirt-cluster';
-import { DEFAULT_CLUSTER_SETTINGS, bootstrapFlowObjects, goldenBuildObjects, snapshotFlowObjects } from './manifests';
+import { bootstrapFlowObjects, DEFAULT_CLUSTER_SETTINGS, goldenBuildObjects, snapshotFlowObjects } from './manifests';
 import type { KubeObject, ObjectApi } from './object-api';
 import { R } from './resources';
 import { MemoryObjectApi } from './simulator/memory-object-api';
@@ -59,12 +59,23 @@ describe('the manifests command shows what the adapter sends', () => {
     const volumeSnapshots: Record<Role, string> = { 'control-plane': 'vmsnapshot-a-volume-root', worker: 'vmsnapshot-b-volume-root' };
     // The snapshotter reports their restoreSize, which CDI sizes the copies by.
     for (const role of ROLES) {
-      await memory.create({ apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshot', metadata: { name: volumeSnapshots[role], namespace: names.namespace(sessionId) } });
-      await memory.patchStatus(R.volumeSnapshot, names.namespace(sessionId), volumeSnapshots[role], { readyToUse: true, restoreSize: '22763326669' });
+      await memory.create({
+        apiVersion: 'snapshot.storage.k8s.io/v1',
+        kind: 'VolumeSnapshot',
+        metadata: { name: volumeSnapshots[role], namespace: names.namespace(sessionId) },
+      });
+      await memory.patchStatus(R.volumeSnapshot, names.namespace(sessionId), volumeSnapshots[role], {
+        readyToUse: true,
+        restoreSize: '22763326669',
+      });
     }
     for (const role of ROLES) await cluster.ensureVmSnapshot(sessionId, role, 4);
     for (const role of ROLES) {
-      await cluster.ensureGoldenCopy(4, { role, volumeSnapshot: volumeSnapshots[role], pvc: names.goldenCopy(role, 4), sizeBytes: null }, names.namespace(sessionId));
+      await cluster.ensureGoldenCopy(
+        4,
+        { role, volumeSnapshot: volumeSnapshots[role], pvc: names.goldenCopy(role, 4), sizeBytes: null },
+        names.namespace(sessionId),
+      );
     }
     await cluster.pointGoldenDataSources(4);
     expect(sent).toEqual(goldenBuildObjects(sessionId, 4, volumeSnapshots, settings));

@@ -12,7 +12,14 @@ export interface ObjectMeta {
   creationTimestamp?: string;
   deletionTimestamp?: string;
   finalizers?: string[];
-  ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }>;
+  ownerReferences?: Array<{
+    apiVersion: string;
+    kind: string;
+    name: string;
+    uid: string;
+    controller?: boolean;
+    blockOwnerDeletion?: boolean;
+  }>;
 }
 
 export interface KubeObject {

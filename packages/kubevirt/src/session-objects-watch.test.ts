@@ -1,14 +1,16 @@
-import { names, type ClusterObjectSummary, type Logger } from '@cks-lab/core';
+import { type ClusterObjectSummary, type Logger, names } from '@cks-lab/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubevirtCluster } from './kubevirt-cluster';
 import { DEFAULT_CLUSTER_SETTINGS } from './manifests/settings';
 import type { ObjectApi } from './object-api';
 import { DEFAULT_LATENCY_MODEL } from './simulator/latency-model';
-import { startSimulatedCluster, type SimulatedCluster } from './simulator/simulated-cluster';
+import { type SimulatedCluster, startSimulatedCluster } from './simulator/simulated-cluster';
 
 const silent: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 const running: SimulatedCluster[] = [];
-afterEach(() => running.splice(0).forEach((sim) => sim.stop()));
+afterEach(() => {
+  for (const sim of running.splice(0)) sim.stop();
+});
 
 /** The simulator's API with a count of the watches open on it, to see that stopping closes them all. */
 function countingWatches(api: ObjectApi): { api: ObjectApi; open: () => number } {
@@ -43,7 +45,8 @@ function reported(seen: ClusterObjectSummary[][], done: (objects: ClusterObjectS
   });
 }
 
-const phaseOf = (objects: ClusterObjectSummary[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.name === name)?.phase;
+const phaseOf = (objects: ClusterObjectSummary[], kind: string, name: string) =>
+  objects.find((o) => o.kind === kind && o.name === name)?.phase;
 
 describe('watchSessionObjects', { timeout: 60_000 }, () => {
   it('reports every change the controllers make, as sessionObjects reads it, and stops all its watches', async () => {

@@ -1,5 +1,5 @@
-import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import type { Locator, Page } from 'playwright-core';
 
 /**
@@ -26,7 +26,11 @@ export async function typeInTerminal(page: Page, screen: Locator, line: string):
  * A WebSocket handshake with the console relay over plain HTTP, as any client could send it: the
  * HTTP status (101 when accepted) and, when accepted, the first bytes the relay sent.
  */
-export function openConsole(baseUrl: string, path: string, headers: { cookie?: string; origin?: string }): Promise<{ status: number; firstBytes: string }> {
+export function openConsole(
+  baseUrl: string,
+  path: string,
+  headers: { cookie?: string; origin?: string },
+): Promise<{ status: number; firstBytes: string }> {
   return new Promise((resolve, reject) => {
     const req = request(`${baseUrl}${path}`, {
       headers: {

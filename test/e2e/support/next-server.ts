@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -57,7 +57,14 @@ export async function startNextServer(options: StartOptions): Promise<NextServer
   const child = spawn(process.execPath, ['--import', tsx, 'server.ts', '-p', String(port), '-H', '127.0.0.1'], {
     cwd: WEB_DIR,
     // No warm pool unless a test asks for one: the other tests follow the snapshot and bootstrap paths.
-    env: { ...inheritedEnv(), NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production', LAB_DATA_DIR: dataDir, WARM_POOL_SIZE: '0', ...options.env },
+    env: {
+      ...inheritedEnv(),
+      NEXT_TELEMETRY_DISABLED: '1',
+      NODE_ENV: 'production',
+      LAB_DATA_DIR: dataDir,
+      WARM_POOL_SIZE: '0',
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so stop() can end next and anything it started in one signal.
     detached: true,

@@ -24,7 +24,7 @@ export function loadYamlDir(dir: string): KubeDoc[] {
     .filter((f) => /\.ya?ml$/.test(f))
     .sort()
     .flatMap((f) => loadAll(readFileSync(path.join(dir, f), 'utf8')) as Array<KubeDoc | null>)
-    .flatMap((doc) => (doc && doc.kind ? (doc.kind.endsWith('List') && Array.isArray(doc.items) ? (doc.items as KubeDoc[]) : [doc]) : []));
+    .flatMap((doc) => (doc?.kind ? (doc.kind.endsWith('List') && Array.isArray(doc.items) ? (doc.items as KubeDoc[]) : [doc]) : []));
 }
 
 /** Creates `doc`, or replaces it (keeping its resourceVersion) when it exists. */
@@ -32,7 +32,8 @@ export async function apply(cluster: TestCluster, doc: KubeDoc): Promise<void> {
   const collection = await cluster.resourcePath(doc.apiVersion, doc.kind, doc.metadata.namespace);
   const created = await cluster.request('POST', collection, doc);
   if (created.ok) return;
-  if (created.status !== 409) throw new Error(`create ${doc.kind} ${doc.metadata.name} -> ${created.status}: ${created.text.slice(0, 800)}`);
+  if (created.status !== 409)
+    throw new Error(`create ${doc.kind} ${doc.metadata.name} -> ${created.status}: ${created.text.slice(0, 800)}`);
   const item = `${collection}/${encodeURIComponent(doc.metadata.name)}`;
   const current = await cluster.request('GET', item);
   if (!current.ok) throw new Error(`get ${doc.kind} ${doc.metadata.name} -> ${current.status}: ${current.text.slice(0, 400)}`);
@@ -50,7 +51,9 @@ export async function applyAll(cluster: TestCluster, docs: KubeDoc[], deadlineAt
   for (const crd of crds) {
     await until(deadlineAt, `CRD ${crd.metadata.name} Established`, async () => {
       const r = await cluster.request('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
-      return (r.body?.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Established' && c.status === 'True');
+      return (r.body?.status?.conditions ?? []).some(
+        (c: { type: string; status: string }) => c.type === 'Established' && c.status === 'True',
+      );
     });
   }
   for (const doc of docs) if (doc.kind !== 'CustomResourceDefinition') await apply(cluster, doc);

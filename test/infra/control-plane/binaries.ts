@@ -42,9 +42,13 @@ export function findControlPlaneBinaries(): ControlPlaneBinaries | { missing: st
   } as const;
   const missing = Object.values(executables).filter((key) => !isExecutable(pick(key)));
   if (!pick('CONTROL_PLANE_MANIFESTS')) missing.push('CONTROL_PLANE_MANIFESTS' as never);
-  if (missing.length > 0) return { missing: `real control-plane binaries not found (${missing.join(', ')} in ${cacheRoot()}): ${BUILD_HINT}` };
+  if (missing.length > 0)
+    return { missing: `real control-plane binaries not found (${missing.join(', ')} in ${cacheRoot()}): ${BUILD_HINT}` };
   return {
-    ...(Object.fromEntries(Object.entries(executables).map(([field, key]) => [field, pick(key)])) as Record<keyof typeof executables, string>),
+    ...(Object.fromEntries(Object.entries(executables).map(([field, key]) => [field, pick(key)])) as Record<
+      keyof typeof executables,
+      string
+    >),
     kubevirtVersion: pick('KUBEVIRT_VERSION'),
     cdiVersion: pick('CDI_VERSION'),
     snapshotterVersion: pick('SNAPSHOTTER_VERSION'),

@@ -14,16 +14,17 @@
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from '../cluster';
-import { CSI_STORAGE_CLASS, startCsiDriver, type CsiDriverStandIn } from '../node/csi-driver';
-import { findControlPlaneBinaries, type ControlPlaneBinaries } from './binaries';
-import { startCdi, type CdiControlPlane } from './cdi';
+import { CSI_STORAGE_CLASS, type CsiDriverStandIn, startCsiDriver } from '../node/csi-driver';
+import { type ControlPlaneBinaries, findControlPlaneBinaries } from './binaries';
+import { type CdiControlPlane, startCdi } from './cdi';
 import { CONTROLLER_MANAGER_CONTROLLERS, describeWithRealControllers } from './real-cluster';
-import { startSnapshotController, type SnapshotController } from './snapshot-controller';
+import { type SnapshotController, startSnapshotController } from './snapshot-controller';
 
 const GROUP = '/apis/cdi.kubevirt.io/v1beta1';
 const dvPath = (ns: string, name?: string) => `${GROUP}/namespaces/${ns}/datavolumes${name ? `/${name}` : ''}`;
 const pvcPath = (ns: string, name?: string) => `/api/v1/namespaces/${ns}/persistentvolumeclaims${name ? `/${name}` : ''}`;
-const snapshotPath = (ns: string, name?: string) => `/apis/snapshot.storage.k8s.io/v1/namespaces/${ns}/volumesnapshots${name ? `/${name}` : ''}`;
+const snapshotPath = (ns: string, name?: string) =>
+  `/apis/snapshot.storage.k8s.io/v1/namespaces/${ns}/volumesnapshots${name ? `/${name}` : ''}`;
 
 describeWithRealControllers('CDI and snapshot-controller on the test API server', () => {
   let cluster: TestCluster;
@@ -40,7 +41,11 @@ describeWithRealControllers('CDI and snapshot-controller on the test API server'
     cluster = await startTestCluster({ crdsDir: false, controllerManagerArgs: [`--controllers=${CONTROLLER_MANAGER_CONTROLLERS}`] });
     const deadlineAt = Date.now() + 150_000;
     const manifests = bins.manifests;
-    snapshots = await startSnapshotController(cluster, { bin: bins.snapshotController, manifestsDir: path.join(manifests, 'snapshot'), deadlineAt });
+    snapshots = await startSnapshotController(cluster, {
+      bin: bins.snapshotController,
+      manifestsDir: path.join(manifests, 'snapshot'),
+      deadlineAt,
+    });
     // The cluster's default class, as cks-lab's DataVolumes name none unless configured to.
     csi = await startCsiDriver(cluster, { defaultClass: true });
     cdi = await startCdi(cluster, {
@@ -103,7 +108,11 @@ describeWithRealControllers('CDI and snapshot-controller on the test API server'
 
     // CDI's temporary VolumeSnapshot goes: snapshot-controller asks the sidecar to delete it (the content's finalizer).
     let t = Date.now();
-    await poll('CDI temporary VolumeSnapshot in clone-src-a deleted', 45_000, async () => (await cluster.request('GET', snapshotPath('clone-src-a'))).body?.items?.length === 0);
+    await poll(
+      'CDI temporary VolumeSnapshot in clone-src-a deleted',
+      45_000,
+      async () => (await cluster.request('GET', snapshotPath('clone-src-a'))).body?.items?.length === 0,
+    );
     const contents = (await cluster.request('GET', '/apis/snapshot.storage.k8s.io/v1/volumesnapshotcontents')).body.items as any[];
     expect(contents.filter((c) => c.spec.volumeSnapshotRef.namespace === 'clone-src-a')).toEqual([]);
     console.log(`CDI's temporary VolumeSnapshot and its content gone ${Date.now() - t} ms after Succeeded`);
@@ -113,7 +122,11 @@ describeWithRealControllers('CDI and snapshot-controller on the test API server'
     const source = (await cluster.request('GET', pvcPath('clone-src-a', 'disk'))).body;
     t = Date.now();
     await must(cluster.request('DELETE', pvcPath('clone-src-a', 'disk')), 'delete source PVC');
-    await poll(`PV ${source.spec.volumeName} deleted`, 30_000, async () => (await cluster.request('GET', `/api/v1/persistentvolumes/${source.spec.volumeName}`)).status === 404);
+    await poll(
+      `PV ${source.spec.volumeName} deleted`,
+      30_000,
+      async () => (await cluster.request('GET', `/api/v1/persistentvolumes/${source.spec.volumeName}`)).status === 404,
+    );
     console.log(`PV ${source.spec.volumeName} deleted ${Date.now() - t} ms after its claim's delete`);
   });
 
@@ -132,7 +145,10 @@ describeWithRealControllers('CDI and snapshot-controller on the test API server'
     );
     const creator = await serviceAccountCreator('ds-dst', 'cloner', ['ds-src']);
     const trace = traceDataVolume('ds-dst', 'root-disk', ['ds-src']);
-    const spec = { sourceRef: { kind: 'DataSource', namespace: 'ds-src', name: 'base' }, storage: { resources: { requests: { storage: '1Gi' } } } };
+    const spec = {
+      sourceRef: { kind: 'DataSource', namespace: 'ds-src', name: 'base' },
+      storage: { resources: { requests: { storage: '1Gi' } } },
+    };
     const created = await cluster.request('POST', dvPath('ds-dst'), dataVolume('ds-dst', 'root-disk', spec), { token: creator });
     expect(created.status, created.text).toBe(201);
     const final = await trace.until((dv) => dv.status?.phase === 'Succeeded' || dv.status?.phase === 'Failed', 90_000);
@@ -165,7 +181,10 @@ describeWithRealControllers('CDI and snapshot-controller on the test API server'
       dataVolume(
         'vm-templates',
         'golden-v1-control-plane',
-        { source: { snapshot: { namespace: 'session-s', name: 'vm-disk-snap' } }, storage: { resources: { requests: { storage: '1Gi' } } } },
+        {
+          source: { snapshot: { namespace: 'session-s', name: 'vm-disk-snap' } },
+          storage: { resources: { requests: { storage: '1Gi' } } },
+        },
         { 'cdi.kubevirt.io/storage.bind.immediate.requested': 'true' },
       ),
     );
@@ -179,11 +198,19 @@ describeWithRealControllers('CDI and snapshot-controller on the test API server'
   // case is watched for 30 s (CDI retries with backoff) and its end state pinned.
   // The validation may run in the DataVolume's first sync (no phase yet) or after one that set Pending.
   it('leaves a DataVolume without phase or Pending (CloneValidationFailed, no PVC) when a Block target is smaller than the source PVC', async () => {
-    const { dv, trace } = await smallerClone('small-block', 'Block', (src) => ({ pvc: { namespace: src, name: 'disk' } }), false, validationFailed);
+    const { dv, trace } = await smallerClone(
+      'small-block',
+      'Block',
+      (src) => ({ pvc: { namespace: src, name: 'disk' } }),
+      false,
+      validationFailed,
+    );
     await trace.report('smaller Block target, source.pvc');
     expect([undefined, 'Pending']).toContain(dv.status.phase);
     expect(condition(dv, 'Ready')).toMatchObject({ status: 'False', reason: 'CloneValidationFailed' });
-    expect(condition(dv, 'Ready').message).toMatch(/target resources requests storage size is smaller than the source 1073741824 < 2147483648/);
+    expect(condition(dv, 'Ready').message).toMatch(
+      /target resources requests storage size is smaller than the source 1073741824 < 2147483648/,
+    );
     expect((await cluster.request('GET', pvcPath('small-block-dst', 'too-small'))).status).toBe(404);
   });
 
@@ -203,11 +230,19 @@ describeWithRealControllers('CDI and snapshot-controller on the test API server'
     expect(pvc.status.phase).toBe('Pending');
     expect(pvc.metadata.annotations['cdi.kubevirt.io/clonePhase']).toBe('Error');
     // The request is inflated by the filesystem overhead (6 %) before the comparison.
-    expect(pvc.metadata.annotations['cdi.kubevirt.io/cloneError']).toBe('target resources requests storage size is smaller than the source 1138166334 < 2147483648');
+    expect(pvc.metadata.annotations['cdi.kubevirt.io/cloneError']).toBe(
+      'target resources requests storage size is smaller than the source 1138166334 < 2147483648',
+    );
   });
 
   it('leaves a DataVolume without phase or Pending (CloneValidationFailed, no PVC) when a target is smaller than the VolumeSnapshot it copies', async () => {
-    const { dv, trace } = await smallerClone('small-snap', 'Block', (src) => ({ snapshot: { namespace: src, name: 'disk-snap' } }), true, validationFailed);
+    const { dv, trace } = await smallerClone(
+      'small-snap',
+      'Block',
+      (src) => ({ snapshot: { namespace: src, name: 'disk-snap' } }),
+      true,
+      validationFailed,
+    );
     await trace.report('smaller Block target, source.snapshot');
     expect([undefined, 'Pending']).toContain(dv.status.phase);
     expect(condition(dv, 'Ready')).toMatchObject({ status: 'False', reason: 'CloneValidationFailed' });
@@ -220,14 +255,21 @@ describeWithRealControllers('CDI and snapshot-controller on the test API server'
     await sourcePvc('fallback-src', 'disk', '1Gi', 'Filesystem');
     const creator = await serviceAccountCreator('fallback-dst', 'cloner', ['fallback-src']);
     const trace = traceDataVolume('fallback-dst', 'other-mode', ['fallback-src']);
-    const spec = { source: { pvc: { namespace: 'fallback-src', name: 'disk' } }, storage: { volumeMode: 'Block', resources: { requests: { storage: '2Gi' } } } };
-    const created = await cluster.request('POST', dvPath('fallback-dst'), dataVolume('fallback-dst', 'other-mode', spec), { token: creator });
+    const spec = {
+      source: { pvc: { namespace: 'fallback-src', name: 'disk' } },
+      storage: { volumeMode: 'Block', resources: { requests: { storage: '2Gi' } } },
+    };
+    const created = await cluster.request('POST', dvPath('fallback-dst'), dataVolume('fallback-dst', 'other-mode', spec), {
+      token: creator,
+    });
     expect(created.status, created.text).toBe(201);
     // No pod runs here (no scheduler, no cloner): what matters is CDI's choice, visible within seconds.
     const dv = await trace.until(() => false, 15_000);
     await trace.report('volume modes differ (host-assisted fallback)');
     const pvc = (await cluster.request('GET', pvcPath('fallback-dst', 'other-mode'))).body;
-    console.log(`fallback: DataVolume cloneType=${dv.metadata.annotations['cdi.kubevirt.io/cloneType']}; PVC cloneType=${pvc.metadata?.annotations?.['cdi.kubevirt.io/cloneType']} cloneFallbackReason=${pvc.metadata?.annotations?.['cdi.kubevirt.io/cloneFallbackReason']}`);
+    console.log(
+      `fallback: DataVolume cloneType=${dv.metadata.annotations['cdi.kubevirt.io/cloneType']}; PVC cloneType=${pvc.metadata?.annotations?.['cdi.kubevirt.io/cloneType']} cloneFallbackReason=${pvc.metadata?.annotations?.['cdi.kubevirt.io/cloneFallbackReason']}`,
+    );
     expect(dv.metadata.annotations['cdi.kubevirt.io/cloneType']).toBe('copy');
     expect(pvc.metadata.annotations['cdi.kubevirt.io/cloneFallbackReason']).toBe('The volume modes of source and target are incompatible');
   });
@@ -258,7 +300,13 @@ describeWithRealControllers('CDI and snapshot-controller on the test API server'
 
   /** A DataVolume of 1Gi cloning a 2Gi source (a PVC, or a VolumeSnapshot of one), watched for 30 s. */
   /** A clone CDI must refuse; `refused` says what the refusal looks like once CDI got there (it never reaches Failed, which ends the wait too). */
-  async function smallerClone(prefix: string, volumeMode: 'Block' | 'Filesystem', source: (srcNs: string) => unknown, snapshot = false, refused: (dv: any) => boolean = () => false) {
+  async function smallerClone(
+    prefix: string,
+    volumeMode: 'Block' | 'Filesystem',
+    source: (srcNs: string) => unknown,
+    snapshot = false,
+    refused: (dv: any) => boolean = () => false,
+  ) {
     const src = `${prefix}-src`;
     const dst = `${prefix}-dst`;
     await namespace(src);
@@ -274,7 +322,11 @@ describeWithRealControllers('CDI and snapshot-controller on the test API server'
         }),
         'create VolumeSnapshot',
       );
-      await poll('VolumeSnapshot readyToUse', 30_000, async () => (await cluster.request('GET', snapshotPath(src, 'disk-snap'))).body?.status?.readyToUse === true);
+      await poll(
+        'VolumeSnapshot readyToUse',
+        30_000,
+        async () => (await cluster.request('GET', snapshotPath(src, 'disk-snap'))).body?.status?.readyToUse === true,
+      );
     }
     const creator = await serviceAccountCreator(dst, 'cloner', [src]);
     const trace = traceDataVolume(dst, 'too-small', [src]);
@@ -300,8 +352,16 @@ describeWithRealControllers('CDI and snapshot-controller on the test API server'
   }
 
   async function namespace(name: string): Promise<void> {
-    await must(cluster.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }), `namespace ${name}`, [409]);
-    await poll(`ServiceAccount ${name}/default`, 30_000, async () => (await cluster.request('GET', `/api/v1/namespaces/${name}/serviceaccounts/default`)).ok);
+    await must(
+      cluster.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }),
+      `namespace ${name}`,
+      [409],
+    );
+    await poll(
+      `ServiceAccount ${name}/default`,
+      30_000,
+      async () => (await cluster.request('GET', `/api/v1/namespaces/${name}/serviceaccounts/default`)).ok,
+    );
   }
 
   /** A PVC of the CSI stand-in's class, provisioned and bound (a disk that exists before CDI is involved). */
@@ -311,11 +371,20 @@ describeWithRealControllers('CDI and snapshot-controller on the test API server'
         apiVersion: 'v1',
         kind: 'PersistentVolumeClaim',
         metadata: { name, namespace: ns },
-        spec: { accessModes: ['ReadWriteOnce'], volumeMode, storageClassName: CSI_STORAGE_CLASS, resources: { requests: { storage: size } } },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          volumeMode,
+          storageClassName: CSI_STORAGE_CLASS,
+          resources: { requests: { storage: size } },
+        },
       }),
       `PVC ${ns}/${name}`,
     );
-    await poll(`PVC ${ns}/${name} Bound`, 30_000, async () => (await cluster.request('GET', pvcPath(ns, name))).body?.status?.phase === 'Bound');
+    await poll(
+      `PVC ${ns}/${name} Bound`,
+      30_000,
+      async () => (await cluster.request('GET', pvcPath(ns, name))).body?.status?.phase === 'Bound',
+    );
   }
 
   /**
@@ -323,9 +392,22 @@ describeWithRealControllers('CDI and snapshot-controller on the test API server'
    * `create` `datavolumes/source` (what CDI's webhook checks: the cks-lab-golden-cloner ClusterRole).
    */
   async function serviceAccountCreator(ns: string, name: string, sourceNamespaces: string[]): Promise<string> {
-    await must(cluster.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } }), `SA ${ns}/${name}`, [409]);
+    await must(
+      cluster.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } }),
+      `SA ${ns}/${name}`,
+      [409],
+    );
     const bind = async (roleNs: string, role: string, rules: unknown[]) => {
-      await must(cluster.request('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${roleNs}/roles`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: role }, rules }), `Role ${roleNs}/${role}`, [409]);
+      await must(
+        cluster.request('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${roleNs}/roles`, {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'Role',
+          metadata: { name: role },
+          rules,
+        }),
+        `Role ${roleNs}/${role}`,
+        [409],
+      );
       await must(
         cluster.request('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${roleNs}/rolebindings`, {
           apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -338,7 +420,9 @@ describeWithRealControllers('CDI and snapshot-controller on the test API server'
         [409],
       );
     };
-    await bind(ns, 'datavolume-editor', [{ apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes'], verbs: ['get', 'list', 'watch', 'create', 'delete'] }]);
+    await bind(ns, 'datavolume-editor', [
+      { apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+    ]);
     for (const src of sourceNamespaces) {
       await bind(src, 'clone-source', [{ apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes/source'], verbs: ['create'] }]);
     }
@@ -346,7 +430,12 @@ describeWithRealControllers('CDI and snapshot-controller on the test API server'
   }
 
   function dataVolume(ns: string, name: string, spec: unknown, annotations?: Record<string, string>) {
-    return { apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'DataVolume', metadata: { name, namespace: ns, ...(annotations ? { annotations } : {}) }, spec };
+    return {
+      apiVersion: 'cdi.kubevirt.io/v1beta1',
+      kind: 'DataVolume',
+      metadata: { name, namespace: ns, ...(annotations ? { annotations } : {}) },
+      spec,
+    };
   }
 
   async function poll<T>(what: string, ms: number, check: () => Promise<T | undefined | false>): Promise<T> {
@@ -377,7 +466,9 @@ describeWithRealControllers('CDI and snapshot-controller on the test API server'
       for (const n of [ns, ...sourceNamespaces]) {
         for (const p of (await cluster.request('GET', pvcPath(n))).body?.items ?? []) pvcs.push(pvcState(p));
         for (const s of (await cluster.request('GET', snapshotPath(n))).body?.items ?? []) {
-          snaps.push(`${s.metadata.namespace}/${s.metadata.name} ready=${s.status?.readyToUse ?? '-'}${s.metadata.deletionTimestamp ? ' deleting' : ''}`);
+          snaps.push(
+            `${s.metadata.namespace}/${s.metadata.name} ready=${s.status?.readyToUse ?? '-'}${s.metadata.deletionTimestamp ? ' deleting' : ''}`,
+          );
         }
       }
       const state = JSON.stringify({ dv: dvState(dv.body), pvcs, snapshots: snaps });
@@ -406,10 +497,14 @@ describeWithRealControllers('CDI and snapshot-controller on the test API server'
         const events = [];
         for (const n of [ns, ...sourceNamespaces]) {
           for (const e of (await cluster.request('GET', `/api/v1/namespaces/${n}/events`)).body?.items ?? []) {
-            events.push(`${e.involvedObject.kind} ${e.involvedObject.namespace}/${e.involvedObject.name}: ${e.type} ${e.reason} x${e.count ?? 1} (${e.source?.component ?? e.reportingComponent}) ${e.message}`);
+            events.push(
+              `${e.involvedObject.kind} ${e.involvedObject.namespace}/${e.involvedObject.name}: ${e.type} ${e.reason} x${e.count ?? 1} (${e.source?.component ?? e.reportingComponent}) ${e.message}`,
+            );
           }
         }
-        console.log(`===== ${title}: DataVolume ${ns}/${name}\n${states.join('\n')}\n--- final DataVolume:\n${JSON.stringify(redact(latest), null, 1)}\n--- events:\n${events.join('\n')}`);
+        console.log(
+          `===== ${title}: DataVolume ${ns}/${name}\n${states.join('\n')}\n--- final DataVolume:\n${JSON.stringify(redact(latest), null, 1)}\n--- events:\n${events.join('\n')}`,
+        );
       },
     };
   }
@@ -429,7 +524,9 @@ function dvState(dv: any) {
     progress: dv.status?.progress,
     restartCount: dv.status?.restartCount,
     claimName: dv.status?.claimName,
-    conditions: (dv.status?.conditions ?? []).map((c: any) => `${c.type}=${c.status}${c.reason ? `(${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}`),
+    conditions: (dv.status?.conditions ?? []).map(
+      (c: any) => `${c.type}=${c.status}${c.reason ? `(${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}`,
+    ),
     annotations: cdiAnnotations(dv.metadata.annotations),
     finalizers: dv.metadata.finalizers,
   };
@@ -442,7 +539,9 @@ function pvcState(p: any) {
     size: p.spec.resources?.requests?.storage,
     volumeMode: p.spec.volumeMode,
     volumeName: p.spec.volumeName,
-    dataSourceRef: p.spec.dataSourceRef ? `${p.spec.dataSourceRef.kind}/${p.spec.dataSourceRef.namespace ?? ''}/${p.spec.dataSourceRef.name}` : undefined,
+    dataSourceRef: p.spec.dataSourceRef
+      ? `${p.spec.dataSourceRef.kind}/${p.spec.dataSourceRef.namespace ?? ''}/${p.spec.dataSourceRef.name}`
+      : undefined,
     annotations: cdiAnnotations(p.metadata.annotations),
     deleting: p.metadata.deletionTimestamp ? true : undefined,
   };
@@ -450,5 +549,9 @@ function pvcState(p: any) {
 
 function redact(dv: any): any {
   if (!dv) return dv;
-  return { metadata: { ...dv.metadata, annotations: cdiAnnotations(dv.metadata.annotations), managedFields: undefined }, spec: dv.spec, status: dv.status };
+  return {
+    metadata: { ...dv.metadata, annotations: cdiAnnotations(dv.metadata.annotations), managedFields: undefined },
+    spec: dv.spec,
+    status: dv.status,
+  };
 }

@@ -43,7 +43,17 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { ManagedProcess, ProcessSpec, TestCluster } from '../cluster';
-import { apply, applyAll, binaryOutput, goModuleVersion, httpsStatus, loadYamlDir, serviceAccountKubeconfig, until, type KubeDoc } from './apply';
+import {
+  apply,
+  applyAll,
+  binaryOutput,
+  goModuleVersion,
+  httpsStatus,
+  type KubeDoc,
+  loadYamlDir,
+  serviceAccountKubeconfig,
+  until,
+} from './apply';
 
 export const CDI_NAMESPACE = 'cdi';
 /** cmd/cdi-apiserver/apiserver.go defaultPort (not configurable). */
@@ -63,7 +73,15 @@ const OPERATOR_FINALIZER = 'operator.cdi.kubevirt.io';
 /** pkg/controller/config-controller.go AnnConfigAuthority */
 const ANN_CONFIG_AUTHORITY = 'cdi.kubevirt.io/configAuthority';
 
-const INSTALLED_KINDS = new Set(['Namespace', 'CustomResourceDefinition', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+const INSTALLED_KINDS = new Set([
+  'Namespace',
+  'CustomResourceDefinition',
+  'ServiceAccount',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Role',
+  'RoleBinding',
+]);
 
 export interface ClaimPropertySet {
   accessModes: string[];
@@ -121,9 +139,14 @@ export async function startCdi(cluster: TestCluster, opts: StartCdiOptions): Pro
 
   const apiserverVersion = /Containerized Data Importer (\S+)/.exec(await binaryOutput(opts.binaries.apiserver, ['--version']))?.[1];
   const controllerVersion = goModuleVersion(opts.binaries.controller, 'kubevirt.io/containerized-data-importer');
-  if (!apiserverVersion || !controllerVersion) throw new Error(`cannot tell the CDI version of ${opts.binaries.apiserver} / ${opts.binaries.controller}`);
+  if (!apiserverVersion || !controllerVersion)
+    throw new Error(`cannot tell the CDI version of ${opts.binaries.apiserver} / ${opts.binaries.controller}`);
 
-  await applyAll(cluster, docs.filter((d) => INSTALLED_KINDS.has(d.kind)), deadlineAt);
+  await applyAll(
+    cluster,
+    docs.filter((d) => INSTALLED_KINDS.has(d.kind)),
+    deadlineAt,
+  );
 
   // --- the CDI CR and the operator's cdi-config ConfigMap ---
   const crDoc = docs.find((d) => d.kind === 'CDI');
@@ -145,29 +168,57 @@ export async function startCdi(cluster: TestCluster, opts: StartCdiOptions): Pro
       name: 'cdi-config',
       namespace: CDI_NAMESPACE,
       labels: { 'operator.cdi.kubevirt.io': '', 'app.kubernetes.io/managed-by': 'cdi-operator', 'app.kubernetes.io/component': 'storage' },
-      ownerReferences: [{ apiVersion: cr.apiVersion, kind: 'CDI', name: cr.metadata.name, uid: cr.metadata.uid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: cr.apiVersion,
+          kind: 'CDI',
+          name: cr.metadata.name,
+          uid: cr.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
   });
 
   // --- certificates ---
   const certDir = path.join(cluster.dataDir, 'cdi-certs');
   mkdirSync(certDir, { recursive: true });
-  const serving = await cluster.issueCertificate('cdi-apiserver', { commonName: 'cdi-api.cdi.svc', usage: 'server', ips: ['127.0.0.1'], dnsNames: ['cdi-api.cdi.svc'] });
+  const serving = await cluster.issueCertificate('cdi-apiserver', {
+    commonName: 'cdi-api.cdi.svc',
+    usage: 'server',
+    ips: ['127.0.0.1'],
+    dnsNames: ['cdi-api.cdi.svc'],
+  });
   const uploadServerSigner = await signer(certDir, 'cdi-uploadserver-signer');
   const uploadClientSigner = await signer(certDir, 'cdi-uploadserver-client-signer');
-  for (const [name, s] of [['cdi-uploadserver-signer-bundle', uploadServerSigner], ['cdi-uploadserver-client-signer-bundle', uploadClientSigner]] as const) {
-    await apply(cluster, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: CDI_NAMESPACE }, data: { 'ca-bundle.crt': readFileSync(s.cert, 'utf8') } });
+  for (const [name, s] of [
+    ['cdi-uploadserver-signer-bundle', uploadServerSigner],
+    ['cdi-uploadserver-client-signer-bundle', uploadClientSigner],
+  ] as const) {
+    await apply(cluster, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace: CDI_NAMESPACE },
+      data: { 'ca-bundle.crt': readFileSync(s.cert, 'utf8') },
+    });
   }
 
   // --- cdi-apiserver ---
   if (!(await portFree(CDI_API_PORT))) {
-    throw new Error(`port ${CDI_API_PORT}, which cdi-apiserver binds on every address (hard-coded), is in use: is another test cluster with CDI running?`);
+    throw new Error(
+      `port ${CDI_API_PORT}, which cdi-apiserver binds on every address (hard-coded), is in use: is another test cluster with CDI running?`,
+    );
   }
-  const verbosityArgs = (args: string[]) => (opts.verbosity === undefined ? args : [...args.filter((a) => !/^-{1,2}v=/.test(a)), `-v=${opts.verbosity}`]);
+  const verbosityArgs = (args: string[]) =>
+    opts.verbosity === undefined ? args : [...args.filter((a) => !/^-{1,2}v=/.test(a)), `-v=${opts.verbosity}`];
   const apiserver = cluster.spawnProcess({
     name: 'cdi-apiserver',
     bin: opts.binaries.apiserver,
-    args: [...verbosityArgs(apiserverDeployment.container.args ?? []), `--kubeconfig=${await serviceAccountKubeconfig(cluster, CDI_NAMESPACE, apiserverDeployment.serviceAccount)}`],
+    args: [
+      ...verbosityArgs(apiserverDeployment.container.args ?? []),
+      `--kubeconfig=${await serviceAccountKubeconfig(cluster, CDI_NAMESPACE, apiserverDeployment.serviceAccount)}`,
+    ],
     // APIServerEnvs (cmd/cdi-apiserver/apiserver.go): the serving certificate files.
     env: { ...plainEnv(apiserverDeployment.container), CERT_FILE: serving.cert, KEY_FILE: serving.key },
   });
@@ -208,7 +259,10 @@ export async function startCdi(cluster: TestCluster, opts: StartCdiOptions): Pro
     {
       name: 'cdi-controller',
       bin: opts.binaries.controller,
-      args: [...verbosityArgs(controllerDeployment.container.args ?? []), `--kubeconfig=${await serviceAccountKubeconfig(cluster, CDI_NAMESPACE, controllerDeployment.serviceAccount)}`],
+      args: [
+        ...verbosityArgs(controllerDeployment.container.args ?? []),
+        `--kubeconfig=${await serviceAccountKubeconfig(cluster, CDI_NAMESPACE, controllerDeployment.serviceAccount)}`,
+      ],
       env: { ...plainEnv(controllerDeployment.container), ...uploadSignerEnv },
     },
     forwarder,
@@ -236,8 +290,17 @@ export async function startCdi(cluster: TestCluster, opts: StartCdiOptions): Pro
 
   if (opts.storageClass) {
     const profilePath = `/apis/cdi.kubevirt.io/v1beta1/storageprofiles/${opts.storageClass.name}`;
-    await until(deadlineAt, `StorageProfile ${opts.storageClass.name} (created by cdi-controller)`, async () => (await cluster.request('GET', profilePath)).ok);
-    const patched = await cluster.request('PATCH', profilePath, { spec: { claimPropertySets: opts.storageClass.claimPropertySets } }, { contentType: 'application/merge-patch+json' });
+    await until(
+      deadlineAt,
+      `StorageProfile ${opts.storageClass.name} (created by cdi-controller)`,
+      async () => (await cluster.request('GET', profilePath)).ok,
+    );
+    const patched = await cluster.request(
+      'PATCH',
+      profilePath,
+      { spec: { claimPropertySets: opts.storageClass.claimPropertySets } },
+      { contentType: 'application/merge-patch+json' },
+    );
     if (!patched.ok) throw new Error(`StorageProfile ${opts.storageClass.name} -> ${patched.status}: ${patched.text}`);
     await until(deadlineAt, `StorageProfile ${opts.storageClass.name} status.claimPropertySets`, async () => {
       const r = await cluster.request('GET', profilePath);
@@ -289,7 +352,16 @@ function pvcMutatingWebhook(cr: any): KubeDoc {
     metadata: {
       name: 'cdi-api-pvc-mutate',
       labels: { 'cdi.kubevirt.io': 'cdi-api' },
-      ownerReferences: [{ apiVersion: cr.apiVersion, kind: 'CDI', name: cr.metadata.name, uid: cr.metadata.uid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: cr.apiVersion,
+          kind: 'CDI',
+          name: cr.metadata.name,
+          uid: cr.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     webhooks: [
       {
@@ -330,7 +402,11 @@ async function setDeployedStatus(cluster: TestCluster, crPath: string, version: 
         operatorVersion: version,
         targetVersion: version,
         observedVersion: version,
-        conditions: [condition('Available', 'True', 'DeployCompleted', 'Deployment Completed'), condition('Progressing', 'False'), condition('Degraded', 'False')],
+        conditions: [
+          condition('Available', 'True', 'DeployCompleted', 'Deployment Completed'),
+          condition('Progressing', 'False'),
+          condition('Degraded', 'False'),
+        ],
       },
     },
     { contentType: 'application/merge-patch+json' },
@@ -347,14 +423,19 @@ function plainEnv(container: { env?: Array<{ name: string; value?: string }> }):
 function writeTokenKeys(data: Record<string, string>): void {
   try {
     mkdirSync(TOKEN_KEY_DIR, { recursive: true });
-    for (const [file, mode] of [['id_rsa', 0o600], ['id_rsa.pub', 0o644]] as const) {
+    for (const [file, mode] of [
+      ['id_rsa', 0o600],
+      ['id_rsa.pub', 0o644],
+    ] as const) {
       const target = path.join(TOKEN_KEY_DIR, file);
       if (existsSync(target)) chmodSync(target, 0o600);
       writeFileSync(target, Buffer.from(data[file] ?? '', 'base64'), { mode });
       chmodSync(target, mode);
     }
   } catch (e) {
-    throw new Error(`cdi-controller reads its clone-token keys from ${TOKEN_KEY_DIR} (hard-coded): cannot write there: ${(e as Error).message}`);
+    throw new Error(
+      `cdi-controller reads its clone-token keys from ${TOKEN_KEY_DIR} (hard-coded): cannot write there: ${(e as Error).message}`,
+    );
   }
 }
 
@@ -364,7 +445,25 @@ async function signer(dir: string, name: string): Promise<{ cert: string; key: s
   const key = path.join(dir, `${name}.key`);
   await promisify(execFile)(
     'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '3', '-subj', `/CN=${name}@cks-lab-test`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '3',
+      '-subj',
+      `/CN=${name}@cks-lab-test`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+    ],
     { timeout: 30_000 },
   );
   return { cert, key };
@@ -425,7 +524,21 @@ function spawnInNetworkNamespace(cluster: TestCluster, spec: ProcessSpec, forwar
   return cluster.spawnProcess({
     name: spec.name,
     bin: 'unshare',
-    args: [...unshareArgs, '--', '/bin/sh', '-c', script, spec.name, process.execPath, forward, forwarder.socket, String(forwarder.apiPort), ready, spec.bin, ...spec.args],
+    args: [
+      ...unshareArgs,
+      '--',
+      '/bin/sh',
+      '-c',
+      script,
+      spec.name,
+      process.execPath,
+      forward,
+      forwarder.socket,
+      String(forwarder.apiPort),
+      ready,
+      spec.bin,
+      ...spec.args,
+    ],
     env: spec.env,
   });
 }

@@ -6,11 +6,10 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { until } from './apply';
-import { describeWithRealControllers, startRealCluster, type RealCluster } from './real-cluster';
+import { describeWithRealControllers, type RealCluster, startRealCluster } from './real-cluster';
 
 /** Start-up of every control plane, cold, on 2 cores. */
 const START_TIMEOUT_MS = 300_000;
-
 
 describeWithRealControllers('KubeVirt v1.8 control plane with node stand-ins', () => {
   let real: RealCluster;
@@ -25,12 +24,22 @@ describeWithRealControllers('KubeVirt v1.8 control plane with node stand-ins', (
       const r = await cluster.request(method, path, body);
       if (!r.ok) throw new Error(`${method} ${path} -> ${r.status}: ${r.text}`);
     };
-    await must('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } } });
+    await must('POST', '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns, labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } },
+    });
     await must('POST', '/api/v1/persistentvolumes', {
       apiVersion: 'v1',
       kind: 'PersistentVolume',
       metadata: { name: 'smoke-root' },
-      spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/dev/null' }, claimRef: { namespace: ns, name: 'root' }, persistentVolumeReclaimPolicy: 'Retain' },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        hostPath: { path: '/dev/null' },
+        claimRef: { namespace: ns, name: 'root' },
+        persistentVolumeReclaimPolicy: 'Retain',
+      },
     });
     await must('POST', `/api/v1/namespaces/${ns}/persistentvolumeclaims`, {
       apiVersion: 'v1',
@@ -41,7 +50,8 @@ describeWithRealControllers('KubeVirt v1.8 control plane with node stand-ins', (
   }, START_TIMEOUT_MS);
   afterAll(async () => {
     if (real) {
-      for (const p of [real.kubevirt.virtApi, real.kubevirt.virtController]) if (p.exited) console.log(`${p.name} exited ${JSON.stringify(p.exited)}`);
+      for (const p of [real.kubevirt.virtApi, real.kubevirt.virtController])
+        if (p.exited) console.log(`${p.name} exited ${JSON.stringify(p.exited)}`);
       await real.stop();
     }
   });
@@ -73,14 +83,21 @@ describeWithRealControllers('KubeVirt v1.8 control plane with node stand-ins', (
       const vm = (await cluster.request('GET', `${vmPath}/smoke`)).body;
       const vmi = (await cluster.request('GET', `/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachineinstances/smoke`)).body;
       const pods = (await cluster.request('GET', `/api/v1/namespaces/${ns}/pods`)).body;
-      throw new Error(`${(e as Error).message}\nVM status ${JSON.stringify(vm?.status)}\nVMI status ${JSON.stringify(vmi?.status)}\npods ${JSON.stringify(pods?.items?.map((p: any) => ({ nodeSelector: p.spec.nodeSelector, affinity: p.spec.affinity, status: p.status })))}`);
+      throw new Error(
+        `${(e as Error).message}\nVM status ${JSON.stringify(vm?.status)}\nVMI status ${JSON.stringify(vmi?.status)}\npods ${JSON.stringify(pods?.items?.map((p: any) => ({ nodeSelector: p.spec.nodeSelector, affinity: p.spec.affinity, status: p.status })))}`,
+      );
     });
     expect(seen).toContain('Running');
     const vmi = (await cluster.request('GET', `/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachineinstances/smoke`)).body;
     expect(vmi.status.phase).toBe('Running');
     expect(vmi.status.conditions.find((c: { type: string }) => c.type === 'Ready')?.status).toBe('True');
 
-    const halted = await cluster.request('PATCH', `${vmPath}/smoke`, { spec: { runStrategy: 'Halted' } }, { contentType: 'application/merge-patch+json' });
+    const halted = await cluster.request(
+      'PATCH',
+      `${vmPath}/smoke`,
+      { spec: { runStrategy: 'Halted' } },
+      { contentType: 'application/merge-patch+json' },
+    );
     expect(halted.ok, halted.text).toBe(true);
     await until(Date.now() + 60_000, 'VMI smoke gone and VM Stopped', async () => {
       const vmiNow = await cluster.request('GET', `/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachineinstances/smoke`);

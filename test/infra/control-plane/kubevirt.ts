@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { freePort, type ManagedProcess, type TestCluster } from '../cluster';
-import { apply, applyAll, loadYamlDir, serviceAccountKubeconfig, until, type KubeDoc } from './apply';
+import { apply, applyAll, type KubeDoc, loadYamlDir, serviceAccountKubeconfig, until } from './apply';
 
 export const KUBEVIRT_NAMESPACE = 'kubevirt';
 const VIRT_API_SERVICE = 'virt-api';
@@ -105,9 +105,21 @@ export async function startKubevirt(cluster: TestCluster, opts: StartKubevirtOpt
   );
   if (!status.ok) throw new Error(`KubeVirt CR status -> ${status.status}: ${status.text}`);
 
-  const serving = await cluster.issueCertificate('virt-api', { commonName: 'virt-api.kubevirt.pod.cluster.local', usage: 'server', ips: ['127.0.0.1'], dnsNames: ['virt-api.kubevirt.svc'] });
-  const handlerClient = await cluster.issueCertificate('virt-api-handler-client', { commonName: 'kubevirt.io:system:client:virt-handler', usage: 'client' });
-  const controllerMetrics = await cluster.issueCertificate('virt-controller', { commonName: 'virt-controller.kubevirt.pod.cluster.local', usage: 'server', ips: ['127.0.0.1'] });
+  const serving = await cluster.issueCertificate('virt-api', {
+    commonName: 'virt-api.kubevirt.pod.cluster.local',
+    usage: 'server',
+    ips: ['127.0.0.1'],
+    dnsNames: ['virt-api.kubevirt.svc'],
+  });
+  const handlerClient = await cluster.issueCertificate('virt-api-handler-client', {
+    commonName: 'kubevirt.io:system:client:virt-handler',
+    usage: 'client',
+  });
+  const controllerMetrics = await cluster.issueCertificate('virt-controller', {
+    commonName: 'virt-controller.kubevirt.pod.cluster.local',
+    usage: 'server',
+    ips: ['127.0.0.1'],
+  });
 
   const virtApi = cluster.spawnProcess({
     name: 'virt-api',
@@ -159,7 +171,6 @@ export async function startKubevirt(cluster: TestCluster, opts: StartKubevirtOpt
     return Date.now() - since;
   };
   await waitLeading(opts.deadlineAt);
-
 
   const handlerToken = await cluster.createServiceAccountToken(KUBEVIRT_NAMESPACE, 'kubevirt-handler');
   return {

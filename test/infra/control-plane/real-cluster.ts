@@ -7,17 +7,17 @@
  */
 import path from 'node:path';
 import { quantityBytes } from '@cks-lab/kubevirt';
+import { DEFAULT_CRDS_DIR, findTestBinaries, type ManagedProcess, startTestCluster, type TestCluster } from '../cluster';
 import { describeWithBinaries } from '../describe-with-binaries';
-import { DEFAULT_CRDS_DIR, findTestBinaries, startTestCluster, type ManagedProcess, type TestCluster } from '../cluster';
-import { startCsiDriver, type CsiDriverStandIn } from '../node/csi-driver';
+import { type CsiDriverStandIn, startCsiDriver } from '../node/csi-driver';
 import { startCsiResizer } from '../node/csi-resizer';
-import { startKubelet, type Kubelet, type Pod, type Workloads } from '../node/kubelet';
-import { startVirtHandler, type GuestTimings, type VirtHandler } from '../node/virt-handler';
+import { type Kubelet, type Pod, startKubelet, type Workloads } from '../node/kubelet';
+import { type GuestTimings, startVirtHandler, type VirtHandler } from '../node/virt-handler';
 import { applyAll, loadYamlDir } from './apply';
-import { findControlPlaneBinaries, type ControlPlaneBinaries } from './binaries';
-import { startCdi, type CdiControlPlane } from './cdi';
-import { startKubevirt, type KubevirtControlPlane } from './kubevirt';
-import { startSnapshotController, type SnapshotController } from './snapshot-controller';
+import { type ControlPlaneBinaries, findControlPlaneBinaries } from './binaries';
+import { type CdiControlPlane, startCdi } from './cdi';
+import { type KubevirtControlPlane, startKubevirt } from './kubevirt';
+import { type SnapshotController, startSnapshotController } from './snapshot-controller';
 
 export interface RealCluster {
   cluster: TestCluster;
@@ -100,7 +100,11 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
   try {
-    await applyAll(cluster, loadYamlDir(DEFAULT_CRDS_DIR).filter((d) => d.metadata.name === 'network-attachment-definitions.k8s.cni.cncf.io'), deadlineAt);
+    await applyAll(
+      cluster,
+      loadYamlDir(DEFAULT_CRDS_DIR).filter((d) => d.metadata.name === 'network-attachment-definitions.k8s.cni.cncf.io'),
+      deadlineAt,
+    );
 
     const scheduler = cluster.spawnProcess({
       name: 'kube-scheduler',
@@ -157,7 +161,11 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
     const kubelet = await startKubelet(cluster, workloads);
     stops.push(() => kubelet.stop());
     const handlerToken = kubevirt.handlerToken;
-    virtHandler = await startVirtHandler(cluster, (method, urlPath, body, ropts) => cluster.request(method, urlPath, body, { ...ropts, token: handlerToken }), opts.guest);
+    virtHandler = await startVirtHandler(
+      cluster,
+      (method, urlPath, body, ropts) => cluster.request(method, urlPath, body, { ...ropts, token: handlerToken }),
+      opts.guest,
+    );
     stops.push(() => virtHandler!.stop());
 
     return {
@@ -203,4 +211,3 @@ async function virtualImageSize(cluster: TestCluster, pod: Pod): Promise<string 
   const capacity = pvc.body?.status?.capacity?.storage;
   return capacity ? String(Math.floor((quantityBytes(capacity) * 0.94) / 512) * 512) : undefined;
 }
-

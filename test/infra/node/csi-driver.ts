@@ -23,7 +23,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TestCluster } from '../cluster';
-import { expectOk, reconcileLoop, type ReconcileLoop } from './reconcile-loop';
+import { expectOk, type ReconcileLoop, reconcileLoop } from './reconcile-loop';
 
 export const CSI_DRIVER = 'csi.cks-lab.test';
 export const CSI_STORAGE_CLASS = 'cks-lab-test-csi';
@@ -195,18 +195,46 @@ export async function startCsiDriver(cluster: TestCluster, opts: CsiDriverOption
       // prepareProvision: "Assuming an external populator will provision the volume" (IgnoredError).
       if (!populatorNoticed.has(pvc.metadata.uid)) {
         populatorNoticed.add(pvc.metadata.uid);
-        await events.record(pvc, 'PersistentVolumeClaim', 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${claimKey}"`, provisionerSource);
-        await events.record(pvc, 'PersistentVolumeClaim', 'Normal', 'Provisioning', 'Assuming an external populator will provision the volume', provisionerSource);
+        await events.record(
+          pvc,
+          'PersistentVolumeClaim',
+          'Normal',
+          'Provisioning',
+          `External provisioner is provisioning volume for claim "${claimKey}"`,
+          provisionerSource,
+        );
+        await events.record(
+          pvc,
+          'PersistentVolumeClaim',
+          'Normal',
+          'Provisioning',
+          'Assuming an external populator will provision the volume',
+          provisionerSource,
+        );
       }
       return;
     }
-    await events.record(pvc, 'PersistentVolumeClaim', 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${claimKey}"`, provisionerSource);
+    await events.record(
+      pvc,
+      'PersistentVolumeClaim',
+      'Normal',
+      'Provisioning',
+      `External provisioner is provisioning volume for claim "${claimKey}"`,
+      provisionerSource,
+    );
     try {
       const pv = await createVolume(pvc, pvName, source);
       const created = await cluster.request('POST', '/api/v1/persistentvolumes', pv);
       if (!created.ok && created.status !== 409) throw new Error(`creating PV ${pvName}: ${created.status} ${created.text.slice(0, 300)}`);
       retries.delete(pvc.metadata.uid);
-      await events.record(pvc, 'PersistentVolumeClaim', 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${pvName}`, provisionerSource);
+      await events.record(
+        pvc,
+        'PersistentVolumeClaim',
+        'Normal',
+        'ProvisioningSucceeded',
+        `Successfully provisioned volume ${pvName}`,
+        provisionerSource,
+      );
     } catch (e) {
       const attempts = (retry?.attempts ?? 0) + 1;
       retries.set(pvc.metadata.uid, { attempts, nextAt: Date.now() + Math.min(RETRY_MAX_MS, RETRY_START_MS * 2 ** (attempts - 1)) });
@@ -231,8 +259,10 @@ export async function startCsiDriver(cluster: TestCluster, opts: CsiDriverOption
       } catch (e) {
         throw new Error(`error getting handle for DataSource Type ${source.kind} by Name ${source.name}: ${(e as Error).message}`);
       }
-      if (refuseDataOf && refuseDataOf(await sourceClaimOf(source))) {
-        throw new Error(`rpc error: code = ResourceExhausted desc = cannot create a volume from ${source.kind} ${source.namespace}/${source.name}`);
+      if (refuseDataOf?.(await sourceClaimOf(source))) {
+        throw new Error(
+          `rpc error: code = ResourceExhausted desc = cannot create a volume from ${source.kind} ${source.namespace}/${source.name}`,
+        );
       }
     }
     const block = pvc.spec.volumeMode === 'Block';
@@ -278,22 +308,27 @@ export async function startCsiDriver(cluster: TestCluster, opts: CsiDriverOption
   /** external-provisioner getPVCSource (same messages). */
   const checkPvcSource = async (claim: Pvc, source: TypedRef & { namespace: string }, requested: number): Promise<void> => {
     const got = await cluster.request<Pvc>('GET', `/api/v1/namespaces/${source.namespace}/persistentvolumeclaims/${source.name}`);
-    if (!got.ok) throw new Error(`error getting PVC ${source.name} (namespace "${claim.metadata.namespace}") from api server: ${got.status}`);
+    if (!got.ok)
+      throw new Error(`error getting PVC ${source.name} (namespace "${claim.metadata.namespace}") from api server: ${got.status}`);
     const src = got.body;
-    if (src.status?.phase !== 'Bound') throw new Error(`the PVC DataSource ${source.name} must have a status of Bound.  Got ${JSON.stringify(src.status ?? {})}`);
+    if (src.status?.phase !== 'Bound')
+      throw new Error(`the PVC DataSource ${source.name} must have a status of Bound.  Got ${JSON.stringify(src.status ?? {})}`);
     if (src.metadata.deletionTimestamp) throw new Error(`the PVC DataSource ${source.name} is currently being deleted`);
     if (!src.spec.storageClassName) throw new Error(`the source PVC (${src.metadata.name}) storageclass cannot be empty`);
     if (!claim.spec.storageClassName) throw new Error(`the requested PVC (${claim.metadata.name}) storageclass cannot be empty`);
     const srcSize = quantityBytes(src.spec.resources?.requests?.storage ?? '0');
     if (requested < srcSize) {
-      throw new Error(`error, new PVC request must be greater than or equal in size to the specified PVC data source, requested ${requested} but source is ${srcSize}`);
+      throw new Error(
+        `error, new PVC request must be greater than or equal in size to the specified PVC data source, requested ${requested} but source is ${srcSize}`,
+      );
     }
     if (!src.spec.volumeName) throw new Error(`volume name is empty in source PVC ${src.metadata.name}`);
     const pv = await cluster.request<Pv>('GET', `/api/v1/persistentvolumes/${src.spec.volumeName}`);
     const invalid = 'claim in dataSource not bound or invalid';
     if (!pv.ok || pv.body.spec.csi?.driver !== CSI_DRIVER || pv.body.status?.phase !== 'Bound') throw new Error(invalid);
     const ref = pv.body.spec.claimRef;
-    if (ref?.uid !== src.metadata.uid || ref.namespace !== src.metadata.namespace || ref.name !== src.metadata.name) throw new Error(invalid);
+    if (ref?.uid !== src.metadata.uid || ref.namespace !== src.metadata.namespace || ref.name !== src.metadata.name)
+      throw new Error(invalid);
     const srcBlock = pv.body.spec.volumeMode === 'Block';
     const wantBlock = claim.spec.volumeMode === 'Block';
     if (srcBlock !== wantBlock) {
@@ -306,28 +341,34 @@ export async function startCsiDriver(cluster: TestCluster, opts: CsiDriverOption
   /** The claim whose data a source carries: the claim itself, or the one a snapshot was taken of. */
   const sourceClaimOf = async (source: TypedRef & { namespace: string }): Promise<string> => {
     if (source.kind === 'PersistentVolumeClaim') return source.name;
-    const snap = await cluster.request('GET', `/apis/snapshot.storage.k8s.io/v1/namespaces/${source.namespace}/volumesnapshots/${source.name}`);
+    const snap = await cluster.request(
+      'GET',
+      `/apis/snapshot.storage.k8s.io/v1/namespaces/${source.namespace}/volumesnapshots/${source.name}`,
+    );
     return snap.body?.spec?.source?.persistentVolumeClaimName ?? '';
   };
 
   /** external-provisioner getSnapshotSource (same messages); --prevent-volume-mode-conversion is on by default. */
   const checkSnapshotSource = async (claim: Pvc, source: TypedRef & { namespace: string }, requested: number): Promise<void> => {
-    const got = await cluster.request('GET', `/apis/snapshot.storage.k8s.io/v1/namespaces/${source.namespace}/volumesnapshots/${source.name}`);
+    const got = await cluster.request(
+      'GET',
+      `/apis/snapshot.storage.k8s.io/v1/namespaces/${source.namespace}/volumesnapshots/${source.name}`,
+    );
     if (!got.ok) throw new Error(`error getting snapshot ${source.name} from api server: ${got.status}`);
     const snap = got.body;
     if (snap.metadata.deletionTimestamp) throw new Error(`snapshot ${source.name} is being deleted`);
     const contentName = snap.status?.boundVolumeSnapshotContentName;
     if (!contentName) throw new Error(`snapshot ${source.name} not bound`);
-    const content = await cluster.request<SnapshotContent & { spec: { sourceVolumeMode?: string; volumeSnapshotRef: { name?: string; namespace?: string } } }>(
-      'GET',
-      `/apis/snapshot.storage.k8s.io/v1/volumesnapshotcontents/${contentName}`,
-    );
+    const content = await cluster.request<
+      SnapshotContent & { spec: { sourceVolumeMode?: string; volumeSnapshotRef: { name?: string; namespace?: string } } }
+    >('GET', `/apis/snapshot.storage.k8s.io/v1/volumesnapshotcontents/${contentName}`);
     if (!content.ok) throw new Error(`error getting snapshot:snapshotcontent ${contentName}:${source.name} from api server`);
     const ref = content.body.spec.volumeSnapshotRef;
     if (ref.uid !== snap.metadata.uid || ref.namespace !== snap.metadata.namespace || ref.name !== snap.metadata.name) {
       throw new Error(`snapshotcontent ${contentName} for snapshot ${source.name} is bound to a different snapshot`);
     }
-    if (content.body.spec.driver !== CSI_DRIVER) throw new Error(`snapshotcontent ${contentName} for snapshot ${source.name} is handled by a different CSI driver`);
+    if (content.body.spec.driver !== CSI_DRIVER)
+      throw new Error(`snapshotcontent ${contentName} for snapshot ${source.name} is handled by a different CSI driver`);
     if (snap.status?.readyToUse !== true) throw new Error(`snapshot ${source.name} is not Ready`);
     if (!content.body.status?.snapshotHandle) throw new Error(`snapshot handle ${source.name} is not available`);
     if (snap.status?.restoreSize !== undefined) {
@@ -362,7 +403,12 @@ export async function startCsiDriver(cluster: TestCluster, opts: CsiDriverOption
         cluster.request(
           'PATCH',
           pvPath,
-          { metadata: { finalizers: (current.body.metadata.finalizers ?? []).filter((f) => f !== PV_FINALIZER), resourceVersion: current.body.metadata.resourceVersion } },
+          {
+            metadata: {
+              finalizers: (current.body.metadata.finalizers ?? []).filter((f) => f !== PV_FINALIZER),
+              resourceVersion: current.body.metadata.resourceVersion,
+            },
+          },
           { contentType: 'application/merge-patch+json' },
         ),
         `remove finalizer of PV ${pv.metadata.name}`,
@@ -392,12 +438,20 @@ export async function startCsiDriver(cluster: TestCluster, opts: CsiDriverOption
         delete status.readyToUse;
         delete status.creationTime;
         delete status.restoreSize;
-        await expectOk(cluster.request('PUT', `${contentPath(name)}/status`, { ...current.body, status }), `clear status of ${name}`, [404, 409]);
+        await expectOk(
+          cluster.request('PUT', `${contentPath(name)}/status`, { ...current.body, status }),
+          `clear status of ${name}`,
+          [404, 409],
+        );
         return;
       }
       // removeContentFinalizer
       if (content.metadata.finalizers?.includes(CONTENT_FINALIZER)) {
-        await jsonPatch(contentPath(name), [{ op: 'replace', path: '/metadata/finalizers', value: content.metadata.finalizers.filter((f) => f !== CONTENT_FINALIZER) }], `remove finalizer of ${name}`);
+        await jsonPatch(
+          contentPath(name),
+          [{ op: 'replace', path: '/metadata/finalizers', value: content.metadata.finalizers.filter((f) => f !== CONTENT_FINALIZER) }],
+          `remove finalizer of ${name}`,
+        );
       }
       return;
     }
@@ -406,7 +460,11 @@ export async function startCsiDriver(cluster: TestCluster, opts: CsiDriverOption
       return;
     }
     if (content.status?.readyToUse && ANN_SNAPSHOT_BEING_CREATED in ann) {
-      await jsonPatch(contentPath(name), [{ op: 'remove', path: `/metadata/annotations/${ANN_SNAPSHOT_BEING_CREATED.replace('/', '~1')}` }], `annotations of ${name}`);
+      await jsonPatch(
+        contentPath(name),
+        [{ op: 'remove', path: `/metadata/annotations/${ANN_SNAPSHOT_BEING_CREATED.replace('/', '~1')}` }],
+        `annotations of ${name}`,
+      );
     }
   };
 
@@ -429,28 +487,53 @@ export async function startCsiDriver(cluster: TestCluster, opts: CsiDriverOption
         `error status of ${name}`,
       );
       if (final && ANN_SNAPSHOT_BEING_CREATED in (content.metadata.annotations ?? {})) {
-        await jsonPatch(contentPath(name), [{ op: 'remove', path: `/metadata/annotations/${ANN_SNAPSHOT_BEING_CREATED.replace('/', '~1')}` }], `annotations of ${name}`);
+        await jsonPatch(
+          contentPath(name),
+          [{ op: 'remove', path: `/metadata/annotations/${ANN_SNAPSHOT_BEING_CREATED.replace('/', '~1')}` }],
+          `annotations of ${name}`,
+        );
       }
-      await events.record(content, 'VolumeSnapshotContent', 'Warning', 'SnapshotCreationFailed', message, snapshotterSource, 'snapshot.storage.k8s.io/v1');
+      await events.record(
+        content,
+        'VolumeSnapshotContent',
+        'Warning',
+        'SnapshotCreationFailed',
+        message,
+        snapshotterSource,
+        'snapshot.storage.k8s.io/v1',
+      );
     };
     const className = content.spec.volumeSnapshotClassName;
     const cls = className ? await cluster.request('GET', `/apis/snapshot.storage.k8s.io/v1/volumesnapshotclasses/${className}`) : undefined;
     if (!cls?.ok) {
-      await fail(`Failed to create snapshot: failed to get input parameters to create snapshot for content ${name}: "failed to take snapshot ${name} without a snapshot class"`, false);
+      await fail(
+        `Failed to create snapshot: failed to get input parameters to create snapshot for content ${name}: "failed to take snapshot ${name} without a snapshot class"`,
+        false,
+      );
       return;
     }
     if (!(ANN_SNAPSHOT_BEING_CREATED in (content.metadata.annotations ?? {}))) {
       await expectOk(
-        cluster.request('PATCH', contentPath(name), { metadata: { annotations: { [ANN_SNAPSHOT_BEING_CREATED]: 'yes' } } }, { contentType: 'application/merge-patch+json' }),
+        cluster.request(
+          'PATCH',
+          contentPath(name),
+          { metadata: { annotations: { [ANN_SNAPSHOT_BEING_CREATED]: 'yes' } } },
+          { contentType: 'application/merge-patch+json' },
+        ),
         `annotate ${name}`,
       );
     }
     // CreateSnapshot: the driver knows the source volume by its handle.
     const pvs = await cluster.request<{ items: Pv[] }>('GET', '/api/v1/persistentvolumes');
-    const volume = pvs.body.items?.find((pv) => pv.spec.csi?.driver === CSI_DRIVER && pv.spec.csi.volumeHandle === content.spec.source.volumeHandle);
+    const volume = pvs.body.items?.find(
+      (pv) => pv.spec.csi?.driver === CSI_DRIVER && pv.spec.csi.volumeHandle === content.spec.source.volumeHandle,
+    );
     if (!volume) {
       // NotFound is a final CSI error: the being-created annotation goes.
-      await fail(`Failed to create snapshot: failed to take snapshot of the volume ${content.spec.source.volumeHandle}: "rpc error: code = NotFound desc = volume not found"`, true);
+      await fail(
+        `Failed to create snapshot: failed to take snapshot of the volume ${content.spec.source.volumeHandle}: "rpc error: code = NotFound desc = volume not found"`,
+        true,
+      );
       return;
     }
     const status = {
@@ -460,7 +543,11 @@ export async function startCsiDriver(cluster: TestCluster, opts: CsiDriverOption
       restoreSize: quantityBytes(volume.spec.capacity?.storage ?? '0'),
     };
     await jsonPatch(`${contentPath(name)}/status`, [{ op: 'replace', path: '/status', value: status }], `status of ${name}`);
-    await jsonPatch(contentPath(name), [{ op: 'remove', path: `/metadata/annotations/${ANN_SNAPSHOT_BEING_CREATED.replace('/', '~1')}` }], `annotations of ${name}`);
+    await jsonPatch(
+      contentPath(name),
+      [{ op: 'remove', path: `/metadata/annotations/${ANN_SNAPSHOT_BEING_CREATED.replace('/', '~1')}` }],
+      `annotations of ${name}`,
+    );
   };
 
   const loops: ReconcileLoop[] = [
@@ -491,7 +578,9 @@ function dataSourceOf(pvc: Pvc): (TypedRef & { namespace: string }) | undefined 
 }
 
 function isCoreSource(ds: TypedRef): boolean {
-  return (ds.kind === 'PersistentVolumeClaim' && !ds.apiGroup) || (ds.kind === 'VolumeSnapshot' && ds.apiGroup === 'snapshot.storage.k8s.io');
+  return (
+    (ds.kind === 'PersistentVolumeClaim' && !ds.apiGroup) || (ds.kind === 'VolumeSnapshot' && ds.apiGroup === 'snapshot.storage.k8s.io')
+  );
 }
 
 /** Core Events as client-go's recorder writes them: identical ones are folded into one with a count. */
@@ -527,7 +616,14 @@ class EventRecorder {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name, namespace },
-      involvedObject: { kind, apiVersion, namespace: obj.metadata.namespace, name: obj.metadata.name, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion },
+      involvedObject: {
+        kind,
+        apiVersion,
+        namespace: obj.metadata.namespace,
+        name: obj.metadata.name,
+        uid: obj.metadata.uid,
+        resourceVersion: obj.metadata.resourceVersion,
+      },
       type,
       reason,
       message,
@@ -542,7 +638,19 @@ class EventRecorder {
   }
 }
 
-const SUFFIX: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50 };
+const SUFFIX: Record<string, number> = {
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+};
 
 /** Bytes of a storage quantity ("10Gi", "1073741824", "500M", "1e9"). */
 export function quantityBytes(quantity: string): number {
@@ -553,7 +661,13 @@ export function quantityBytes(quantity: string): number {
 
 /** A byte count as resource.NewQuantity(bytes, BinarySI) prints it: the largest binary suffix that divides it. */
 export function formatBytes(bytes: number): string {
-  for (const [suffix, factor] of [['Pi', 2 ** 50], ['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) {
+  for (const [suffix, factor] of [
+    ['Pi', 2 ** 50],
+    ['Ti', 2 ** 40],
+    ['Gi', 2 ** 30],
+    ['Mi', 2 ** 20],
+    ['Ki', 2 ** 10],
+  ] as const) {
     if (bytes >= factor && bytes % factor === 0) return `${bytes / factor}${suffix}`;
   }
   return String(bytes);

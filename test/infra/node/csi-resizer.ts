@@ -9,7 +9,7 @@
 import { quantityBytes } from '@cks-lab/kubevirt';
 import type { TestCluster } from '../cluster';
 import { CSI_DRIVER } from './csi-driver';
-import { expectOk, reconcileLoop, type ReconcileLoop } from './reconcile-loop';
+import { expectOk, type ReconcileLoop, reconcileLoop } from './reconcile-loop';
 
 interface Claim {
   metadata: { name: string; namespace: string };
@@ -21,7 +21,8 @@ export function startCsiResizer(cluster: TestCluster): ReconcileLoop {
   return reconcileLoop<Claim>(cluster.request, '/api/v1/persistentvolumeclaims', async (claim) => {
     const requested = claim.spec.resources.requests.storage;
     const capacity = claim.status?.capacity?.storage;
-    if (claim.status?.phase !== 'Bound' || !claim.spec.volumeName || !capacity || quantityBytes(requested) <= quantityBytes(capacity)) return;
+    if (claim.status?.phase !== 'Bound' || !claim.spec.volumeName || !capacity || quantityBytes(requested) <= quantityBytes(capacity))
+      return;
     if ((claim.status.conditions ?? []).some((c) => c.type === 'FileSystemResizePending')) return;
     const pvPath = `/api/v1/persistentvolumes/${claim.spec.volumeName}`;
     const volume = await cluster.request('GET', pvPath);
@@ -41,9 +42,18 @@ export function startCsiResizer(cluster: TestCluster): ReconcileLoop {
         : {
             conditions: [
               ...(claim.status.conditions ?? []),
-              { type: 'FileSystemResizePending', status: 'True', lastProbeTime: null, lastTransitionTime: now, message: 'Waiting for user to (re-)start a pod to finish file system resize of volume on node.' },
+              {
+                type: 'FileSystemResizePending',
+                status: 'True',
+                lastProbeTime: null,
+                lastTransitionTime: now,
+                message: 'Waiting for user to (re-)start a pod to finish file system resize of volume on node.',
+              },
             ],
           };
-    await expectOk(cluster.request('PATCH', claimPath, { status }, { contentType: 'application/merge-patch+json' }), `resize status of ${claim.metadata.namespace}/${claim.metadata.name}`);
+    await expectOk(
+      cluster.request('PATCH', claimPath, { status }, { contentType: 'application/merge-patch+json' }),
+      `resize status of ${claim.metadata.namespace}/${claim.metadata.name}`,
+    );
   });
 }

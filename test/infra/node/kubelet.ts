@@ -7,12 +7,19 @@
  * virt-handler's stand-in for virt-launcher pods).
  */
 import type { TestCluster } from '../cluster';
-import { expectOk, reconcileLoop, type ReconcileLoop } from './reconcile-loop';
+import { expectOk, reconcileLoop } from './reconcile-loop';
 
 export const NODE_NAME = 'cks-lab-test-node';
 
 export interface Pod {
-  metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string>; deletionTimestamp?: string; creationTimestamp?: string };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    labels?: Record<string, string>;
+    deletionTimestamp?: string;
+    creationTimestamp?: string;
+  };
   spec: {
     nodeName?: string;
     restartPolicy?: string;
@@ -48,7 +55,10 @@ export async function startKubelet(cluster: TestCluster, workloads: Workloads): 
     cluster.request('POST', '/api/v1/nodes', {
       apiVersion: 'v1',
       kind: 'Node',
-      metadata: { name: NODE_NAME, labels: { 'kubernetes.io/hostname': NODE_NAME, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' } },
+      metadata: {
+        name: NODE_NAME,
+        labels: { 'kubernetes.io/hostname': NODE_NAME, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' },
+      },
     }),
     `create Node ${NODE_NAME}`,
     [409],
@@ -73,9 +83,29 @@ export async function startKubelet(cluster: TestCluster, workloads: Workloads): 
           status: {
             capacity,
             allocatable: capacity,
-            conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'test node stand-in', lastHeartbeatTime: time, lastTransitionTime: time }],
+            conditions: [
+              {
+                type: 'Ready',
+                status: 'True',
+                reason: 'KubeletReady',
+                message: 'test node stand-in',
+                lastHeartbeatTime: time,
+                lastTransitionTime: time,
+              },
+            ],
             addresses: [{ type: 'Hostname', address: NODE_NAME }],
-            nodeInfo: { kubeletVersion: 'test-stand-in', architecture: 'amd64', operatingSystem: 'linux', containerRuntimeVersion: 'none', kernelVersion: '', osImage: '', kubeProxyVersion: '', machineID: '', systemUUID: '', bootID: '' },
+            nodeInfo: {
+              kubeletVersion: 'test-stand-in',
+              architecture: 'amd64',
+              operatingSystem: 'linux',
+              containerRuntimeVersion: 'none',
+              kernelVersion: '',
+              osImage: '',
+              kubeProxyVersion: '',
+              machineID: '',
+              systemUUID: '',
+              bootID: '',
+            },
           },
         },
         { contentType: 'application/strategic-merge-patch+json' },
@@ -93,14 +123,17 @@ export async function startKubelet(cluster: TestCluster, workloads: Workloads): 
     };
     const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${NODE_NAME}`;
     const updated = await cluster.request('PATCH', path, { spec: lease.spec }, { contentType: 'application/merge-patch+json' });
-    if (updated.status === 404) await expectOk(cluster.request('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', lease), 'node lease', [409]);
+    if (updated.status === 404)
+      await expectOk(cluster.request('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', lease), 'node lease', [409]);
     else if (!updated.ok) throw new Error(`node lease -> ${updated.status}: ${updated.text.slice(0, 300)}`);
   };
   await heartbeat();
   await renewLease();
   const heartbeats = setInterval(() => void Promise.all([heartbeat(), renewLease()]).catch(() => undefined), 10_000);
 
-  const pods = reconcileLoop<Pod>(cluster.request, `/api/v1/pods?fieldSelector=spec.nodeName%3D${NODE_NAME}`, (pod) => syncPod(cluster, pod, workloads));
+  const pods = reconcileLoop<Pod>(cluster.request, `/api/v1/pods?fieldSelector=spec.nodeName%3D${NODE_NAME}`, (pod) =>
+    syncPod(cluster, pod, workloads),
+  );
   return {
     nodeName: NODE_NAME,
     async stop() {
@@ -116,7 +149,11 @@ async function syncPod(cluster: TestCluster, pod: Pod, workloads: Workloads): Pr
     const graceEnds = Date.parse(pod.metadata.deletionTimestamp);
     if (workloads.exitsGracefully?.(pod) && workloads.exitCode(pod) === undefined && Date.now() < graceEnds) return;
     // The kubelet's final delete, once the containers are gone.
-    await expectOk(cluster.request('DELETE', podPath, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 }), `delete pod ${podPath}`, [404]);
+    await expectOk(
+      cluster.request('DELETE', podPath, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 }),
+      `delete pod ${podPath}`,
+      [404],
+    );
     return;
   }
   if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
@@ -140,12 +177,25 @@ async function syncPod(cluster: TestCluster, pod: Pod, workloads: Workloads): Pr
       state:
         exitCode === undefined
           ? { running: { startedAt } }
-          : { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt: now(), ...(message ? { message } : {}) } },
+          : {
+              terminated: {
+                exitCode,
+                reason: exitCode === 0 ? 'Completed' : 'Error',
+                startedAt,
+                finishedAt: now(),
+                ...(message ? { message } : {}),
+              },
+            },
     };
   });
   const allReady = containerStatuses.every((c) => c.ready);
   const phase = exitCode === undefined ? 'Running' : exitCode === 0 ? 'Succeeded' : 'Failed';
-  const condition = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: startedAt });
+  const condition = (type: string, ok: boolean) => ({
+    type,
+    status: ok ? 'True' : 'False',
+    lastProbeTime: null,
+    lastTransitionTime: startedAt,
+  });
   const status = {
     phase,
     startTime: startedAt,
@@ -169,10 +219,18 @@ async function syncPod(cluster: TestCluster, pod: Pod, workloads: Workloads): Pr
     })),
     containerStatuses,
   };
-  const current = JSON.stringify({ phase: pod.status?.phase, ready: pod.status?.conditions?.find((c) => c.type === 'Ready')?.status, cs: pod.status?.containerStatuses?.length });
+  const current = JSON.stringify({
+    phase: pod.status?.phase,
+    ready: pod.status?.conditions?.find((c) => c.type === 'Ready')?.status,
+    cs: pod.status?.containerStatuses?.length,
+  });
   const next = JSON.stringify({ phase, ready: allReady ? 'True' : 'False', cs: containerStatuses.length });
   if (current === next) return;
-  await expectOk(cluster.request('PATCH', `${podPath}/status`, { status }, { contentType: 'application/merge-patch+json' }), `pod status ${podPath}`, [404]);
+  await expectOk(
+    cluster.request('PATCH', `${podPath}/status`, { status }, { contentType: 'application/merge-patch+json' }),
+    `pod status ${podPath}`,
+    [404],
+  );
 }
 
 /**
@@ -187,19 +245,15 @@ async function expandOnNode(cluster: TestCluster, namespace: string, claimName: 
   const volume = await cluster.request('GET', `/api/v1/persistentvolumes/${claim.body.spec.volumeName}`);
   if (!volume.ok) return;
   await expectOk(
-    cluster.request(
-      'PUT',
-      `${claimPath}/status`,
-      {
-        ...claim.body,
-        status: {
-          ...claim.body.status,
-          capacity: { ...claim.body.status.capacity, storage: volume.body.spec.capacity.storage },
-          conditions: conditions.filter((c) => c.type !== 'FileSystemResizePending'),
-          allocatedResourceStatuses: undefined,
-        },
+    cluster.request('PUT', `${claimPath}/status`, {
+      ...claim.body,
+      status: {
+        ...claim.body.status,
+        capacity: { ...claim.body.status.capacity, storage: volume.body.spec.capacity.storage },
+        conditions: conditions.filter((c) => c.type !== 'FileSystemResizePending'),
+        allocatedResourceStatuses: undefined,
       },
-    ),
+    }),
     `node expansion of ${namespace}/${claimName}`,
     [409],
   );

@@ -13,7 +13,7 @@
  */
 import type { TestCluster } from '../cluster';
 import { NODE_NAME, type Pod, type Workloads } from './kubelet';
-import { expectOk, reconcileLoop, type Requester } from './reconcile-loop';
+import { expectOk, type Requester, reconcileLoop } from './reconcile-loop';
 
 export interface GuestTimings {
   /** Domain defined and started: Scheduled -> Running. */
@@ -54,7 +54,11 @@ export interface VirtHandler extends Workloads {
   stop(): Promise<void>;
 }
 
-export async function startVirtHandler(cluster: TestCluster, request: Requester, initial: Partial<GuestTimings> = {}): Promise<VirtHandler> {
+export async function startVirtHandler(
+  cluster: TestCluster,
+  request: Requester,
+  initial: Partial<GuestTimings> = {},
+): Promise<VirtHandler> {
   let timings: GuestTimings = { ...DEFAULT_GUEST_TIMINGS, ...initial };
   const guests = new Map<string, Guest & { timings: GuestTimings }>();
   const guestOf = (uid: string) => {
@@ -71,7 +75,12 @@ export async function startVirtHandler(cluster: TestCluster, request: Requester,
         `/api/v1/nodes/${NODE_NAME}`,
         // What virt-handler's node labeller reports: the node runs VMs, of the q35 machine type that
         // virt-controller puts in every amd64 launcher pod's node selector (services/nodeselectorrenderer.go).
-        { metadata: { labels: { 'kubevirt.io/schedulable': 'true', 'machine-type.node.kubevirt.io/q35': 'true' }, annotations: { 'kubevirt.io/heartbeat': kubeTime() } } },
+        {
+          metadata: {
+            labels: { 'kubevirt.io/schedulable': 'true', 'machine-type.node.kubevirt.io/q35': 'true' },
+            annotations: { 'kubevirt.io/heartbeat': kubeTime() },
+          },
+        },
         { contentType: 'application/strategic-merge-patch+json' },
       ),
       'virt-handler node heartbeat',
@@ -98,7 +107,11 @@ export async function startVirtHandler(cluster: TestCluster, request: Requester,
         guest.runningAt = t;
         next = {
           phase: 'Running',
-          interfaces: (vmi.spec.domain.devices.interfaces ?? []).map((iface) => ({ name: iface.name, mac: iface.macAddress, infoSource: 'domain' })),
+          interfaces: (vmi.spec.domain.devices.interfaces ?? []).map((iface) => ({
+            name: iface.name,
+            mac: iface.macAddress,
+            infoSource: 'domain',
+          })),
           machine: { type: 'q35' },
         };
       }
@@ -107,7 +120,10 @@ export async function startVirtHandler(cluster: TestCluster, request: Requester,
       guest.runningAt = t - guest.timings.readyMs;
     } else if (phase === 'Running' && t - guest.runningAt! >= guest.timings.agentMs && !hasCondition(vmi, 'AgentConnected')) {
       next = {
-        conditions: [...withoutCondition(vmi, 'AgentConnected'), { type: 'AgentConnected', status: 'True', lastProbeTime: null, lastTransitionTime: kubeTime() }],
+        conditions: [
+          ...withoutCondition(vmi, 'AgentConnected'),
+          { type: 'AgentConnected', status: 'True', lastProbeTime: null, lastTransitionTime: kubeTime() },
+        ],
         guestOSInfo: { id: 'ubuntu', name: 'Ubuntu', version: '24.04', kernelRelease: '6.8.0-test' },
       };
     }
@@ -116,12 +132,19 @@ export async function startVirtHandler(cluster: TestCluster, request: Requester,
     // Not a merge patch: its nulls would delete fields (lastProbeTime) that virt-controller's
     // JSON-patch `test` operations expect to find as written.
     await expectOk(
-      request('PUT', `/apis/kubevirt.io/v1/namespaces/${vmi.metadata.namespace}/virtualmachineinstances/${vmi.metadata.name}`, { ...vmi, status: { ...vmi.status, ...next } }),
+      request('PUT', `/apis/kubevirt.io/v1/namespaces/${vmi.metadata.namespace}/virtualmachineinstances/${vmi.metadata.name}`, {
+        ...vmi,
+        status: { ...vmi.status, ...next },
+      }),
       `VMI ${vmi.metadata.namespace}/${vmi.metadata.name} status`,
       [404, 409],
     );
   };
-  const loop = reconcileLoop<Vmi>(request, `/apis/kubevirt.io/v1/virtualmachineinstances?labelSelector=kubevirt.io%2FnodeName%3D${NODE_NAME}`, sync);
+  const loop = reconcileLoop<Vmi>(
+    request,
+    `/apis/kubevirt.io/v1/virtualmachineinstances?labelSelector=kubevirt.io%2FnodeName%3D${NODE_NAME}`,
+    sync,
+  );
 
   const launcherGuest = (pod: Pod) => {
     const uid = pod.metadata.labels?.['kubevirt.io/created-by'];

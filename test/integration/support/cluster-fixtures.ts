@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { load } from 'js-yaml';
 import type { ClusterSettings } from '@cks-lab/kubevirt';
+import { load } from 'js-yaml';
 import type { TestCluster } from '../../infra/cluster';
 import { eventually } from './test-cluster';
 
@@ -22,9 +22,26 @@ export async function installKubeVirtCr(cluster: TestCluster, version: string, f
   await eventually('kubevirts.kubevirt.io served', 30_000, async () => (await cluster.request('GET', '/apis/kubevirt.io/v1/kubevirts')).ok);
   await must(cluster, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubevirt' } });
   const path = '/apis/kubevirt.io/v1/namespaces/kubevirt/kubevirts';
-  await must(cluster, 'POST', path, { apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kubevirt', namespace: 'kubevirt' }, spec: {} });
-  await must(cluster, 'PATCH', `${path}/kubevirt`, { spec: { configuration: { developerConfiguration: { featureGates } } } }, 'application/merge-patch+json');
-  await must(cluster, 'PATCH', `${path}/kubevirt/status`, { status: { phase: 'Deployed', observedKubeVirtVersion: version } }, 'application/merge-patch+json');
+  await must(cluster, 'POST', path, {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'KubeVirt',
+    metadata: { name: 'kubevirt', namespace: 'kubevirt' },
+    spec: {},
+  });
+  await must(
+    cluster,
+    'PATCH',
+    `${path}/kubevirt`,
+    { spec: { configuration: { developerConfiguration: { featureGates } } } },
+    'application/merge-patch+json',
+  );
+  await must(
+    cluster,
+    'PATCH',
+    `${path}/kubevirt/status`,
+    { status: { phase: 'Deployed', observedKubeVirtVersion: version } },
+    'application/merge-patch+json',
+  );
 }
 
 /**
@@ -62,10 +79,20 @@ const CDI_CR_CRD = {
 /** The CDI CR as cdi-operator keeps it once it has deployed CDI: phase and release in status. */
 export async function installCdiCr(cluster: TestCluster, version = 'v1.64.0'): Promise<void> {
   await must(cluster, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', CDI_CR_CRD);
-  await eventually('cdis.cdi.kubevirt.io served', 30_000, async () => (await cluster.request('GET', '/apis/cdi.kubevirt.io/v1beta1/cdis')).ok);
+  await eventually(
+    'cdis.cdi.kubevirt.io served',
+    30_000,
+    async () => (await cluster.request('GET', '/apis/cdi.kubevirt.io/v1beta1/cdis')).ok,
+  );
   const path = '/apis/cdi.kubevirt.io/v1beta1/cdis';
   await must(cluster, 'POST', path, { apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'CDI', metadata: { name: 'cdi' }, spec: {} });
-  await must(cluster, 'PATCH', `${path}/cdi/status`, { status: { phase: 'Deployed', observedVersion: version } }, 'application/merge-patch+json');
+  await must(
+    cluster,
+    'PATCH',
+    `${path}/cdi/status`,
+    { status: { phase: 'Deployed', observedVersion: version } },
+    'application/merge-patch+json',
+  );
 }
 
 /** A default StorageClass on a CSI driver, the StorageProfile CDI keeps for it, and a VolumeSnapshotClass for that driver. */
@@ -99,8 +126,19 @@ export async function installStorageProfile(
   claimPropertySets: ReadonlyArray<{ accessModes: string[]; volumeMode: string }> = RBD_CLAIM_PROPERTY_SETS,
 ): Promise<void> {
   const path = '/apis/cdi.kubevirt.io/v1beta1/storageprofiles';
-  await must(cluster, 'POST', path, { apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'StorageProfile', metadata: { name: storageClass }, spec: {} });
-  await must(cluster, 'PATCH', `${path}/${storageClass}/status`, { status: { storageClass, provisioner, claimPropertySets } }, 'application/merge-patch+json');
+  await must(cluster, 'POST', path, {
+    apiVersion: 'cdi.kubevirt.io/v1beta1',
+    kind: 'StorageProfile',
+    metadata: { name: storageClass },
+    spec: {},
+  });
+  await must(
+    cluster,
+    'PATCH',
+    `${path}/${storageClass}/status`,
+    { status: { storageClass, provisioner, claimPropertySets } },
+    'application/merge-patch+json',
+  );
 }
 
 export async function installVolumeSnapshotClass(cluster: TestCluster, driver: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { dump, load, loadAll } from 'js-yaml';
-import { REPO_ROOT, type KubeResponse, type TestCluster } from '../../infra/cluster';
+import { type KubeResponse, REPO_ROOT, type TestCluster } from '../../infra/cluster';
 
 export const DEPLOY_DIR = path.join(REPO_ROOT, 'deploy');
 
@@ -38,7 +38,14 @@ export async function serverSideApply(cluster: TestCluster, manifest: Manifest, 
  * policy once its informer has seen it, moments later.
  */
 export async function installDeployRbac(cluster: TestCluster): Promise<string> {
-  const files = ['namespace.yaml', 'serviceaccount.yaml', 'clusterrole.yaml', 'role-vm-templates.yaml', 'bindings.yaml', 'admission-policy.yaml'];
+  const files = [
+    'namespace.yaml',
+    'serviceaccount.yaml',
+    'clusterrole.yaml',
+    'role-vm-templates.yaml',
+    'bindings.yaml',
+    'admission-policy.yaml',
+  ];
   for (const manifest of deployManifests(files)) {
     const response = await serverSideApply(cluster, manifest);
     if (!response.ok) throw new Error(`apply ${manifest.kind} ${manifest.metadata.name}: ${response.status} ${response.text}`);

@@ -35,7 +35,9 @@ export function flowMeasurements(platform: () => Platform) {
     });
     sessions[name] = session;
     const detail = await lab.getSession(session.id);
-    measured[name]!.steps = Object.fromEntries(detail.steps.map((step) => [`${step.strategy}:${step.name}`, (step.endedAt ?? NaN) - step.startedAt]));
+    measured[name]!.steps = Object.fromEntries(
+      detail.steps.map((step) => [`${step.strategy}:${step.name}`, (step.endedAt ?? NaN) - step.startedAt]),
+    );
     return detail;
   }
 

@@ -1,17 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_CONFIG, Lab, type Clock, type IdSource, type LabConfig, type Logger, type StepDeadlines } from '@cks-lab/core';
-import { openDatabase, type LabDatabase } from '@cks-lab/db';
+import { type Clock, DEFAULT_CONFIG, type IdSource, Lab, type LabConfig, type Logger, type StepDeadlines } from '@cks-lab/core';
+import { type LabDatabase, openDatabase } from '@cks-lab/db';
 import {
+  type ClusterSettings,
   DEFAULT_CLUSTER_SETTINGS,
   DEFAULT_LATENCY_MODEL,
-  SimulatedControllers,
-  startSimulatedCluster,
-  type ClusterSettings,
   type Fault,
   type MemoryObjectApi,
+  SimulatedControllers,
+  startSimulatedCluster,
 } from '@cks-lab/kubevirt';
-import { ClientNodeObjectApi, startKubernetesCluster, type KubernetesCluster } from '@cks-lab/kubevirt/kubernetes';
+import { ClientNodeObjectApi, type KubernetesCluster, startKubernetesCluster } from '@cks-lab/kubevirt/kubernetes';
 import type { TestCluster } from '../../infra/cluster';
 import { kubeConfigOf } from './test-cluster';
 
@@ -35,7 +35,8 @@ const ids: IdSource = { sessionId: () => randomBytes(4).toString('hex'), runId: 
 
 /** Warnings and errors go to the test log (they explain a failure); info only with CKS_LAB_VERBOSE. */
 export function testLogger(prefix: string): Logger {
-  const line = (level: string, fields: Record<string, unknown>, message: string) => `[${prefix}] ${level} ${message} ${JSON.stringify(fields)}`;
+  const line = (level: string, fields: Record<string, unknown>, message: string) =>
+    `[${prefix}] ${level} ${message} ${JSON.stringify(fields)}`;
   return {
     info: (fields, message) => {
       if (process.env.CKS_LAB_VERBOSE) console.log(line('info', fields, message));
@@ -80,9 +81,18 @@ export async function startPlatform(cluster: TestCluster, token: string, options
   const controllers =
     options.simulatedControllers === false
       ? undefined
-      : new SimulatedControllers({ api: admin, model: DEFAULT_LATENCY_MODEL, timeScale: options.timeScale ?? TIME_SCALE, faults, logger: testLogger('simulated KubeVirt') });
+      : new SimulatedControllers({
+          api: admin,
+          model: DEFAULT_LATENCY_MODEL,
+          timeScale: options.timeScale ?? TIME_SCALE,
+          faults,
+          logger: testLogger('simulated KubeVirt'),
+        });
   controllers?.start();
-  const config = { ...labConfig(options.stepDeadlineMs ?? DEADLINE_MS), maxConcurrentSessions: options.maxConcurrentSessions ?? DEFAULT_CONFIG.maxConcurrentSessions };
+  const config = {
+    ...labConfig(options.stepDeadlineMs ?? DEADLINE_MS),
+    maxConcurrentSessions: options.maxConcurrentSessions ?? DEFAULT_CONFIG.maxConcurrentSessions,
+  };
   const logger = testLogger('cks-lab');
   const kube = await startKubernetesCluster({ settings: SETTINGS, logger, kubeConfig: kubeConfigOf(cluster, token) });
   const database = openDatabase(':memory:');
@@ -107,7 +117,13 @@ export async function startPlatform(cluster: TestCluster, token: string, options
 /** cks-lab on the embedded simulator (in-memory API and simulated controllers), as `npm start` runs it, fast. */
 export async function startSimulatedPlatform(): Promise<{ lab: Lab; api: MemoryObjectApi; stop(): Promise<void> }> {
   const logger = testLogger('cks-lab on the simulator');
-  const simulated = await startSimulatedCluster({ settings: SETTINGS, model: DEFAULT_LATENCY_MODEL, timeScale: TIME_SCALE, faults: new Set(), logger });
+  const simulated = await startSimulatedCluster({
+    settings: SETTINGS,
+    model: DEFAULT_LATENCY_MODEL,
+    timeScale: TIME_SCALE,
+    faults: new Set(),
+    logger,
+  });
   const database = openDatabase(':memory:');
   const lab = new Lab({ cluster: simulated.cluster, store: database.store, clock, ids, logger, config: labConfig(DEADLINE_MS) });
   await lab.start();

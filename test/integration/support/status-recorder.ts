@@ -3,7 +3,7 @@
  * and readiness, the VMI's phase, the DataVolume's and PVC's phases, the VirtualMachineSnapshot's
  * phase, readiness and volume lists. Used to compare the simulator with the real controllers.
  */
-import { R, Informer, type KubeObject, type ObjectApi, type ResourceType } from '@cks-lab/kubevirt';
+import { Informer, type KubeObject, type ObjectApi, R, type ResourceType } from '@cks-lab/kubevirt';
 
 type Obj = KubeObject & { spec?: any; status?: any };
 
@@ -53,7 +53,7 @@ export function recordStatuses(api: ObjectApi): StatusRecorder {
         onChange: (_all, object) => {
           const namespace = object?.metadata.namespace ?? '';
           // cks-lab's own objects (named cks-…), not the controllers' scratch claims.
-          if (!object || !object.metadata.name.startsWith('cks-') || !(namespace.startsWith('user-session-') || namespace === 'vm-templates')) return;
+          if (!object?.metadata.name.startsWith('cks-') || !(namespace.startsWith('user-session-') || namespace === 'vm-templates')) return;
           const key = `${kind} ${alias(`${namespace}/${object.metadata.name}`)}`;
           const state = JSON.stringify(project(object));
           const timeline = (timelines[key] ??= []);

@@ -29,8 +29,7 @@ export function ClusterBanner({ simulation, signedIn }: { simulation: Simulation
       {!preflight.snapshotSupported && (
         <div className="banner banner-warning" role="note" aria-label="Snapshot strategy unavailable">
           <div className="banner-inner">
-            <strong>Snapshots unavailable</strong> — every session is built from scratch (bootstrap).{' '}
-            {preflight.snapshotUnsupportedReason}
+            <strong>Snapshots unavailable</strong> — every session is built from scratch (bootstrap). {preflight.snapshotUnsupportedReason}
           </div>
         </div>
       )}

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { describeCountdown, formatBytes, formatCountdown, formatDuration, formatPercent, formatTimeScale, lowerFirst, parseProgress } from './format';
+import {
+  describeCountdown,
+  formatBytes,
+  formatCountdown,
+  formatDuration,
+  formatPercent,
+  formatTimeScale,
+  lowerFirst,
+  parseProgress,
+} from './format';
 
 describe('formatDuration', () => {
   it('shows tenths below ten seconds, where simulated steps live', () => {

@@ -2,7 +2,7 @@
 
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError } from '@trpc/client';
-import { useState, type ReactNode } from 'react';
+import { type ReactNode, useState } from 'react';
 import type { AppRouter } from '~/server/trpc/root';
 import { TRPCProvider } from './trpc';
 
@@ -22,7 +22,8 @@ function shouldRetry(failureCount: number, error: unknown): boolean {
 
 /** A sign-in that ended (signed out in another tab, disabled, expired) sends the page to sign in again. */
 function onError(error: unknown): void {
-  if (statusOf(error) === 401 && window.location.pathname !== '/sign-in') window.location.assign(`/sign-in?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
+  if (statusOf(error) === 401 && window.location.pathname !== '/sign-in')
+    window.location.assign(`/sign-in?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
 }
 
 function makeQueryClient(): QueryClient {

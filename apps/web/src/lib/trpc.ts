@@ -1,5 +1,5 @@
-import { createTRPCContext } from '@trpc/tanstack-react-query';
 import type { inferRouterOutputs } from '@trpc/server';
+import { createTRPCContext } from '@trpc/tanstack-react-query';
 import type { AppRouter } from '~/server/trpc/root';
 
 /** React bindings for the API: `useTRPC()` gives typed query/mutation/subscription options. */

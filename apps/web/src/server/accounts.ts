@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ConflictError, NotFoundError, ValidationError, type AccountRole, type Actor, type Logger } from '@cks-lab/core';
+import { type AccountRole, type Actor, ConflictError, type Logger, NotFoundError, ValidationError } from '@cks-lab/core';
 import type { Account, SqliteAccounts } from '@cks-lab/db';
 import type { Auth } from './auth';
 
@@ -86,7 +86,8 @@ export class Accounts {
     if (!firstAdmin) return;
     const existing = await this.store.findByUsername(firstAdmin.username);
     if (!existing) await this.create({ ...firstAdmin, role: 'admin' });
-    else if (existing.role !== 'admin') this.logger.warn({ username: existing.username }, 'LAB_ADMIN_USERNAME names an existing learner account; it stays a learner');
+    else if (existing.role !== 'admin')
+      this.logger.warn({ username: existing.username }, 'LAB_ADMIN_USERNAME names an existing learner account; it stays a learner');
   }
 
   /** While there is no admin account at all: how to make one, for the server to print at start. */

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { openDatabase, type LabDatabase } from '@cks-lab/db';
+import { type LabDatabase, openDatabase } from '@cks-lab/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OIDC_PROVIDER_ID } from '../lib/auth-client';
 import { createAuth } from './auth';

@@ -1,5 +1,5 @@
 import type { Logger } from '@cks-lab/core';
-import { authAccounts, authSessions, authVerifications, users, type LabDatabase } from '@cks-lab/db';
+import { authAccounts, authSessions, authVerifications, type LabDatabase, users } from '@cks-lab/db';
 import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { APIError } from 'better-auth/api';
@@ -7,7 +7,6 @@ import { genericOAuth } from 'better-auth/plugins/generic-oauth';
 import { username } from 'better-auth/plugins/username';
 import { OIDC_PROVIDER_ID } from '../lib/auth-client';
 import type { AuthConfig } from './config';
-
 
 /**
  * Endpoints cks-lab does not offer: accounts are made by admins (or OIDC), not by sign-up; local

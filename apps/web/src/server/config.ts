@@ -1,7 +1,15 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { DEFAULT_CONFIG, REAL_CLUSTER_DEADLINES, type LabConfig, type StepDeadlines } from '@cks-lab/core';
-import { DEFAULT_CLUSTER_SETTINGS, DEFAULT_LATENCY_MODEL, parseFaults, parseLatencyOverrides, type ClusterSettings, type Fault, type LatencyModel } from '@cks-lab/kubevirt';
+import { DEFAULT_CONFIG, type LabConfig, REAL_CLUSTER_DEADLINES, type StepDeadlines } from '@cks-lab/core';
+import {
+  type ClusterSettings,
+  DEFAULT_CLUSTER_SETTINGS,
+  DEFAULT_LATENCY_MODEL,
+  type Fault,
+  type LatencyModel,
+  parseFaults,
+  parseLatencyOverrides,
+} from '@cks-lab/kubevirt';
 import { z } from 'zod';
 
 /** Everything the server reads from its environment, validated once at start-up with clear errors. */
@@ -27,7 +35,10 @@ const env = z.object({
   OIDC_CLIENT_ID: z.string().min(1).optional(),
   OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   OIDC_PROVIDER_NAME: z.string().min(1).default('single sign-on'),
-  K8S_VERSION: z.string().regex(/^v\d+\.\d+\.\d+$/, 'K8S_VERSION looks like v1.34.2').default(DEFAULT_CONFIG.k8sVersion),
+  K8S_VERSION: z
+    .string()
+    .regex(/^v\d+\.\d+\.\d+$/, 'K8S_VERSION looks like v1.34.2')
+    .default(DEFAULT_CONFIG.k8sVersion),
   MAINTENANCE_INTERVAL_MS: z.coerce.number().int().positive().default(5000),
 });
 
@@ -76,7 +87,8 @@ export function readServerConfig(source: Readonly<Record<string, string | undefi
     throw new Error('invalid environment: set both LAB_ADMIN_USERNAME and LAB_ADMIN_PASSWORD, or neither');
   }
   const oidcSet = [e.OIDC_ISSUER, e.OIDC_CLIENT_ID, e.OIDC_CLIENT_SECRET].filter(Boolean).length;
-  if (oidcSet !== 0 && oidcSet !== 3) throw new Error('invalid environment: OIDC needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together');
+  if (oidcSet !== 0 && oidcSet !== 3)
+    throw new Error('invalid environment: OIDC needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together');
   const dataDir = resolve(e.LAB_DATA_DIR ?? join(repoRoot(), 'data'));
   const simulated = e.LAB_CLUSTER === 'sim';
   const timeScale = e.SIM_TIME_SCALE;
@@ -96,7 +108,9 @@ export function readServerConfig(source: Readonly<Record<string, string | undefi
       poolBackoffMs: simulated ? Math.max(1000, DEFAULT_CONFIG.poolBackoffMs * timeScale) : DEFAULT_CONFIG.poolBackoffMs,
       deadlines,
       goldenGraceMs: simulated ? Math.max(DEFAULT_CONFIG.goldenGraceMs * timeScale, 1000) : DEFAULT_CONFIG.goldenGraceMs,
-      retryBackoffMs: simulated ? Math.max(50, Math.round(DEFAULT_CONFIG.retryBackoffMs * Math.min(1, timeScale * 10))) : DEFAULT_CONFIG.retryBackoffMs,
+      retryBackoffMs: simulated
+        ? Math.max(50, Math.round(DEFAULT_CONFIG.retryBackoffMs * Math.min(1, timeScale * 10)))
+        : DEFAULT_CONFIG.retryBackoffMs,
     },
     settings: { ...DEFAULT_CLUSTER_SETTINGS, k8sVersion: e.K8S_VERSION },
     sim: {
@@ -113,7 +127,12 @@ export function readServerConfig(source: Readonly<Record<string, string | undefi
       firstAdmin: e.LAB_ADMIN_USERNAME && e.LAB_ADMIN_PASSWORD ? { username: e.LAB_ADMIN_USERNAME, password: e.LAB_ADMIN_PASSWORD } : null,
       oidc:
         e.OIDC_ISSUER && e.OIDC_CLIENT_ID && e.OIDC_CLIENT_SECRET
-          ? { issuer: e.OIDC_ISSUER.replace(/\/$/, ''), clientId: e.OIDC_CLIENT_ID, clientSecret: e.OIDC_CLIENT_SECRET, name: e.OIDC_PROVIDER_NAME }
+          ? {
+              issuer: e.OIDC_ISSUER.replace(/\/$/, ''),
+              clientId: e.OIDC_CLIENT_ID,
+              clientSecret: e.OIDC_CLIENT_SECRET,
+              name: e.OIDC_PROVIDER_NAME,
+            }
           : null,
       sessionStartsPerHour: e.SESSION_STARTS_PER_HOUR,
     },

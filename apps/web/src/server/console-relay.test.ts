@@ -1,6 +1,6 @@
-import { NotFoundError, type ConsoleConnection, type ConsolePort, type Role } from '@cks-lab/core';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type ConsoleConnection, type ConsolePort, NotFoundError, type Role } from '@cks-lab/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ConsoleRelay } from './console-relay';
@@ -44,7 +44,8 @@ function fakeRuntime(consoles: ConsolePort): Runtime {
     consoles,
     lab: {
       async getSession(id: string, actor: { role: string; userId: string | null } = { role: 'admin', userId: null }) {
-        if (![ALICE_SESSION, ALICE_ENDED].includes(id) || (actor.role !== 'admin' && actor.userId !== 'u-alice')) throw new NotFoundError(`session ${id} not found`);
+        if (![ALICE_SESSION, ALICE_ENDED].includes(id) || (actor.role !== 'admin' && actor.userId !== 'u-alice'))
+          throw new NotFoundError(`session ${id} not found`);
         return { session: { id, status: id === ALICE_ENDED ? 'terminated' : 'running' } };
       },
     },

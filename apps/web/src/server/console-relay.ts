@@ -1,8 +1,8 @@
-import { ROLES, guestIdentity, isSessionId, type ConsoleConnection, type Role } from '@cks-lab/core';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { identify, type Identity } from './identity';
+import { type ConsoleConnection, guestIdentity, isSessionId, ROLES, type Role } from '@cks-lab/core';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { type Identity, identify } from './identity';
 import type { Runtime } from './runtime';
 
 /** `/api/console/<session id>/<controlplane|node01>` */
@@ -55,7 +55,10 @@ export class ConsoleRelay {
   /** Shutting down: a terminal that goes away leaves no idle timer behind. */
   private closing = false;
 
-  constructor(private readonly runtime: Runtime, options: ConsoleRelayOptions = {}) {
+  constructor(
+    private readonly runtime: Runtime,
+    options: ConsoleRelayOptions = {},
+  ) {
     this.scrollbackBytes = options.scrollbackBytes ?? 256 * 1024;
     this.idleMs = options.idleMs ?? 120_000;
     this.recheckMs = options.recheckMs ?? 10_000;
@@ -83,12 +86,17 @@ export class ConsoleRelay {
     const identity = caller.identity;
     const session = await this.sessionStatus(sessionId, identity);
     if (session === 'not-found') {
-      logger.warn({ sessionId, user: identity.name }, 'console refused: not the caller\'s session');
+      logger.warn({ sessionId, user: identity.name }, "console refused: not the caller's session");
       return refuse(socket, 404, `session ${sessionId} not found`);
     }
     this.wss.handleUpgrade(request, socket, head, (terminal) => {
       logger.info({ sessionId, role, user: identity.name }, 'console attached');
-      if (session !== 'running') return endWith(terminal, session === 'ended' ? 'ended' : 'unavailable', session === 'ended' ? 'the session has ended' : 'the session is not running yet');
+      if (session !== 'running')
+        return endWith(
+          terminal,
+          session === 'ended' ? 'ended' : 'unavailable',
+          session === 'ended' ? 'the session has ended' : 'the session is not running yet',
+        );
       this.attach(terminal, sessionId, role, headers, identity);
     });
   }
@@ -98,7 +106,10 @@ export class ConsoleRelay {
     this.closing = true;
     for (const entry of this.consoles.values()) {
       if (entry.idleTimer) clearTimeout(entry.idleTimer);
-      entry.upstream?.then((c) => c.close(), () => {});
+      entry.upstream?.then(
+        (c) => c.close(),
+        () => {},
+      );
     }
     this.consoles.clear();
     for (const terminal of this.wss.clients) terminal.close(1001, 'the server is shutting down');
@@ -148,7 +159,10 @@ export class ConsoleRelay {
     });
     terminal.on('message', (data: RawData, isBinary: boolean) => {
       if (!isBinary) return;
-      void vm.upstream?.then((c) => c.write(toBuffer(data)), () => {});
+      void vm.upstream?.then(
+        (c) => c.write(toBuffer(data)),
+        () => {},
+      );
     });
 
     this.open(vm).then(
@@ -209,7 +223,10 @@ export class ConsoleRelay {
     vm.idleTimer = null;
     const upstream = vm.upstream;
     vm.upstream = null;
-    upstream?.then((c) => c.close(), () => {});
+    upstream?.then(
+      (c) => c.close(),
+      () => {},
+    );
     void this.runtime.lab.getSession(vm.sessionId).then(
       ({ session }) => {
         if (vm.terminals.size > 0 || this.consoles.get(vm.key) !== vm) return;
@@ -262,10 +279,15 @@ function sameSite(headers: Headers, publicUrl: string | undefined): boolean {
   const origin = headers.get('origin');
   if (!origin) return false;
   const host = headers.get('host');
-  return (host !== null && (origin === `http://${host}` || origin === `https://${host}`)) || (publicUrl !== undefined && origin === new URL(publicUrl).origin);
+  return (
+    (host !== null && (origin === `http://${host}` || origin === `https://${host}`)) ||
+    (publicUrl !== undefined && origin === new URL(publicUrl).origin)
+  );
 }
 
 function refuse(socket: Duplex, status: number, message: string): void {
   const body = JSON.stringify({ error: message });
-  socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

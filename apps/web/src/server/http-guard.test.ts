@@ -28,20 +28,29 @@ describe('guardRequest', () => {
 
   it('lets cookie-authenticated changes through from this site only', async () => {
     const json = { 'content-type': 'application/json', cookie: 'cks-lab.session_token=x' };
-    const foreign: Array<Record<string, string>> = [{ 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'http://evil.test' }, {}];
+    const foreign: Array<Record<string, string>> = [
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+      { origin: 'http://evil.test' },
+      {},
+    ];
     for (const headers of foreign) {
       const { status } = await refusal(await guardRequest(post({ ...json, ...headers })));
       expect(status).toBe(403);
     }
     expect(await guardRequest(post({ ...json, 'sec-fetch-site': 'same-origin' }))).toBeInstanceOf(Request);
     expect(await guardRequest(post({ ...json, origin: 'http://lab.test' }))).toBeInstanceOf(Request);
-    expect(await guardRequest(post({ ...json, origin: 'https://lab.example.org' }), { publicOrigin: 'https://lab.example.org' })).toBeInstanceOf(Request);
+    expect(
+      await guardRequest(post({ ...json, origin: 'https://lab.example.org' }), { publicOrigin: 'https://lab.example.org' }),
+    ).toBeInstanceOf(Request);
     // Without a cookie there is nothing to forge: tools with the admin token send no Origin.
     expect(await guardRequest(post({ 'content-type': 'application/json', authorization: 'Bearer t' }))).toBeInstanceOf(Request);
   });
 
   it('refuses bodies over the limit, by their declared length or as they stream, without reading the rest', async () => {
-    const declared = await refusal(await guardRequest(post({ 'content-type': 'application/json', 'content-length': '2000' }, 'x'.repeat(2000)), { maxBodyBytes: 1000 }));
+    const declared = await refusal(
+      await guardRequest(post({ 'content-type': 'application/json', 'content-length': '2000' }, 'x'.repeat(2000)), { maxBodyBytes: 1000 }),
+    );
     expect(declared.status).toBe(413);
 
     let pulled = 0;

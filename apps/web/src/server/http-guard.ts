@@ -22,7 +22,11 @@ export async function guardRequest(req: Request, options: GuardOptions = {}): Pr
 
   const contentType = (req.headers.get('content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase();
   if (contentType !== 'application/json') {
-    return refuse(415, 'UNSUPPORTED_MEDIA_TYPE', `requests that change something take a JSON body (content-type: application/json), not "${contentType || 'none'}"`);
+    return refuse(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `requests that change something take a JSON body (content-type: application/json), not "${contentType || 'none'}"`,
+    );
   }
   if (req.headers.has('cookie') && !sameOrigin(req, options.publicOrigin)) {
     return refuse(403, 'FORBIDDEN', 'cross-site request refused: a signed-in change must come from this site');

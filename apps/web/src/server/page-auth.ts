@@ -1,6 +1,6 @@
 import { headers } from 'next/headers';
 import { redirect } from 'next/navigation';
-import { identify, type Identity } from './identity';
+import { type Identity, identify } from './identity';
 import { getRuntime } from './runtime';
 
 /** The signed-in account of the page request, or null. */

@@ -15,7 +15,8 @@ export function prometheusHistogram(name: string, help: string, bounds: number[]
   const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
   for (const s of series) {
     const labels = Object.entries(s.labels).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`);
-    bounds.forEach((bound, i) => lines.push(`${name}_bucket{${[...labels, `le="${bound}"`].join(',')}} ${s.cumulative[i] ?? s.count}`));
+    for (const [i, bound] of bounds.entries())
+      lines.push(`${name}_bucket{${[...labels, `le="${bound}"`].join(',')}} ${s.cumulative[i] ?? s.count}`);
     lines.push(`${name}_bucket{${[...labels, 'le="+Inf"'].join(',')}} ${s.count}`);
     lines.push(`${name}_sum{${labels.join(',')}} ${s.sum}`);
     lines.push(`${name}_count{${labels.join(',')}} ${s.count}`);

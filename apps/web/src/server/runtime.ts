@@ -1,9 +1,9 @@
-import { Lab, type ClusterPort, type ConsolePort, type Logger } from '@cks-lab/core';
-import { openDatabase, type LabDatabase } from '@cks-lab/db';
+import { type ClusterPort, type ConsolePort, Lab, type Logger } from '@cks-lab/core';
+import { type LabDatabase, openDatabase } from '@cks-lab/db';
 import { startSimulatedCluster } from '@cks-lab/kubevirt';
 import { Accounts } from './accounts';
 import { loadAdminToken, loadAuthSecret } from './admin-token';
-import { createAuth, type Auth } from './auth';
+import { type Auth, createAuth } from './auth';
 import { readServerConfig, type ServerConfig } from './config';
 import { settlesWithin } from './deadline';
 import { createLogger } from './logger';
@@ -67,14 +67,21 @@ export async function createRuntime(config: ServerConfig = readServerConfig(), o
     async close({ graceMs } = {}) {
       const stopped = lab.stop();
       if (graceMs === undefined) await stopped;
-      else if (!(await settlesWithin(stopped, graceMs))) logger.warn({ graceMs }, 'the orchestrator had not stopped within the grace: unfinished steps stay at their last record and resume at the next start');
+      else if (!(await settlesWithin(stopped, graceMs)))
+        logger.warn(
+          { graceMs },
+          'the orchestrator had not stopped within the grace: unfinished steps stay at their last record and resume at the next start',
+        );
       cluster.stop();
       database.close();
     },
   };
 }
 
-async function startCluster(config: ServerConfig, logger: Logger): Promise<{ port: ClusterPort; api: { readonly requestCount: number }; console: ConsolePort; stop: () => void }> {
+async function startCluster(
+  config: ServerConfig,
+  logger: Logger,
+): Promise<{ port: ClusterPort; api: { readonly requestCount: number }; console: ConsolePort; stop: () => void }> {
   if (config.cluster === 'sim') {
     const sim = await startSimulatedCluster({
       settings: config.settings,

@@ -1,8 +1,8 @@
-import { ClusterFailure, DeadlineError, TransientError, errorMessage } from '../errors';
+import { ClusterFailure, DeadlineError, errorMessage, TransientError } from '../errors';
 import { DEFAULT_LATENCY_MODEL } from '../latency-model';
-import { GOLDEN_NAMESPACE, dnsLabel, names } from '../naming';
+import { dnsLabel, GOLDEN_NAMESPACE, names } from '../naming';
 import type { ClusterPort, DiskSource, ManagedObjects, SnapshotResult, VmWaitTarget } from '../ports';
-import { ROLES, type ClusterObjectSummary, type GoldenDisk, type GoldenDiskState, type Preflight, type Role } from '../types';
+import { type ClusterObjectSummary, type GoldenDisk, type GoldenDiskState, type Preflight, ROLES, type Role } from '../types';
 
 /** Durations (ms) the fake cluster takes; defaults are the simulator's modelled latencies. */
 export interface FakeDelays {
@@ -349,7 +349,12 @@ export class FakeCluster implements ClusterPort {
     void (async () => {
       let last = '';
       while (!stop.signal.aborted) {
-        const objects = this.objectsOf(sessionId).map((o) => ({ kind: o.kind, namespace: o.namespace, name: o.name, phase: this.phaseOf(o) }));
+        const objects = this.objectsOf(sessionId).map((o) => ({
+          kind: o.kind,
+          namespace: o.namespace,
+          name: o.name,
+          phase: this.phaseOf(o),
+        }));
         const seen = JSON.stringify(objects);
         if (seen !== last) {
           last = seen;
@@ -386,7 +391,12 @@ export class FakeCluster implements ClusterPort {
         if (!snap) throw new ClusterFailure(`VirtualMachineSnapshot ${name} does not exist`);
         return snap;
       };
-      await this.waitUntil(`VirtualMachineSnapshot ${name} readyToUse`, deadlineAt, undefined, () => state().createdAt + this.delays.vmSnapshot);
+      await this.waitUntil(
+        `VirtualMachineSnapshot ${name} readyToUse`,
+        deadlineAt,
+        undefined,
+        () => state().createdAt + this.delays.vmSnapshot,
+      );
       const snap = state();
       if (snap.partial) {
         throw new ClusterFailure(
@@ -413,7 +423,8 @@ export class FakeCluster implements ClusterPort {
     return this.call('ensureGoldenCopy', [version, { ...disk }, sourceNamespace], async () => {
       const existing = this.copies.get(disk.pvc);
       if (!existing || existing.deletedAt !== null) {
-        const source = disk.volumeSnapshot && this.objects.get(key({ kind: 'VolumeSnapshot', namespace: sourceNamespace, name: disk.volumeSnapshot }));
+        const source =
+          disk.volumeSnapshot && this.objects.get(key({ kind: 'VolumeSnapshot', namespace: sourceNamespace, name: disk.volumeSnapshot }));
         const failure = source
           ? null
           : `DataVolume ${GOLDEN_NAMESPACE}/${disk.pvc}: source VolumeSnapshot ${sourceNamespace}/${disk.volumeSnapshot ?? '(none)'} not found`;
@@ -427,7 +438,8 @@ export class FakeCluster implements ClusterPort {
     return this.call('waitGoldenCopies', [version, deadlineAt], () =>
       this.waitUntil(`golden copies of v${version}`, deadlineAt, undefined, () => {
         const copies = this.liveCopies(version);
-        if (copies.length < ROLES.length) throw new ClusterFailure(`golden image v${version} has ${copies.length} of ${ROLES.length} copies`);
+        if (copies.length < ROLES.length)
+          throw new ClusterFailure(`golden image v${version} has ${copies.length} of ${ROLES.length} copies`);
         for (const c of copies) if (c.failure) throw new ClusterFailure(c.failure);
         return Math.max(...copies.map((c) => c.createdAt + this.delays.goldenCopy));
       }),
@@ -613,7 +625,13 @@ export class FakeCluster implements ClusterPort {
     this.dataSourceVersion = version;
     this.dataSourceHistory.push(version);
     for (const role of ROLES) {
-      this.put({ kind: 'DataSource', namespace: GOLDEN_NAMESPACE, name: names.goldenDataSource(role), sessionId: null, goldenVersion: null });
+      this.put({
+        kind: 'DataSource',
+        namespace: GOLDEN_NAMESPACE,
+        name: names.goldenDataSource(role),
+        sessionId: null,
+        goldenVersion: null,
+      });
     }
   }
 

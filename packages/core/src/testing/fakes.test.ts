@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterFailure, ConflictError, DeadlineError, NotFoundError, TransientError } from '../errors';
 import { names } from '../naming';
-import { ROLES, type GoldenImage, type Run, type Session } from '../types';
+import { type GoldenImage, ROLES, type Run, type Session } from '../types';
 import { FakeCluster } from './fake-cluster';
 import { MemoryStore } from './memory-store';
 import { TEST_EPOCH, TestClock } from './test-clock';
@@ -59,7 +59,13 @@ describe('MemoryStore', () => {
     expect(await store.getSession('0000000a')).toBeNull();
     expect(await store.insertSessionWithinLimit(session('0000000a'), 5)).toBe(true);
     await expect(store.insertSessionWithinLimit(session('0000000a'), 50)).rejects.toBeInstanceOf(ConflictError);
-    expect((await store.listSessions()).map((s) => s.status).sort()).toEqual(['pending', 'provisioning', 'running', 'running', 'terminating']);
+    expect((await store.listSessions()).map((s) => s.status).sort()).toEqual([
+      'pending',
+      'provisioning',
+      'running',
+      'running',
+      'terminating',
+    ]);
     expect(await store.listSessions({ includeEnded: true })).toHaveLength(7);
   });
 
@@ -112,7 +118,16 @@ describe('MemoryStore', () => {
     expect(await store.countUnfinishedRunsOnGolden(1)).toBe(1);
     expect(await store.countUnfinishedRunsOnGolden(3)).toBe(0);
     expect((await store.unfinishedRuns()).map((r) => r.id).sort()).toEqual(['a', 'c', 'd']);
-    const step = { runId: 'a', seq: 1, strategy: 'snapshot', name: 'prepare-namespace', startedAt: T, endedAt: null, outcome: 'running', detail: null } as const;
+    const step = {
+      runId: 'a',
+      seq: 1,
+      strategy: 'snapshot',
+      name: 'prepare-namespace',
+      startedAt: T,
+      endedAt: null,
+      outcome: 'running',
+      detail: null,
+    } as const;
     await store.startStep(step);
     await expect(store.startStep(step)).rejects.toBeInstanceOf(ConflictError);
     await store.finishStep('a', 1, { endedAt: T + 5, outcome: 'succeeded', detail: 'ok' });

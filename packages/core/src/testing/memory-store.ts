@@ -1,6 +1,15 @@
 import { ConflictError, NotFoundError } from '../errors';
 import type { PoolClaim, SessionQuery, Store } from '../ports';
-import { ACTIVE_SESSION_STATUSES, ENDABLE_SESSION_STATUSES, LIVE_SESSION_STATUSES, type GoldenImage, type Run, type Session, type SessionStatus, type Step } from '../types';
+import {
+  ACTIVE_SESSION_STATUSES,
+  ENDABLE_SESSION_STATUSES,
+  type GoldenImage,
+  LIVE_SESSION_STATUSES,
+  type Run,
+  type Session,
+  type SessionStatus,
+  type Step,
+} from '../types';
 
 /** Sessions that have ended: hidden from `listSessions()` unless `includeEnded`. */
 export const ENDED_SESSION_STATUSES: readonly SessionStatus[] = ['terminated', 'failed'];
@@ -180,7 +189,10 @@ export class MemoryStore implements Store {
   }
 
   async unfinishedRuns(): Promise<Run[]> {
-    return [...this.runs.values()].filter((r) => r.outcome === 'running').sort((a, b) => a.startedAt - b.startedAt).map(copy);
+    return [...this.runs.values()]
+      .filter((r) => r.outcome === 'running')
+      .sort((a, b) => a.startedAt - b.startedAt)
+      .map(copy);
   }
 
   async countUnfinishedRunsOnGolden(version: number): Promise<number> {

@@ -1,5 +1,5 @@
-import { PreconditionError, TransientError, names, type ConsoleConnection, type ConsolePort, type Role } from '@cks-lab/core';
 import type { IncomingMessage } from 'node:http';
+import { type ConsoleConnection, type ConsolePort, names, PreconditionError, type Role, TransientError } from '@cks-lab/core';
 import WebSocket, { type ClientOptions } from 'ws';
 
 /**
@@ -26,10 +26,14 @@ export interface ConsoleEndpoint {
 
 /** The console port over the console subresource of any API server that serves it (real, test stand-in or simulator). */
 export class KubevirtConsole implements ConsolePort {
-  constructor(private readonly endpoint: ConsoleEndpoint, private readonly connectTimeoutMs = 15_000) {}
+  constructor(
+    private readonly endpoint: ConsoleEndpoint,
+    private readonly connectTimeoutMs = 15_000,
+  ) {}
 
   async openConsole(sessionId: string, role: Role): Promise<ConsoleConnection> {
-    const url = this.endpoint.server.replace(/^http/, 'ws').replace(/\/$/, '') + consolePath(names.namespace(sessionId), names.vm(role, sessionId));
+    const url =
+      this.endpoint.server.replace(/^http/, 'ws').replace(/\/$/, '') + consolePath(names.namespace(sessionId), names.vm(role, sessionId));
     const options: ClientOptions = { handshakeTimeout: this.connectTimeoutMs, perMessageDeflate: false };
     await this.endpoint.applyCredentials(options);
     return connect(url, options);
@@ -74,7 +78,9 @@ function wrap(socket: WebSocket): ConsoleConnection {
     closedWith = reason;
     for (const listener of closeListeners) listener(reason);
   };
-  socket.on('close', (code, reason) => closed(reason.toString() || (code === 1000 ? 'the console closed' : `the console connection dropped (${code})`)));
+  socket.on('close', (code, reason) =>
+    closed(reason.toString() || (code === 1000 ? 'the console closed' : `the console connection dropped (${code})`)),
+  );
   socket.on('error', (error) => closed(`the console connection failed: ${error.message}`));
   return {
     write(data) {
@@ -118,6 +124,7 @@ function refusal(status: number, body: string): Error {
   } catch {
     // Not a Status object: keep the text.
   }
-  if (status === 400 || status === 404 || status === 409) return new PreconditionError(`the VM's console is not available: ${message || `HTTP ${status}`}`);
+  if (status === 400 || status === 404 || status === 409)
+    return new PreconditionError(`the VM's console is not available: ${message || `HTTP ${status}`}`);
   return new TransientError(`the console was refused with HTTP ${status}${message ? `: ${message}` : ''}`);
 }

@@ -1,11 +1,11 @@
-import { ValidationError, dnsLabel } from '@cks-lab/core';
+import { dnsLabel, ValidationError } from '@cks-lab/core';
 import yaml from 'js-yaml';
-import { BOOTSTRAP_TOKEN_PATTERN, CA_CERT_HASH_PATTERN, type BootstrapPki } from './bootstrap-pki';
+import { BOOTSTRAP_TOKEN_PATTERN, type BootstrapPki, CA_CERT_HASH_PATTERN } from './bootstrap-pki';
 import { file, renderCloudConfig, shellQuote, type WriteFile } from './cloud-config';
-import { k8sRelease, type K8sRelease } from './k8s-version';
+import { type K8sRelease, k8sRelease } from './k8s-version';
 import { nodeNetplanFile } from './netplan';
 import { nodeSetupScript } from './node-setup-script';
-import { READINESS_SCRIPT_PATH, controlPlaneReadyScript, workerReadyScript } from './readiness-script';
+import { controlPlaneReadyScript, READINESS_SCRIPT_PATH, workerReadyScript } from './readiness-script';
 import { SERIAL_AUTOLOGIN_COMMANDS, serialAutologinFile } from './serial-console';
 
 /**
@@ -176,7 +176,16 @@ function calicoInstallation(podCidr: string): string {
     metadata: { name: 'default' },
     spec: {
       calicoNetwork: {
-        ipPools: [{ name: 'default-ipv4-ippool', cidr: podCidr, blockSize: 26, encapsulation: 'VXLAN', natOutgoing: 'Enabled', nodeSelector: 'all()' }],
+        ipPools: [
+          {
+            name: 'default-ipv4-ippool',
+            cidr: podCidr,
+            blockSize: 26,
+            encapsulation: 'VXLAN',
+            natOutgoing: 'Enabled',
+            nodeSelector: 'all()',
+          },
+        ],
         nodeAddressAutodetectionV4: { kubernetes: 'NodeInternalIP' },
       },
     },
@@ -192,12 +201,23 @@ function checked(p: BootstrapParams): BootstrapParams {
     throw new ValidationError(`bootstrap user data: ${what} "${value}" is malformed`);
   };
   k8sRelease(p.k8sVersion);
-  for (const [what, ip] of [['lab IP', p.labIp], ['control-plane IP', p.controlPlaneIp]] as const) if (!IPV4.test(ip)) fail(what, ip);
-  for (const [what, cidr] of [['pod CIDR', p.podCidr], ['service CIDR', p.serviceCidr]] as const) {
+  for (const [what, ip] of [
+    ['lab IP', p.labIp],
+    ['control-plane IP', p.controlPlaneIp],
+  ] as const)
+    if (!IPV4.test(ip)) fail(what, ip);
+  for (const [what, cidr] of [
+    ['pod CIDR', p.podCidr],
+    ['service CIDR', p.serviceCidr],
+  ] as const) {
     const [ip = '', prefix = ''] = cidr.split('/');
     if (!IPV4.test(ip) || !/^\d+$/.test(prefix) || Number(prefix) > 32) fail(what, cidr);
   }
-  for (const [what, mac] of [['pod MAC address', p.podMac], ['lab MAC address', p.labMac]] as const) if (!MAC.test(mac)) fail(what, mac);
+  for (const [what, mac] of [
+    ['pod MAC address', p.podMac],
+    ['lab MAC address', p.labMac],
+  ] as const)
+    if (!MAC.test(mac)) fail(what, mac);
   dnsLabel(p.hostname);
   if (!BOOTSTRAP_TOKEN_PATTERN.test(p.pki.token)) fail('bootstrap token', '<redacted>');
   if (!CA_CERT_HASH_PATTERN.test(p.pki.caCertHash)) fail('CA cert hash', p.pki.caCertHash);

@@ -5,12 +5,12 @@ import type { KubeObject } from '../object-api';
 import {
   BOOTSTRAP_PKI_SECRET,
   BOOTSTRAP_TOKEN_PATTERN,
-  CA_CERT_HASH_PATTERN,
+  type BootstrapPki,
   bootstrapPkiFromSecret,
   bootstrapPkiSecret,
   bootstrapToken,
+  CA_CERT_HASH_PATTERN,
   generateBootstrapPki,
-  type BootstrapPki,
 } from './bootstrap-pki';
 import { toolAvailable, withTempDir } from './tools-for-tests';
 

@@ -1,5 +1,5 @@
 import { createHash, randomInt, webcrypto } from 'node:crypto';
-import { ValidationError, names } from '@cks-lab/core';
+import { names, ValidationError } from '@cks-lab/core';
 import type { IoK8sApiCoreV1Secret } from '@kubevirt-ui-ext/kubevirt-api/kubernetes';
 // @peculiar/x509 resolves its algorithm providers through tsyringe, which needs the Reflect metadata polyfill.
 import 'reflect-metadata';

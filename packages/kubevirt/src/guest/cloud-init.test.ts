@@ -1,17 +1,17 @@
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROLES, guestIdentity } from '@cks-lab/core';
+import { guestIdentity, ROLES } from '@cks-lab/core';
 import yaml from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CLUSTER_SETTINGS } from '../manifests/settings';
 import { bootstrapParams } from '../manifests/user-data';
-import { CALICO_VERSION, controlPlaneUserData, workerUserData, type BootstrapParams } from './bootstrap-cloud-init';
-import { generateBootstrapPki, type BootstrapPki } from './bootstrap-pki';
-import { POD_NIC_MAC, nodeNetplan } from './netplan';
+import { type BootstrapParams, CALICO_VERSION, controlPlaneUserData, workerUserData } from './bootstrap-cloud-init';
+import { type BootstrapPki, generateBootstrapPki } from './bootstrap-pki';
+import { nodeNetplan, POD_NIC_MAC } from './netplan';
 import { controlPlaneReadyScript, workerReadyScript } from './readiness-script';
 import { NEW_MACHINE_ID_SCRIPT_PATH, newMachineIdScript, restoreUserData } from './restore-cloud-init';
 import { SERIAL_AUTOLOGIN_PATH } from './serial-console';
-import { parseCloudConfig, run, scriptShell, shellcheck, toolAvailable, withTempDir, type CloudConfigFile } from './tools-for-tests';
+import { type CloudConfigFile, parseCloudConfig, run, scriptShell, shellcheck, toolAvailable, withTempDir } from './tools-for-tests';
 
 let pki: BootstrapPki;
 let userData: Record<string, string>;
@@ -31,7 +31,9 @@ const fileAt = (data: string, path: string) => files(data).find((entry) => entry
 describe('every user data', () => {
   it.runIf(toolAvailable('cloud-init'))('passes `cloud-init schema`', () => {
     for (const [name, data] of Object.entries(userData)) {
-      const result = withTempDir({ 'user-data.yaml': data }, (dir) => run('cloud-init', ['schema', '--config-file', join(dir, 'user-data.yaml')]));
+      const result = withTempDir({ 'user-data.yaml': data }, (dir) =>
+        run('cloud-init', ['schema', '--config-file', join(dir, 'user-data.yaml')]),
+      );
       expect(result.status, `${name}: ${result.output}`).toBe(0);
       expect(result.output).toMatch(/Valid cloud-config/);
     }
@@ -39,7 +41,9 @@ describe('every user data', () => {
 
   it.runIf(toolAvailable('cloud-init'))('(and `cloud-init schema` does catch mistakes)', () => {
     const broken = userData['restore worker']!.replace('permissions:', 'permsissions:');
-    const result = withTempDir({ 'user-data.yaml': broken }, (dir) => run('cloud-init', ['schema', '--config-file', join(dir, 'user-data.yaml')]));
+    const result = withTempDir({ 'user-data.yaml': broken }, (dir) =>
+      run('cloud-init', ['schema', '--config-file', join(dir, 'user-data.yaml')]),
+    );
     expect(result.status).not.toBe(0);
   });
 
@@ -56,7 +60,7 @@ describe('every user data', () => {
     expect(checked).toBe(8);
   });
 
-  it('logs root in on the serial console (the learner\'s terminal), restarting its getty before anything long runs', () => {
+  it("logs root in on the serial console (the learner's terminal), restarting its getty before anything long runs", () => {
     for (const [name, data] of Object.entries(userData)) {
       const dropIn = fileAt(data, SERIAL_AUTOLOGIN_PATH);
       expect(dropIn?.permissions, name).toBe('0644');
@@ -103,7 +107,15 @@ describe('every user data', () => {
             ethernets: {
               // No set-name: cloud-init's own entry for this NIC names it.
               pod: { match: { macaddress: podMac }, dhcp4: true },
-              lab0: { match: { macaddress: mac }, 'set-name': 'lab0', dhcp4: false, dhcp6: false, 'link-local': [], addresses: [`${labIp}/24`], mtu: 1400 },
+              lab0: {
+                match: { macaddress: mac },
+                'set-name': 'lab0',
+                dhcp4: false,
+                dhcp6: false,
+                'link-local': [],
+                addresses: [`${labIp}/24`],
+                mtu: 1400,
+              },
             },
           },
         });
@@ -158,13 +170,17 @@ describe('restore user data', () => {
       },
       (dir) => {
         const script = newMachineIdScript.replaceAll('/etc/', `${dir}/etc/`).replaceAll('/var/lib/dbus/', `${dir}/dbus/`);
-        const result = run('sh', ['-c', script], { env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}`, SYSTEMCTL_LOG: `${dir}/systemctl.log` } });
+        const result = run('sh', ['-c', script], {
+          env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}`, SYSTEMCTL_LOG: `${dir}/systemctl.log` },
+        });
         expect(result.status, result.output).toBe(0);
         expect(readFileSync(`${dir}/etc/machine-id`, 'utf8')).toBe('0123456789abcdef0123456789abcdef\n');
         expect(statSync(`${dir}/etc/machine-id`).mode & 0o777).toBe(0o444);
         expect(readdirSync(`${dir}/etc`)).toEqual(['machine-id']);
         expect(readlinkSync(`${dir}/dbus/machine-id`)).toBe(`${dir}/etc/machine-id`);
-        expect(readFileSync(`${dir}/systemctl.log`, 'utf8')).toBe('restart systemd-journald.service\ntry-restart systemd-networkd.service\n');
+        expect(readFileSync(`${dir}/systemctl.log`, 'utf8')).toBe(
+          'restart systemd-journald.service\ntry-restart systemd-networkd.service\n',
+        );
       },
     );
   });
@@ -187,7 +203,9 @@ describe('bootstrap user data', () => {
   });
 
   it('control plane: kubeadm init on the lab address, with the node name, the token and the CIDRs', () => {
-    const [init, cluster, kubelet] = yaml.loadAll(fileAt(userData['bootstrap control plane']!, '/etc/cks-lab/kubeadm.yaml')!.content) as any[];
+    const [init, cluster, kubelet] = yaml.loadAll(
+      fileAt(userData['bootstrap control plane']!, '/etc/cks-lab/kubeadm.yaml')!.content,
+    ) as any[];
     expect(init).toMatchObject({
       apiVersion: 'kubeadm.k8s.io/v1beta4',
       kind: 'InitConfiguration',
@@ -233,7 +251,9 @@ describe('bootstrap user data', () => {
     expect(text).toContain("CONTROL_PLANE='192.168.100.10:6443'");
     expect(text).toContain(`TOKEN='${pki.token}'`);
     expect(text).toContain(`CA_CERT_HASH='${pki.caCertHash}'`);
-    expect(text).toMatch(/kubeadm join "\$CONTROL_PLANE" --token "\$TOKEN" --discovery-token-ca-cert-hash "\$CA_CERT_HASH" --node-name "\$NODE_NAME"/);
+    expect(text).toMatch(
+      /kubeadm join "\$CONTROL_PLANE" --token "\$TOKEN" --discovery-token-ca-cert-hash "\$CA_CERT_HASH" --node-name "\$NODE_NAME"/,
+    );
     expect(data).not.toContain('PRIVATE KEY');
     expect(data).not.toMatch(/kubeadm init/);
     expect(fileAt(data, '/usr/local/bin/cks-lab-ready')!.content).toBe(workerReadyScript);

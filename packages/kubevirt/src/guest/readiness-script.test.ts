@@ -79,7 +79,10 @@ const pod = (namespace: string, name: string, phase: string, ready: 'True' | 'Fa
     status: {
       phase,
       conditions: ready ? [{ type: 'Ready', status: ready }] : [{ type: 'PodScheduled', status: 'True' }],
-      containerStatuses: startedAt.map((time, i) => ({ name: `c${i}`, state: time ? { running: { startedAt: time } } : { waiting: { reason: 'ContainerCreating' } } })),
+      containerStatuses: startedAt.map((time, i) => ({
+        name: `c${i}`,
+        state: time ? { running: { startedAt: time } } : { waiting: { reason: 'ContainerCreating' } },
+      })),
     },
   },
 });
@@ -100,7 +103,12 @@ const healthyCluster: Fixtures = {
  * Runs a readiness script with the fake kubectl answering from `fixtures` (a missing one is "not
  * found"); `$FAKE_DIR` in an `env` value stands for the fixtures' directory.
  */
-function runScript(script: string, fixtures: Fixtures, args: string[] = [], env: Record<string, string> = {}): Promise<{ status: number; output: string }> {
+function runScript(
+  script: string,
+  fixtures: Fixtures,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ status: number; output: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'cks-lab-ready-'));
   const write = (path: string, content: string) => {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
@@ -128,7 +136,8 @@ function runScript(script: string, fixtures: Fixtures, args: string[] = [], env:
   });
 }
 
-const without = (fixtures: Fixtures, ...paths: string[]) => Object.fromEntries(Object.entries(fixtures).filter(([path]) => !paths.includes(path)));
+const without = (fixtures: Fixtures, ...paths: string[]) =>
+  Object.fromEntries(Object.entries(fixtures).filter(([path]) => !paths.includes(path)));
 
 describe.runIf(toolAvailable('shellcheck'))('readiness scripts', () => {
   it('pass shellcheck as POSIX sh', () => {
@@ -150,7 +159,10 @@ describe.runIf(toolAvailable('kubectl')).concurrent('control-plane readiness scr
       status: 1,
       output: expect.stringMatching(/^not ready: API server \/readyz: \[-\]etcd failed/),
     });
-    expect(await check(without(healthyCluster, 'readyz'))).toMatchObject({ status: 1, output: expect.stringMatching(/^not ready: API server: The connection/) });
+    expect(await check(without(healthyCluster, 'readyz'))).toMatchObject({
+      status: 1,
+      output: expect.stringMatching(/^not ready: API server: The connection/),
+    });
   });
 
   it('fails on a lease left over from before the boot (a restored etcd says Ready for a while)', async () => {
@@ -158,12 +170,21 @@ describe.runIf(toolAvailable('kubectl')).concurrent('control-plane readiness scr
       status: 1,
       output: `not ready: node node01: lease not renewed since boot (last ${BEFORE_BOOT})\n`,
     });
-    expect(await check(without(healthyCluster, 'leases-kube-node-lease/node01.json'))).toEqual({ status: 1, output: 'not ready: node node01 has no lease\n' });
+    expect(await check(without(healthyCluster, 'leases-kube-node-lease/node01.json'))).toEqual({
+      status: 1,
+      output: 'not ready: node node01 has no lease\n',
+    });
   });
 
   it('fails on a node that is not Ready or has no Ready condition yet', async () => {
-    expect(await check({ ...healthyCluster, ...node('node01', 'False') })).toEqual({ status: 1, output: 'not ready: node node01 is not Ready\n' });
-    expect(await check({ ...healthyCluster, ...node('node01', null) })).toEqual({ status: 1, output: 'not ready: node node01 is not Ready\n' });
+    expect(await check({ ...healthyCluster, ...node('node01', 'False') })).toEqual({
+      status: 1,
+      output: 'not ready: node node01 is not Ready\n',
+    });
+    expect(await check({ ...healthyCluster, ...node('node01', null) })).toEqual({
+      status: 1,
+      output: 'not ready: node node01 is not Ready\n',
+    });
   });
 
   it('counts nodes against the expected number (argument, default 2)', async () => {
@@ -183,7 +204,12 @@ describe.runIf(toolAvailable('kubectl')).concurrent('control-plane readiness scr
       status: 1,
       output: 'not ready: pod kube-system/coredns-1 is not Ready\n',
     });
-    expect(await check({ ...healthyCluster, ...pod('calico-system', 'calico-node-a', 'Running', 'True', ['2023-11-14T22:13:50Z', '2023-11-14T22:00:00Z']) })).toEqual({
+    expect(
+      await check({
+        ...healthyCluster,
+        ...pod('calico-system', 'calico-node-a', 'Running', 'True', ['2023-11-14T22:13:50Z', '2023-11-14T22:00:00Z']),
+      }),
+    ).toEqual({
       status: 1,
       output: 'not ready: pod calico-system/calico-node-a: status from before boot\n',
     });
@@ -207,17 +233,29 @@ describe.runIf(toolAvailable('kubectl')).concurrent('worker readiness script', (
   });
 
   it('fails before the join', async () => {
-    expect(await healthz(worker, { KUBECONFIG: '/nonexistent/kubelet.conf' })).toMatchObject({ status: 1, output: expect.stringMatching(/^not ready: not joined/) });
-    expect(await healthz(without(worker, 'nodes/node01.json'))).toMatchObject({ status: 1, output: expect.stringMatching(/^not ready: node node01 not registered/) });
+    expect(await healthz(worker, { KUBECONFIG: '/nonexistent/kubelet.conf' })).toMatchObject({
+      status: 1,
+      output: expect.stringMatching(/^not ready: not joined/),
+    });
+    expect(await healthz(without(worker, 'nodes/node01.json'))).toMatchObject({
+      status: 1,
+      output: expect.stringMatching(/^not ready: node node01 not registered/),
+    });
   });
 
   it('fails while the kubelet is unhealthy', async () => {
     expect(await healthz({ ...worker, healthz: 'failed' })).toEqual({ status: 1, output: 'not ready: kubelet healthz: failed\n' });
-    expect(await healthz(without(worker, 'healthz'))).toMatchObject({ status: 1, output: expect.stringMatching(/^not ready: kubelet: curl/) });
+    expect(await healthz(without(worker, 'healthz'))).toMatchObject({
+      status: 1,
+      output: expect.stringMatching(/^not ready: kubelet: curl/),
+    });
   });
 
   it('fails on a NotReady node or a lease from before the boot', async () => {
-    expect(await healthz({ ...worker, ...node('node01', 'False') })).toEqual({ status: 1, output: 'not ready: node node01 is not Ready\n' });
+    expect(await healthz({ ...worker, ...node('node01', 'False') })).toEqual({
+      status: 1,
+      output: 'not ready: node node01 is not Ready\n',
+    });
     expect(await healthz({ ...worker, ...lease('node01', BEFORE_BOOT) })).toEqual({
       status: 1,
       output: `not ready: node node01: lease not renewed since boot (last ${BEFORE_BOOT})\n`,

@@ -1,6 +1,6 @@
 import { guestIdentity, type Role } from '@cks-lab/core';
 import { file, renderCloudConfig } from './cloud-config';
-import { POD_NIC_MAC, nodeNetplanFile } from './netplan';
+import { nodeNetplanFile, POD_NIC_MAC } from './netplan';
 import { READINESS_SCRIPT_PATH, readinessScript } from './readiness-script';
 import { SERIAL_AUTOLOGIN_COMMANDS, serialAutologinFile } from './serial-console';
 

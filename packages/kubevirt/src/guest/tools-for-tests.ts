@@ -17,7 +17,11 @@ export function toolAvailable(tool: string): boolean {
 }
 
 /** Runs a tool; returns its exit status and combined output. */
-export function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): { status: number; output: string } {
+export function run(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string } = {},
+): { status: number; output: string } {
   const result = spawnSync(command, args, { encoding: 'utf8', env: options.env ?? process.env, input: options.input });
   return { status: result.status ?? -1, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
 }

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { NotFoundError, ValidationError } from '@cks-lab/core';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject, ListResult, ObjectApi, WatchEvent, WatchHandle } from '../object-api';
-import { apiVersionOf, resourceTypeOf, type ResourceType } from '../resources';
+import { apiVersionOf, type ResourceType, resourceTypeOf } from '../resources';
 import { KubeTransport } from './kube-transport';
 import { openWatchStream } from './watch-stream';
 
@@ -61,7 +61,11 @@ export class ClientNodeObjectApi implements ObjectApi {
 
   async get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T | null> {
     try {
-      return await this.transport.json<T>({ method: 'GET', path: objectPath(type, namespace, name), operation: `get ${describe(type, namespace, name)}` });
+      return await this.transport.json<T>({
+        method: 'GET',
+        path: objectPath(type, namespace, name),
+        operation: `get ${describe(type, namespace, name)}`,
+      });
     } catch (error) {
       if (error instanceof NotFoundError) return null;
       throw error;
@@ -85,7 +89,11 @@ export class ClientNodeObjectApi implements ObjectApi {
   }
 
   async patchStatus<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, status: object): Promise<T> {
-    return this.mergePatch<T>(`${objectPath(type, namespace, name)}/status`, { status }, `patch status of ${describe(type, namespace, name)}`);
+    return this.mergePatch<T>(
+      `${objectPath(type, namespace, name)}/status`,
+      { status },
+      `patch status of ${describe(type, namespace, name)}`,
+    );
   }
 
   async delete(type: ResourceType, namespace: string | undefined, name: string): Promise<void> {
@@ -133,7 +141,14 @@ export class ClientNodeObjectApi implements ObjectApi {
   }
 
   private mergePatch<T>(path: string, body: object, operation: string): Promise<T> {
-    return this.transport.json<T>({ method: 'PATCH', path, query: { fieldValidation: 'Strict' }, body, contentType: MERGE_PATCH, operation });
+    return this.transport.json<T>({
+      method: 'PATCH',
+      path,
+      query: { fieldValidation: 'Strict' },
+      body,
+      contentType: MERGE_PATCH,
+      operation,
+    });
   }
 }
 

@@ -9,8 +9,8 @@ import { kubernetesPreflight } from './preflight';
 // Callers build the KubeConfig they pass in with the same client-node release this package pins.
 export { KubeConfig } from '@kubernetes/client-node';
 export { ClientNodeObjectApi, type ClientNodeObjectApiOptions } from './client-node-object-api';
-export { kubernetesPreflight } from './preflight';
 export { NotServedError } from './kube-errors';
+export { kubernetesPreflight } from './preflight';
 
 export interface KubernetesClusterOptions {
   settings: ClusterSettings;
@@ -60,7 +60,9 @@ function loadDefaultKubeConfig(): KubeConfig {
   kc.loadFromDefault();
   // loadFromDefault falls back to an unauthenticated http://localhost:8080 when it finds nothing.
   if (kc.getCurrentCluster()?.server === 'http://localhost:8080' && kc.getCurrentContext() === 'loaded-context') {
-    throw new DomainError('no Kubernetes configuration found: set KUBECONFIG, provide ~/.kube/config, or run cks-lab in a pod with a service account');
+    throw new DomainError(
+      'no Kubernetes configuration found: set KUBECONFIG, provide ~/.kube/config, or run cks-lab in a pod with a service account',
+    );
   }
   return kc;
 }

@@ -116,8 +116,17 @@ export class KubeTransport {
 
   /** One keep-alive agent, rebuilt only when the TLS material (CA, client certificate) changes. */
   private agentFor(options: https.RequestOptions): https.Agent {
-    const tls = { ca: options.ca, cert: options.cert, key: options.key, pfx: options.pfx, passphrase: options.passphrase, servername: options.servername };
-    const tlsKey = Object.values(tls).map((value) => String(value ?? '')).join('\0');
+    const tls = {
+      ca: options.ca,
+      cert: options.cert,
+      key: options.key,
+      pfx: options.pfx,
+      passphrase: options.passphrase,
+      servername: options.servername,
+    };
+    const tlsKey = Object.values(tls)
+      .map((value) => String(value ?? ''))
+      .join('\0');
     if (this.pool?.tlsKey !== tlsKey) {
       this.pool?.agent.destroy();
       this.pool = { tlsKey, agent: new https.Agent({ ...tls, keepAlive: true, rejectUnauthorized: true }) };

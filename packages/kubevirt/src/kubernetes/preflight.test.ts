@@ -12,9 +12,13 @@ import { httpError } from './kube-errors';
 import type { KubeRequest } from './kube-transport';
 import { kubernetesPreflight, type PreflightTransport } from './preflight';
 
-type Obj = { metadata: { name: string; namespace?: string; annotations?: Record<string, string>; creationTimestamp?: string }; [field: string]: any };
+type Obj = {
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string>; creationTimestamp?: string };
+  [field: string]: any;
+};
 
-const key = (groupVersion: string, plural: string, namespace: string | undefined, name: string) => `${groupVersion}/${plural}/${namespace ?? ''}/${name}`;
+const key = (groupVersion: string, plural: string, namespace: string | undefined, name: string) =>
+  `${groupVersion}/${plural}/${namespace ?? ''}/${name}`;
 
 /** GET-only API server: discovery per group version, objects by path, cluster-wide lists, 403s by path prefix. */
 class FakeApiServer implements PreflightTransport {
@@ -65,14 +69,18 @@ class FakeApiServer implements PreflightTransport {
       if (!served) throw notServed();
       return { resources: [...served].map((name) => ({ name })) } as T;
     }
-    const [namespace, plural, name] = rest[0] === 'namespaces' && rest.length >= 3 ? [rest[1], rest[2]!, rest[3]] : [undefined, rest[0]!, rest[1]];
+    const [namespace, plural, name] =
+      rest[0] === 'namespaces' && rest.length >= 3 ? [rest[1], rest[2]!, rest[3]] : [undefined, rest[0]!, rest[1]];
     if (!served?.has(plural)) throw notServed();
     if (name === undefined) {
-      const items = [...this.objects.entries()].filter(([k]) => k.startsWith(`${groupVersion}/${plural}/`)).map(([, object]) => structuredClone(object));
+      const items = [...this.objects.entries()]
+        .filter(([k]) => k.startsWith(`${groupVersion}/${plural}/`))
+        .map(([, object]) => structuredClone(object));
       return { items } as T;
     }
     const object = this.objects.get(key(groupVersion, plural, namespace, name));
-    if (!object) throw httpError(operation, 404, { message: `${plural} "${name}" not found`, reason: 'NotFound', details: { name }, code: 404 });
+    if (!object)
+      throw httpError(operation, 404, { message: `${plural} "${name}" not found`, reason: 'NotFound', details: { name }, code: 404 });
     return structuredClone(object) as T;
   }
 }
@@ -99,7 +107,11 @@ function healthyCluster(): FakeApiServer {
   });
   api.put('cdi.kubevirt.io/v1beta1', 'cdis', { metadata: { name: 'cdi' }, status: { phase: 'Deployed', observedVersion: 'v1.64.0' } });
   storage(api, 'ceph-rbd', CEPH, { [DEFAULT_CLASS]: 'true' });
-  api.put('snapshot.storage.k8s.io/v1', 'volumesnapshotclasses', { metadata: { name: 'rbd-snapshots' }, driver: CEPH, deletionPolicy: 'Delete' });
+  api.put('snapshot.storage.k8s.io/v1', 'volumesnapshotclasses', {
+    metadata: { name: 'rbd-snapshots' },
+    driver: CEPH,
+    deletionPolicy: 'Delete',
+  });
   api.put('v1', 'namespaces', { metadata: { name: 'vm-templates' } });
   api.put('rbac.authorization.k8s.io/v1', 'clusterroles', {
     metadata: { name: 'cks-lab-golden-cloner' },
@@ -122,7 +134,13 @@ const DEFAULT_CLASS = 'storageclass.kubernetes.io/is-default-class';
 const DEFAULT_VIRT_CLASS = 'storageclass.kubevirt.io/is-default-virt-class';
 
 /** A StorageClass and the StorageProfile CDI makes for it. */
-function storage(api: FakeApiServer, name: string, provisioner: string, annotations: Record<string, string> = {}, creationTimestamp = '2025-01-01T00:00:00Z'): void {
+function storage(
+  api: FakeApiServer,
+  name: string,
+  provisioner: string,
+  annotations: Record<string, string> = {},
+  creationTimestamp = '2025-01-01T00:00:00Z',
+): void {
   api.put('storage.k8s.io/v1', 'storageclasses', { metadata: { name, annotations, creationTimestamp }, provisioner });
   api.put('cdi.kubevirt.io/v1beta1', 'storageprofiles', {
     metadata: { name },
@@ -167,9 +185,12 @@ describe('kubernetesPreflight', () => {
       StorageClass: `ceph-rbd (provisioner ${CEPH}), the cluster default (${DEFAULT_CLASS}); none is annotated ${DEFAULT_VIRT_CLASS}`,
       StorageProfile: 'DataVolumes on ceph-rbd get accessModes ReadWriteMany and volumeMode Block',
       VolumeSnapshotClass: `StorageClass ceph-rbd (${CEPH}) is snapshotted with VolumeSnapshotClass rbd-snapshots`,
-      'base image DataSource': 'DataSource vm-templates/ubuntu-2404-base is Ready; its source PVC vm-templates/ubuntu-2404-base (10Gi) fits the 20Gi VM disks',
+      'base image DataSource':
+        'DataSource vm-templates/ubuntu-2404-base is Ready; its source PVC vm-templates/ubuntu-2404-base (10Gi) fits the 20Gi VM disks',
     });
-    expect(details['VolumeSnapshot API and controller']).toMatch(/whether the snapshot-controller itself runs cannot be checked through the API/);
+    expect(details['VolumeSnapshot API and controller']).toMatch(
+      /whether the snapshot-controller itself runs cannot be checked through the API/,
+    );
   });
 
   it('any failed check makes the snapshot strategy unavailable, naming the first, and strategy selection falls back to bootstrap', async () => {
@@ -195,16 +216,23 @@ describe('kubernetesPreflight', () => {
           'KubeVirt v1.8.0 is in phase Deploying, not Deployed: virt-operator has not finished deploying it (see status.conditions of the KubeVirt CR kubevirt/kubevirt and the virt-operator logs)',
       });
       api.remove('kubevirt.io/v1', 'kubevirts', 'kubevirt', 'kubevirt');
-      expect((await detailOf(api, 'KubeVirt')).detail).toMatch(/^cannot tell whether KubeVirt is deployed: the KubeVirt CR could not be read \(none exists\)/);
+      expect((await detailOf(api, 'KubeVirt')).detail).toMatch(
+        /^cannot tell whether KubeVirt is deployed: the KubeVirt CR could not be read \(none exists\)/,
+      );
     });
 
     it('a CDI CR without a phase, or none at all, fails', async () => {
       api.edit('cdi.kubevirt.io/v1beta1', 'cdis', 'cdi', (cdi) => delete cdi.status.phase);
-      expect((await detailOf(api, 'CDI')).detail).toMatch(/^CDI v1\.64\.0 is without a phase, not Deployed: cdi-operator has not finished deploying it/);
+      expect((await detailOf(api, 'CDI')).detail).toMatch(
+        /^CDI v1\.64\.0 is without a phase, not Deployed: cdi-operator has not finished deploying it/,
+      );
       api.edit('cdi.kubevirt.io/v1beta1', 'cdis', 'cdi', (cdi) => (cdi.status = { phase: 'Deployed', observedVersion: 'v1.55.2' }));
       expect((await detailOf(api, 'CDI')).detail).toMatch(/^CDI v1\.55\.2 cannot fill a DataVolume from a VolumeSnapshot/);
       api.remove('cdi.kubevirt.io/v1beta1', 'cdis', 'cdi');
-      expect(await detailOf(api, 'CDI')).toMatchObject({ ok: false, detail: expect.stringMatching(/^cannot tell whether CDI is deployed: the CDI CR could not be read \(none exists\)/) });
+      expect(await detailOf(api, 'CDI')).toMatchObject({
+        ok: false,
+        detail: expect.stringMatching(/^cannot tell whether CDI is deployed: the CDI CR could not be read \(none exists\)/),
+      });
     });
   });
 
@@ -212,14 +240,24 @@ describe('kubernetesPreflight', () => {
   describe('the StorageClass is the one CDI gives the VM disks', () => {
     it('the default for virtualization comes before the cluster default, and its snapshot class is the one checked', async () => {
       storage(api, 'lvm-thin', 'topolvm.io', { [DEFAULT_VIRT_CLASS]: 'true' });
-      api.put('snapshot.storage.k8s.io/v1', 'volumesnapshotclasses', { metadata: { name: 'topolvm-snapshots' }, driver: 'topolvm.io', deletionPolicy: 'Delete' });
+      api.put('snapshot.storage.k8s.io/v1', 'volumesnapshotclasses', {
+        metadata: { name: 'topolvm-snapshots' },
+        driver: 'topolvm.io',
+        deletionPolicy: 'Delete',
+      });
       const result = await run(api);
       const details = Object.fromEntries(result.checks.map((c) => [c.name, c.detail]));
-      expect(details.StorageClass).toBe(`lvm-thin (provisioner topolvm.io), the default for virtualization (${DEFAULT_VIRT_CLASS}), which CDI prefers to the cluster default`);
-      expect(details.VolumeSnapshotClass).toBe('StorageClass lvm-thin (topolvm.io) is snapshotted with VolumeSnapshotClass topolvm-snapshots');
+      expect(details.StorageClass).toBe(
+        `lvm-thin (provisioner topolvm.io), the default for virtualization (${DEFAULT_VIRT_CLASS}), which CDI prefers to the cluster default`,
+      );
+      expect(details.VolumeSnapshotClass).toBe(
+        'StorageClass lvm-thin (topolvm.io) is snapshotted with VolumeSnapshotClass topolvm-snapshots',
+      );
 
       // A configured class wins over both annotations.
-      expect((await detailOf(api, 'StorageClass', { ...SETTINGS, storageClassName: 'ceph-rbd' })).detail).toBe(`ceph-rbd (provisioner ${CEPH}), configured for the VM disks`);
+      expect((await detailOf(api, 'StorageClass', { ...SETTINGS, storageClassName: 'ceph-rbd' })).detail).toBe(
+        `ceph-rbd (provisioner ${CEPH}), configured for the VM disks`,
+      );
     });
 
     it('among several defaults, the newest wins, then the first by name; an annotation other than "true" does not count', async () => {
@@ -227,7 +265,9 @@ describe('kubernetesPreflight', () => {
       storage(api, 'a-virt', 'a.csi.example.com', { [DEFAULT_VIRT_CLASS]: 'true' }, '2025-03-01T00:00:00Z');
       storage(api, 'old-virt', 'old.csi.example.com', { [DEFAULT_VIRT_CLASS]: 'true' }, '2024-01-01T00:00:00Z');
       storage(api, 'z-not-virt', 'z.csi.example.com', { [DEFAULT_VIRT_CLASS]: 'false' }, '2026-01-01T00:00:00Z');
-      expect((await detailOf(api, 'StorageClass')).detail).toMatch(/^a-virt \(provisioner a\.csi\.example\.com\), the default for virtualization/);
+      expect((await detailOf(api, 'StorageClass')).detail).toMatch(
+        /^a-virt \(provisioner a\.csi\.example\.com\), the default for virtualization/,
+      );
     });
 
     it('with no configured class and no default, the storage checks fail and say how to fix it', async () => {
@@ -239,7 +279,9 @@ describe('kubernetesPreflight', () => {
         StorageProfile: 'no StorageClass for the VM disks (see StorageClass)',
         VolumeSnapshotClass: 'no StorageClass for the VM disks (see StorageClass)',
       });
-      expect((await detailOf(api, 'StorageClass', { ...SETTINGS, storageClassName: 'nfs' })).detail).toBe('StorageClass nfs (configured for the VM disks) does not exist');
+      expect((await detailOf(api, 'StorageClass', { ...SETTINGS, storageClassName: 'nfs' })).detail).toBe(
+        'StorageClass nfs (configured for the VM disks) does not exist',
+      );
     });
   });
 
@@ -252,7 +294,8 @@ describe('kubernetesPreflight', () => {
       expect(await detailOf(api, 'StorageProfile')).toEqual({
         name: 'StorageProfile',
         ok: true,
-        detail: 'DataVolumes on ceph-rbd get accessModes ReadWriteOnce and volumeMode Filesystem (the first of 2 claimPropertySets, the one CDI uses)',
+        detail:
+          'DataVolumes on ceph-rbd get accessModes ReadWriteOnce and volumeMode Filesystem (the first of 2 claimPropertySets, the one CDI uses)',
       });
     });
 
@@ -268,8 +311,14 @@ describe('kubernetesPreflight', () => {
     it('a profile cks-lab may not read fails as "could not be checked", naming the permission', async () => {
       api.forbidden.add('/apis/cdi.kubevirt.io/v1beta1/storageprofiles');
       const result = await run(api);
-      expect(result.checks.find((c) => c.name === 'StorageProfile')).toMatchObject({ ok: false, detail: expect.stringMatching(/^could not be checked: .*forbidden/) });
-      expect(result.checks.find((c) => c.name === 'VolumeSnapshotClass')).toMatchObject({ ok: false, detail: expect.stringMatching(/^could not be checked/) });
+      expect(result.checks.find((c) => c.name === 'StorageProfile')).toMatchObject({
+        ok: false,
+        detail: expect.stringMatching(/^could not be checked: .*forbidden/),
+      });
+      expect(result.checks.find((c) => c.name === 'VolumeSnapshotClass')).toMatchObject({
+        ok: false,
+        detail: expect.stringMatching(/^could not be checked/),
+      });
     });
   });
 
@@ -284,16 +333,30 @@ describe('kubernetesPreflight', () => {
     });
 
     it('the StorageProfile’s status.snapshotClass comes first, even over a default class of the driver', async () => {
-      api.put('snapshot.storage.k8s.io/v1', 'volumesnapshotclasses', { metadata: { name: 'rbd-for-vms' }, driver: CEPH, deletionPolicy: 'Retain' });
+      api.put('snapshot.storage.k8s.io/v1', 'volumesnapshotclasses', {
+        metadata: { name: 'rbd-for-vms' },
+        driver: CEPH,
+        deletionPolicy: 'Retain',
+      });
       api.edit('cdi.kubevirt.io/v1beta1', 'storageprofiles', 'ceph-rbd', (p) => (p.status.snapshotClass = 'rbd-for-vms'));
-      expect((await detailOf(api, 'VolumeSnapshotClass')).detail).toBe(`StorageClass ceph-rbd (${CEPH}) is snapshotted with VolumeSnapshotClass rbd-for-vms, named by its StorageProfile`);
+      expect((await detailOf(api, 'VolumeSnapshotClass')).detail).toBe(
+        `StorageClass ceph-rbd (${CEPH}) is snapshotted with VolumeSnapshotClass rbd-for-vms, named by its StorageProfile`,
+      );
     });
 
     it('a snapshotClass the profile names must exist and belong to the provisioner', async () => {
       api.edit('cdi.kubevirt.io/v1beta1', 'storageprofiles', 'ceph-rbd', (p) => (p.status.snapshotClass = 'gone'));
-      expect((await detailOf(api, 'VolumeSnapshotClass')).detail).toMatch(/^StorageProfile ceph-rbd names VolumeSnapshotClass gone \(status.snapshotClass\), which does not exist/);
-      api.put('snapshot.storage.k8s.io/v1', 'volumesnapshotclasses', { metadata: { name: 'gone' }, driver: 'other.csi.example.com', deletionPolicy: 'Delete' });
-      expect((await detailOf(api, 'VolumeSnapshotClass')).detail).toMatch(/whose driver other\.csi\.example\.com is not rbd\.csi\.ceph\.com/);
+      expect((await detailOf(api, 'VolumeSnapshotClass')).detail).toMatch(
+        /^StorageProfile ceph-rbd names VolumeSnapshotClass gone \(status.snapshotClass\), which does not exist/,
+      );
+      api.put('snapshot.storage.k8s.io/v1', 'volumesnapshotclasses', {
+        metadata: { name: 'gone' },
+        driver: 'other.csi.example.com',
+        deletionPolicy: 'Delete',
+      });
+      expect((await detailOf(api, 'VolumeSnapshotClass')).detail).toMatch(
+        /whose driver other\.csi\.example\.com is not rbd\.csi\.ceph\.com/,
+      );
     });
 
     it('of several classes of the driver, the annotated default; with none annotated KubeVirt refuses to choose', async () => {
@@ -309,8 +372,14 @@ describe('kubernetesPreflight', () => {
 
     it('no class of the driver: the VM snapshots would leave out their disks', async () => {
       for (const name of ['rbd-snapshots', 'rbd-default']) api.remove('snapshot.storage.k8s.io/v1', 'volumesnapshotclasses', name);
-      api.put('snapshot.storage.k8s.io/v1', 'volumesnapshotclasses', { metadata: { name: 'other' }, driver: 'other.csi.example.com', deletionPolicy: 'Delete' });
-      expect((await detailOf(api, 'VolumeSnapshotClass')).detail).toMatch(/^no VolumeSnapshotClass has driver rbd\.csi\.ceph\.com, the provisioner of StorageClass ceph-rbd/);
+      api.put('snapshot.storage.k8s.io/v1', 'volumesnapshotclasses', {
+        metadata: { name: 'other' },
+        driver: 'other.csi.example.com',
+        deletionPolicy: 'Delete',
+      });
+      expect((await detailOf(api, 'VolumeSnapshotClass')).detail).toMatch(
+        /^no VolumeSnapshotClass has driver rbd\.csi\.ceph\.com, the provisioner of StorageClass ceph-rbd/,
+      );
     });
   });
 
@@ -329,7 +398,9 @@ describe('kubernetesPreflight', () => {
 
     it('served CRDs without any VolumeSnapshotClass mean nothing can be snapshotted', async () => {
       api.remove('snapshot.storage.k8s.io/v1', 'volumesnapshotclasses', 'rbd-snapshots');
-      expect((await detailOf(api, 'VolumeSnapshot API and controller')).detail).toMatch(/^the VolumeSnapshot CRDs are served but no VolumeSnapshotClass exists/);
+      expect((await detailOf(api, 'VolumeSnapshot API and controller')).detail).toMatch(
+        /^the VolumeSnapshot CRDs are served but no VolumeSnapshotClass exists/,
+      );
     });
   });
 
@@ -342,7 +413,12 @@ describe('kubernetesPreflight', () => {
         'cdi.kubevirt.io/v1beta1',
         'datasources',
         'ubuntu-2404-base',
-        (ds) => (ds.status = { conditions: [{ type: 'Ready', status: 'False', reason: 'ImportInProgress', message: 'Import DataVolume phase ImportInProgress' }] }),
+        (ds) =>
+          (ds.status = {
+            conditions: [
+              { type: 'Ready', status: 'False', reason: 'ImportInProgress', message: 'Import DataVolume phase ImportInProgress' },
+            ],
+          }),
         'vm-templates',
       );
       expect((await detailOf(api, 'base image DataSource')).detail).toBe(
@@ -381,7 +457,13 @@ describe('kubernetesPreflight', () => {
       expect((await detailOf(api, 'base image DataSource')).detail).toMatch(
         /^DataSource vm-templates\/ubuntu-2404-base: its source VolumeSnapshot os-images\/ubuntu-2404-20250601 is 25Gi, larger than the VM disks/,
       );
-      api.edit('snapshot.storage.k8s.io/v1', 'volumesnapshots', 'ubuntu-2404-20250601', (vs) => (vs.status.restoreSize = '8Gi'), 'os-images');
+      api.edit(
+        'snapshot.storage.k8s.io/v1',
+        'volumesnapshots',
+        'ubuntu-2404-20250601',
+        (vs) => (vs.status.restoreSize = '8Gi'),
+        'os-images',
+      );
       expect((await detailOf(api, 'base image DataSource')).detail).toBe(
         'DataSource vm-templates/ubuntu-2404-base is Ready; its source VolumeSnapshot os-images/ubuntu-2404-20250601 (8Gi) fits the 20Gi VM disks',
       );
@@ -389,18 +471,31 @@ describe('kubernetesPreflight', () => {
 
     it('a missing DataSource or source PVC fails', async () => {
       api.remove('v1', 'persistentvolumeclaims', 'ubuntu-2404-base', 'vm-templates');
-      expect((await detailOf(api, 'base image DataSource')).detail).toMatch(/is Ready but its source PVC vm-templates\/ubuntu-2404-base does not exist/);
+      expect((await detailOf(api, 'base image DataSource')).detail).toMatch(
+        /is Ready but its source PVC vm-templates\/ubuntu-2404-base does not exist/,
+      );
       api.remove('cdi.kubevirt.io/v1beta1', 'datasources', 'ubuntu-2404-base', 'vm-templates');
-      expect((await detailOf(api, 'base image DataSource')).detail).toMatch(/^DataSource vm-templates\/ubuntu-2404-base, the base OS image .* does not exist/);
+      expect((await detailOf(api, 'base image DataSource')).detail).toMatch(
+        /^DataSource vm-templates\/ubuntu-2404-base, the base OS image .* does not exist/,
+      );
     });
   });
 
   describe('the cks-lab-golden-cloner ClusterRole that session RoleBindings grant', () => {
     it('must exist and grant create on datavolumes/source', async () => {
-      api.edit('rbac.authorization.k8s.io/v1', 'clusterroles', 'cks-lab-golden-cloner', (role) => (role.rules = [{ apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes'], verbs: ['create'] }]));
-      expect((await detailOf(api, 'golden cloner ClusterRole')).detail).toMatch(/^ClusterRole cks-lab-golden-cloner does not grant create on cdi\.kubevirt\.io datavolumes\/source/);
+      api.edit(
+        'rbac.authorization.k8s.io/v1',
+        'clusterroles',
+        'cks-lab-golden-cloner',
+        (role) => (role.rules = [{ apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes'], verbs: ['create'] }]),
+      );
+      expect((await detailOf(api, 'golden cloner ClusterRole')).detail).toMatch(
+        /^ClusterRole cks-lab-golden-cloner does not grant create on cdi\.kubevirt\.io datavolumes\/source/,
+      );
       api.remove('rbac.authorization.k8s.io/v1', 'clusterroles', 'cks-lab-golden-cloner');
-      expect((await detailOf(api, 'golden cloner ClusterRole')).detail).toMatch(/^ClusterRole cks-lab-golden-cloner does not exist .*kubectl apply -k deploy\//);
+      expect((await detailOf(api, 'golden cloner ClusterRole')).detail).toMatch(
+        /^ClusterRole cks-lab-golden-cloner does not exist .*kubectl apply -k deploy\//,
+      );
     });
   });
 

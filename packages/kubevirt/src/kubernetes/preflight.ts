@@ -1,15 +1,31 @@
-import { DomainError, GOLDEN_NAMESPACE, NotFoundError, TransientError, errorMessage, type Preflight, type PreflightCheck } from '@cks-lab/core';
+import {
+  DomainError,
+  errorMessage,
+  GOLDEN_NAMESPACE,
+  NotFoundError,
+  type Preflight,
+  type PreflightCheck,
+  TransientError,
+} from '@cks-lab/core';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { V1beta1CDI, V1beta1DataSource } from '@kubevirt-ui-ext/kubevirt-api/containerized-data-importer';
 import type { IoK8sApiCoreV1PersistentVolumeClaim } from '@kubevirt-ui-ext/kubevirt-api/kubernetes';
 import type { V1KubeVirt, V1KubeVirtConfiguration } from '@kubevirt-ui-ext/kubevirt-api/kubevirt';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { quantityBytes } from '../manifests/quantity';
 import { GOLDEN_CLONER_CLUSTER_ROLE } from '../manifests/session-base';
 import type { ClusterSettings } from '../manifests/settings';
 import { NotServedError } from './kube-errors';
 import { KubeTransport } from './kube-transport';
 
-type Meta = { metadata: { name: string; namespace?: string; annotations?: Record<string, string>; creationTimestamp?: string; deletionTimestamp?: string } };
+type Meta = {
+  metadata: {
+    name: string;
+    namespace?: string;
+    annotations?: Record<string, string>;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+  };
+};
 /** The typed package's objects leave metadata.name optional; what the API server returns always has it. */
 type Read<T> = Omit<T, 'metadata'> & Meta;
 /** The generator renamed spec.configuration to `_configuration` (a clash in its own code): the wire name here. */
@@ -18,7 +34,9 @@ type Cdi = Read<V1beta1CDI>;
 type DataSource = Read<V1beta1DataSource>;
 type Pvc = Read<IoK8sApiCoreV1PersistentVolumeClaim>;
 /** The typed package has no StorageProfile (cdi.kubevirt.io/v1beta1): the status fields the checks read. */
-type StorageProfile = Meta & { status?: { claimPropertySets?: Array<{ accessModes?: string[]; volumeMode?: string }>; snapshotClass?: string } };
+type StorageProfile = Meta & {
+  status?: { claimPropertySets?: Array<{ accessModes?: string[]; volumeMode?: string }>; snapshotClass?: string };
+};
 /** Nor the CSI VolumeSnapshot (snapshot.storage.k8s.io/v1). */
 type VolumeSnapshot = Meta & { status?: { restoreSize?: string } };
 type Obj = Meta;
@@ -81,7 +99,9 @@ export async function kubernetesPreflight(
   const storageProfile = (name: string) => (profile ??= probe.get<StorageProfile>(`/apis/cdi.kubevirt.io/v1beta1/storageprofiles/${name}`));
   let snapshotClasses: Promise<SnapshotClass[]> | undefined;
   const allSnapshotClasses = () =>
-    (snapshotClasses ??= probe.get<List<SnapshotClass>>('/apis/snapshot.storage.k8s.io/v1/volumesnapshotclasses').then((list) => list?.items ?? []));
+    (snapshotClasses ??= probe
+      .get<List<SnapshotClass>>('/apis/snapshot.storage.k8s.io/v1/volumesnapshotclasses')
+      .then((list) => list?.items ?? []));
   const snapshotApiServed = () => probe.serves('snapshot.storage.k8s.io/v1', ...SNAPSHOT_RESOURCES);
 
   await check('KubeVirt', async () => {
@@ -109,12 +129,17 @@ export async function kubernetesPreflight(
       return fail('KubeVirt does not serve the snapshot.kubevirt.io/v1beta1 API (VirtualMachineSnapshot): upgrade KubeVirt');
     }
     const kv = kubevirt.object;
-    if (!kv) return fail(`cannot tell whether the Snapshot feature gate is on: the KubeVirt CR could not be read (${kubevirt.problem}); cks-lab needs list on kubevirts.kubevirt.io`);
+    if (!kv)
+      return fail(
+        `cannot tell whether the Snapshot feature gate is on: the KubeVirt CR could not be read (${kubevirt.problem}); cks-lab needs list on kubevirts.kubevirt.io`,
+      );
     const version = kv.status?.observedKubeVirtVersion;
     const config = kv.spec?.configuration?.developerConfiguration ?? {};
     const where = `the KubeVirt CR ${kv.metadata.namespace}/${kv.metadata.name}`;
     if ((config.disabledFeatureGates ?? []).includes('Snapshot')) {
-      return fail(`the Snapshot feature gate is disabled: remove "Snapshot" from spec.configuration.developerConfiguration.disabledFeatureGates of ${where}`);
+      return fail(
+        `the Snapshot feature gate is disabled: remove "Snapshot" from spec.configuration.developerConfiguration.disabledFeatureGates of ${where}`,
+      );
     }
     if (atLeast(version, SNAPSHOT_DEFAULT_ON)) return pass(`on by default in KubeVirt ${version}`);
     if ((config.featureGates ?? []).includes('Snapshot')) return pass(`enabled in ${where}`);
@@ -125,11 +150,15 @@ export async function kubernetesPreflight(
 
   await check('CDI', async () => {
     if (!(await probe.serves('cdi.kubevirt.io/v1beta1', 'datavolumes', 'datasources'))) {
-      return fail('CDI is not installed (the cdi.kubevirt.io/v1beta1 API with DataVolumes and DataSources is not served): install the CDI operator and a CDI CR');
+      return fail(
+        'CDI is not installed (the cdi.kubevirt.io/v1beta1 API with DataVolumes and DataSources is not served): install the CDI operator and a CDI CR',
+      );
     }
     const cdi = await probe.first<Cdi>('/apis/cdi.kubevirt.io/v1beta1/cdis');
     if (!cdi.object) {
-      return fail(`cannot tell whether CDI is deployed: the CDI CR could not be read (${cdi.problem}); cdi-operator deploys CDI for a CDI CR, and cks-lab needs list on cdis.cdi.kubevirt.io`);
+      return fail(
+        `cannot tell whether CDI is deployed: the CDI CR could not be read (${cdi.problem}); cdi-operator deploys CDI for a CDI CR, and cks-lab needs list on cdis.cdi.kubevirt.io`,
+      );
     }
     const version = cdi.object.status?.observedVersion;
     const phase = cdi.object.status?.phase;
@@ -138,9 +167,14 @@ export async function kubernetesPreflight(
         `CDI ${version ?? '(version not reported yet)'} is ${phase ? `in phase ${phase}` : 'without a phase'}, not ${DEPLOYED}: cdi-operator has not finished deploying it (see status.conditions of the CDI CR ${cdi.object.metadata.name} and the cdi-operator logs)`,
       );
     }
-    if (!version) return fail(`CDI is ${DEPLOYED} but its CR reports no status.observedVersion: cannot tell whether it is v1.56 or later, which golden images need`);
+    if (!version)
+      return fail(
+        `CDI is ${DEPLOYED} but its CR reports no status.observedVersion: cannot tell whether it is v1.56 or later, which golden images need`,
+      );
     if (!atLeast(version, CDI_SNAPSHOT_SOURCE)) {
-      return fail(`CDI ${version} cannot fill a DataVolume from a VolumeSnapshot in another namespace, which golden images need: upgrade CDI to v1.56 or later`);
+      return fail(
+        `CDI ${version} cannot fill a DataVolume from a VolumeSnapshot in another namespace, which golden images need: upgrade CDI to v1.56 or later`,
+      );
     }
     return pass(`CDI ${version}, ${DEPLOYED}`);
   });
@@ -169,7 +203,9 @@ export async function kubernetesPreflight(
       );
     }
     const more = sets.length > 1 ? ` (the first of ${sets.length} claimPropertySets, the one CDI uses)` : '';
-    return pass(`DataVolumes on ${name} get accessModes ${used.accessModes.join(', ')} and volumeMode ${used.volumeMode ?? 'Filesystem'}${more}`);
+    return pass(
+      `DataVolumes on ${name} get accessModes ${used.accessModes.join(', ')} and volumeMode ${used.volumeMode ?? 'Filesystem'}${more}`,
+    );
   });
 
   await check('VolumeSnapshot API and controller', async () => {
@@ -181,7 +217,7 @@ export async function kubernetesPreflight(
     const classes = await allSnapshotClasses();
     if (classes.length === 0) {
       return fail(
-        'the VolumeSnapshot CRDs are served but no VolumeSnapshotClass exists, so nothing can be snapshotted: install the snapshot-controller and your CSI driver\'s snapshotter, and create a VolumeSnapshotClass for the VM disks\' provisioner',
+        "the VolumeSnapshot CRDs are served but no VolumeSnapshotClass exists, so nothing can be snapshotted: install the snapshot-controller and your CSI driver's snapshotter, and create a VolumeSnapshotClass for the VM disks' provisioner",
       );
     }
     return pass(
@@ -199,7 +235,9 @@ export async function kubernetesPreflight(
 
   await check('Multus', async () => {
     if (!(await probe.serves('k8s.cni.cncf.io/v1', 'network-attachment-definitions'))) {
-      return fail('Multus is not installed (no NetworkAttachmentDefinition API, k8s.cni.cncf.io/v1): install Multus; every session needs a secondary network for its fixed node addresses');
+      return fail(
+        'Multus is not installed (no NetworkAttachmentDefinition API, k8s.cni.cncf.io/v1): install Multus; every session needs a secondary network for its fixed node addresses',
+      );
     }
     return pass('NetworkAttachmentDefinitions are served');
   });
@@ -207,7 +245,8 @@ export async function kubernetesPreflight(
   await check('vm-templates namespace', async () => {
     const namespace = await probe.get<Obj>(`/api/v1/namespaces/${GOLDEN_NAMESPACE}`);
     if (!namespace) return fail(`namespace ${GOLDEN_NAMESPACE} does not exist: kubectl create namespace ${GOLDEN_NAMESPACE}`);
-    if (namespace.metadata.deletionTimestamp) return fail(`namespace ${GOLDEN_NAMESPACE} is being deleted: wait for it to go, then create it again`);
+    if (namespace.metadata.deletionTimestamp)
+      return fail(`namespace ${GOLDEN_NAMESPACE} is being deleted: wait for it to go, then create it again`);
     return pass('exists');
   });
 
@@ -222,7 +261,9 @@ export async function kubernetesPreflight(
         (rule.verbs ?? []).includes('create'),
     );
     if (!grants) {
-      return fail(`ClusterRole ${GOLDEN_CLONER_CLUSTER_ROLE} does not grant create on cdi.kubevirt.io datavolumes/source, which CDI checks before a clone (${what}): kubectl apply -k deploy/`);
+      return fail(
+        `ClusterRole ${GOLDEN_CLONER_CLUSTER_ROLE} does not grant create on cdi.kubevirt.io datavolumes/source, which CDI checks before a clone (${what}): kubectl apply -k deploy/`,
+      );
     }
     return pass(`exists and grants create on cdi.kubevirt.io datavolumes/source`);
   });
@@ -240,7 +281,12 @@ export async function kubernetesPreflight(
  * driver is the provisioner; of several, one annotated as the default, and with none annotated
  * KubeVirt refuses to pick. Without a class the disk is left out of the snapshot.
  */
-async function snapshotClassFor(probe: Probe, storageClass: StorageClass, profile: StorageProfile | null, snapshotClasses: SnapshotClass[]): Promise<Outcome> {
+async function snapshotClassFor(
+  probe: Probe,
+  storageClass: StorageClass,
+  profile: StorageProfile | null,
+  snapshotClasses: SnapshotClass[],
+): Promise<Outcome> {
   const { name } = storageClass.metadata;
   const driver = storageClass.provisioner;
   const named = profile?.status?.snapshotClass;
@@ -264,7 +310,8 @@ async function snapshotClassFor(probe: Probe, storageClass: StorageClass, profil
       `no VolumeSnapshotClass has driver ${driver}, the provisioner of StorageClass ${name}, and its StorageProfile names none: create one (without it VM snapshots silently leave out their disks)`,
     );
   }
-  if (classes.length === 1) return pass(`StorageClass ${name} (${driver}) is snapshotted with VolumeSnapshotClass ${classes[0]!.metadata.name}`);
+  if (classes.length === 1)
+    return pass(`StorageClass ${name} (${driver}) is snapshotted with VolumeSnapshotClass ${classes[0]!.metadata.name}`);
   const annotated = classes.find((c) => c.metadata.annotations?.[DEFAULT_SNAPSHOT_CLASS] !== undefined);
   const listed = classes.map((c) => c.metadata.name).join(', ');
   if (!annotated) {
@@ -272,7 +319,9 @@ async function snapshotClassFor(probe: Probe, storageClass: StorageClass, profil
       `${classes.length} VolumeSnapshotClasses have driver ${driver} (${listed}) and none is annotated ${DEFAULT_SNAPSHOT_CLASS}: KubeVirt refuses to choose and fails the VM snapshots; annotate one, or name one in spec.snapshotClass of the StorageProfile ${name}`,
     );
   }
-  return pass(`StorageClass ${name} (${driver}) is snapshotted with VolumeSnapshotClass ${annotated.metadata.name}, the default of ${listed}`);
+  return pass(
+    `StorageClass ${name} (${driver}) is snapshotted with VolumeSnapshotClass ${annotated.metadata.name}, the default of ${listed}`,
+  );
 }
 
 /**
@@ -285,11 +334,16 @@ async function baseImage(probe: Probe, settings: ClusterSettings): Promise<Outco
   const { namespace, name } = settings.baseImage;
   const where = `DataSource ${namespace}/${name}`;
   const dataSource = await probe.get<DataSource>(`/apis/cdi.kubevirt.io/v1beta1/namespaces/${namespace}/datasources/${name}`);
-  if (!dataSource) return fail(`${where}, the base OS image sessions are bootstrapped from, does not exist: import the image with CDI and create it`);
+  if (!dataSource)
+    return fail(`${where}, the base OS image sessions are bootstrapped from, does not exist: import the image with CDI and create it`);
   const ready = (dataSource.status?.conditions ?? []).find((c) => c.type === 'Ready');
   if (ready?.status !== 'True') {
-    const why = ready ? `Ready is ${ready.status}${ready.reason ? `, ${ready.reason}` : ''}${ready.message ? `: ${ready.message}` : ''}` : 'CDI has not reported a Ready condition';
-    return fail(`${where} is not ready (${why}): CDI marks it Ready once its source PVC or VolumeSnapshot exists and is complete; finish or repair the base image import`);
+    const why = ready
+      ? `Ready is ${ready.status}${ready.reason ? `, ${ready.reason}` : ''}${ready.message ? `: ${ready.message}` : ''}`
+      : 'CDI has not reported a Ready condition';
+    return fail(
+      `${where} is not ready (${why}): CDI marks it Ready once its source PVC or VolumeSnapshot exists and is complete; finish or repair the base image import`,
+    );
   }
   // Ready: status.source is what the DataSource resolved to (spec.source may point at another DataSource).
   const resolved = dataSource.status?.source;
@@ -305,11 +359,15 @@ async function baseImage(probe: Probe, settings: ClusterSettings): Promise<Outco
   } else if (source.snapshot) {
     const ns = source.snapshot.namespace || namespace;
     what = `source VolumeSnapshot ${ns}/${source.snapshot.name}`;
-    const snapshot = await probe.get<VolumeSnapshot>(`/apis/snapshot.storage.k8s.io/v1/namespaces/${ns}/volumesnapshots/${source.snapshot.name}`);
+    const snapshot = await probe.get<VolumeSnapshot>(
+      `/apis/snapshot.storage.k8s.io/v1/namespaces/${ns}/volumesnapshots/${source.snapshot.name}`,
+    );
     if (!snapshot) return fail(`${where} is Ready but its ${what} does not exist: import the base image again`);
     size = snapshot.status?.restoreSize;
   } else {
-    return fail(`${where} is Ready but names neither a PVC nor a VolumeSnapshot as its source: point spec.source at the imported base image`);
+    return fail(
+      `${where} is Ready but names neither a PVC nor a VolumeSnapshot as its source: point spec.source at the imported base image`,
+    );
   }
   if (!size) return pass(`${where} is Ready; its ${what} does not say its size (the VM disks are ${settings.diskSize})`);
   if (quantityBytes(String(size)) > quantityBytes(settings.diskSize)) {
@@ -339,7 +397,9 @@ class Probe {
   async serves(groupVersion: string, ...resources: string[]): Promise<boolean> {
     let served = this.discovery.get(groupVersion);
     if (!served) {
-      served = this.get<{ resources: Array<{ name: string }> }>(`/apis/${groupVersion}`).then((list) => (list ? new Set(list.resources.map((r) => r.name)) : null));
+      served = this.get<{ resources: Array<{ name: string }> }>(`/apis/${groupVersion}`).then((list) =>
+        list ? new Set(list.resources.map((r) => r.name)) : null,
+      );
       this.discovery.set(groupVersion, served);
     }
     const names = await served;
@@ -367,13 +427,23 @@ class Probe {
   async storageClass(name: string | undefined): Promise<ChosenStorageClass | string> {
     if (name) {
       const configured = await this.get<StorageClass>(`/apis/storage.k8s.io/v1/storageclasses/${name}`);
-      return configured ? { storageClass: configured, why: 'configured for the VM disks' } : `StorageClass ${name} (configured for the VM disks) does not exist`;
+      return configured
+        ? { storageClass: configured, why: 'configured for the VM disks' }
+        : `StorageClass ${name} (configured for the VM disks) does not exist`;
     }
     const classes = (await this.get<List<StorageClass>>('/apis/storage.k8s.io/v1/storageclasses'))?.items ?? [];
     const virt = newestAnnotated(classes, DEFAULT_VIRT_STORAGE_CLASS);
-    if (virt) return { storageClass: virt, why: `the default for virtualization (${DEFAULT_VIRT_STORAGE_CLASS}), which CDI prefers to the cluster default` };
+    if (virt)
+      return {
+        storageClass: virt,
+        why: `the default for virtualization (${DEFAULT_VIRT_STORAGE_CLASS}), which CDI prefers to the cluster default`,
+      };
     const fallback = newestAnnotated(classes, DEFAULT_STORAGE_CLASS);
-    if (fallback) return { storageClass: fallback, why: `the cluster default (${DEFAULT_STORAGE_CLASS}); none is annotated ${DEFAULT_VIRT_STORAGE_CLASS}` };
+    if (fallback)
+      return {
+        storageClass: fallback,
+        why: `the cluster default (${DEFAULT_STORAGE_CLASS}); none is annotated ${DEFAULT_VIRT_STORAGE_CLASS}`,
+      };
     return `no StorageClass is configured for the VM disks and none is annotated ${DEFAULT_VIRT_STORAGE_CLASS} or ${DEFAULT_STORAGE_CLASS} (no default StorageClass): mark one as the default or configure one`;
   }
 }

@@ -1,6 +1,6 @@
 import { TransientError } from '@cks-lab/core';
 import type { KubeObject, WatchEvent, WatchHandle } from '../object-api';
-import { httpError, networkError, type KubeStatus } from './kube-errors';
+import { httpError, type KubeStatus, networkError } from './kube-errors';
 import type { KubeTransport } from './kube-transport';
 
 export interface WatchStreamOptions<T extends KubeObject> {

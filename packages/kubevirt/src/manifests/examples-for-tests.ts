@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
-import { crdsAvailable, loadCrdValidator, type CrdValidator } from '../crd-validation';
+import { type CrdValidator, crdsAvailable, loadCrdValidator } from '../crd-validation';
 
 /** The validated illustrations in ../shared/examples, which the builders' output is compared with. */
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../../../../shared/examples', import.meta.url));
@@ -42,4 +42,10 @@ export function crdValidator(): CrdValidator | null {
 }
 
 /** Kinds without a CRD in ../shared/crds; the real-API-server tier validates them. */
-export const CORE_KINDS = ['v1/Namespace', 'v1/Secret', 'v1/Service', 'networking.k8s.io/v1/NetworkPolicy', 'rbac.authorization.k8s.io/v1/RoleBinding'];
+export const CORE_KINDS = [
+  'v1/Namespace',
+  'v1/Secret',
+  'v1/Service',
+  'networking.k8s.io/v1/NetworkPolicy',
+  'rbac.authorization.k8s.io/v1/RoleBinding',
+];

@@ -1,11 +1,11 @@
 import { names, type Role } from '@cks-lab/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateBootstrapPki, type BootstrapPki } from '../guest/bootstrap-pki';
+import { type BootstrapPki, generateBootstrapPki } from '../guest/bootstrap-pki';
 import type { KubeObject } from '../object-api';
 import { apiVersionOf, resourceTypeOf } from '../resources';
-import { CORE_KINDS, crdValidator, type AnyObject } from './examples-for-tests';
+import { type AnyObject, CORE_KINDS, crdValidator } from './examples-for-tests';
 import { bootstrapFlowObjects, goldenBuildObjects, snapshotFlowObjects } from './flows';
-import { DEFAULT_CLUSTER_SETTINGS, clusterSettings } from './settings';
+import { clusterSettings, DEFAULT_CLUSTER_SETTINGS } from './settings';
 
 const SESSION = '76c3ac1b';
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -77,7 +77,10 @@ describe('flows', () => {
 
   it('pin both VMs of a snapshot session to the same golden version', () => {
     const vms = flows().snapshot!.filter((object) => object.kind === 'VirtualMachine') as AnyObject[];
-    expect(vms.map((vm) => vm.spec.dataVolumeTemplates[0].spec.source.pvc.name)).toEqual(['cks-control-plane-golden-v3', 'cks-worker-golden-v3']);
+    expect(vms.map((vm) => vm.spec.dataVolumeTemplates[0].spec.source.pvc.name)).toEqual([
+      'cks-control-plane-golden-v3',
+      'cks-worker-golden-v3',
+    ]);
     expect(vms.map((vm) => vm.metadata.labels['cks-lab.io/golden-version'])).toEqual(['3', '3']);
   });
 
@@ -102,13 +105,19 @@ describe('flows', () => {
           for (const object of all()) {
             expect(object.metadata.name, describeObject(object)).toMatch(DNS_LABEL);
             expect(object.metadata.name.length, describeObject(object)).toBeLessThanOrEqual(63);
-            for (const name of [...(object as AnyObject).spec?.dataVolumeTemplates ?? []].map((t: AnyObject) => t.metadata.name)) {
+            for (const name of [...((object as AnyObject).spec?.dataVolumeTemplates ?? [])].map((t: AnyObject) => t.metadata.name)) {
               expect(name.length).toBeLessThanOrEqual(63);
             }
           }
-          const vmNames = all().filter((object) => object.kind === 'VirtualMachine').map((object) => object.metadata.name);
-          expect(new Set(vmNames)).toEqual(new Set([`cks-control-plane-user-session-${session}`, `cks-worker-node-user-session-${session}`]));
-          const namespaces = all().filter((object) => object.kind === 'Namespace').map((object) => object.metadata.name);
+          const vmNames = all()
+            .filter((object) => object.kind === 'VirtualMachine')
+            .map((object) => object.metadata.name);
+          expect(new Set(vmNames)).toEqual(
+            new Set([`cks-control-plane-user-session-${session}`, `cks-worker-node-user-session-${session}`]),
+          );
+          const namespaces = all()
+            .filter((object) => object.kind === 'Namespace')
+            .map((object) => object.metadata.name);
           expect(new Set(namespaces)).toEqual(new Set([`user-session-${session}`]));
         });
 
@@ -117,7 +126,8 @@ describe('flows', () => {
             const type = resourceTypeOf(object);
             expect(object.apiVersion).toBe(apiVersionOf(type));
             if (!type.namespaced) expect(object.metadata.namespace).toBeUndefined();
-            else if (['RoleBinding', 'DataVolume', 'DataSource'].includes(object.kind)) expect(object.metadata.namespace).toBe('vm-templates');
+            else if (['RoleBinding', 'DataVolume', 'DataSource'].includes(object.kind))
+              expect(object.metadata.namespace).toBe('vm-templates');
             else expect(object.metadata.namespace, describeObject(object)).toBe(names.namespace(session));
           }
         });
@@ -133,13 +143,16 @@ describe('flows', () => {
           }
         });
 
-        it.runIf(crdValidator() !== null)('validate against the CRDs with no unknown fields (core kinds: checked by the API-server tier)', () => {
-          const validator = crdValidator()!;
-          for (const object of all()) {
-            if (validator.covers(object)) expect(validator.validate(object), describeObject(object)).toEqual([]);
-            else expect(CORE_KINDS, describeObject(object)).toContain(`${object.apiVersion}/${object.kind}`);
-          }
-        });
+        it.runIf(crdValidator() !== null)(
+          'validate against the CRDs with no unknown fields (core kinds: checked by the API-server tier)',
+          () => {
+            const validator = crdValidator()!;
+            for (const object of all()) {
+              if (validator.covers(object)) expect(validator.validate(object), describeObject(object)).toEqual([]);
+              else expect(CORE_KINDS, describeObject(object)).toContain(`${object.apiVersion}/${object.kind}`);
+            }
+          },
+        );
       });
     }
   }

@@ -1,5 +1,5 @@
-import { ROLES, names, type DiskSource, type Role } from '@cks-lab/core';
-import { bootstrapPkiSecret, type BootstrapPki } from '../guest/bootstrap-pki';
+import { type DiskSource, names, ROLES, type Role } from '@cks-lab/core';
+import { type BootstrapPki, bootstrapPkiSecret } from '../guest/bootstrap-pki';
 import type { KubeObject } from '../object-api';
 import { goldenCopyDataVolume, goldenDataSource, vmSnapshot } from './golden';
 import { sessionBaseObjects } from './session-base';

@@ -1,8 +1,8 @@
 import { names } from '@cks-lab/core';
 import { describe, expect, it } from 'vitest';
-import { example, examplesAvailable, type AnyObject } from './examples-for-tests';
+import { type AnyObject, example, examplesAvailable } from './examples-for-tests';
 import { goldenCopyDataVolume, goldenDataSource, kubevirtVolumeSnapshotName, vmSnapshot } from './golden';
-import { DEFAULT_CLUSTER_SETTINGS, clusterSettings } from './settings';
+import { clusterSettings, DEFAULT_CLUSTER_SETTINGS } from './settings';
 
 const SESSION = '76c3ac1b';
 const VOLUME_SNAPSHOT = 'vmsnapshot-1b2f0c4e-7d1a-4a8e-9f3b-2c6d5e7f8a90-volume-root';
@@ -12,7 +12,10 @@ const disk = (sizeBytes: number | null = null, volumeSnapshot: string | null = V
   pvc: names.goldenCopy('control-plane', 3),
   sizeBytes,
 });
-const withLabels = (object: AnyObject, labels: Record<string, string>) => ({ ...object, metadata: { ...object.metadata, labels: { ...object.metadata.labels, ...labels } } });
+const withLabels = (object: AnyObject, labels: Record<string, string>) => ({
+  ...object,
+  metadata: { ...object.metadata, labels: { ...object.metadata.labels, ...labels } },
+});
 
 describe('golden image builders', () => {
   it.runIf(examplesAvailable())('snapshot: the example plus role and session labels', () => {
@@ -36,14 +39,19 @@ describe('golden image builders', () => {
     expect(vmSnapshot(SESSION, 'worker', 12).metadata.name).toBe('cks-worker-base-snapshot-v12');
     expect((vmSnapshot(SESSION, 'worker', 12) as AnyObject).spec.source.name).toBe('cks-worker-node-user-session-76c3ac1b');
     expect(goldenDataSource('worker', 12).metadata.name).toBe('cks-worker-golden');
-    expect((goldenDataSource('worker', 12) as AnyObject).spec.source.pvc).toEqual({ namespace: 'vm-templates', name: 'cks-worker-golden-v12' });
+    expect((goldenDataSource('worker', 12) as AnyObject).spec.source.pvc).toEqual({
+      namespace: 'vm-templates',
+      name: 'cks-worker-golden-v12',
+    });
   });
 
   // CDI v1.64.0 pkg/controller/datavolume/snapshot-clone-controller.go detectCloneSize: no size → the
   // snapshot's restoreSize, exactly; a size is inflated by the filesystem overhead once more.
-  it('asks for no size, so CDI gives the copy the snapshot\'s restoreSize, and uses the storage class', () => {
+  it("asks for no size, so CDI gives the copy the snapshot's restoreSize, and uses the storage class", () => {
     const settings = clusterSettings({ storageClassName: 'ceph-rbd' });
-    expect((goldenCopyDataVolume(3, disk(30 * 2 ** 30), 'ns', settings) as AnyObject).spec.storage).toEqual({ storageClassName: 'ceph-rbd' });
+    expect((goldenCopyDataVolume(3, disk(30 * 2 ** 30), 'ns', settings) as AnyObject).spec.storage).toEqual({
+      storageClassName: 'ceph-rbd',
+    });
     expect((goldenCopyDataVolume(3, disk(), 'ns', DEFAULT_CLUSTER_SETTINGS) as AnyObject).spec.storage).toEqual({});
   });
 

@@ -1,4 +1,4 @@
-import { GOLDEN_NAMESPACE, ValidationError, names, type GoldenDisk, type Role } from '@cks-lab/core';
+import { GOLDEN_NAMESPACE, type GoldenDisk, names, type Role, ValidationError } from '@cks-lab/core';
 import type { V1beta1DataSource, V1beta1DataVolume } from '@kubevirt-ui-ext/kubevirt-api/containerized-data-importer';
 import type { V1beta1VirtualMachineSnapshot } from '@kubevirt-ui-ext/kubevirt-api/kubevirt';
 import type { KubeObject } from '../object-api';

@@ -40,7 +40,15 @@ describe.concurrent('npm run manifests', () => {
     expect(result.stdout).toMatch(/^# Snapshot strategy for session 76c3ac1b, golden image v4/);
     const objects = documents(result.stdout);
     expect(objects.map((object) => object.kind)).toEqual([
-      'Namespace', 'NetworkAttachmentDefinition', 'NetworkPolicy', 'RoleBinding', 'Service', 'Secret', 'VirtualMachine', 'Secret', 'VirtualMachine',
+      'Namespace',
+      'NetworkAttachmentDefinition',
+      'NetworkPolicy',
+      'RoleBinding',
+      'Service',
+      'Secret',
+      'VirtualMachine',
+      'Secret',
+      'VirtualMachine',
     ]);
     expect(result.stdout).toContain('name: cks-control-plane-golden-v4');
     expectValid(objects);

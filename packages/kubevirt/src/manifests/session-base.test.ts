@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { example, examplesAvailable, type AnyObject } from './examples-for-tests';
+import { type AnyObject, example, examplesAvailable } from './examples-for-tests';
 import { sessionBaseObjects } from './session-base';
-import { DEFAULT_CLUSTER_SETTINGS, clusterSettings } from './settings';
+import { clusterSettings, DEFAULT_CLUSTER_SETTINGS } from './settings';
 
 const SESSION = '76c3ac1b';
 const base = () => sessionBaseObjects(SESSION, DEFAULT_CLUSTER_SETTINGS) as AnyObject[];
@@ -26,21 +26,24 @@ describe('sessionBaseObjects', () => {
     expect(() => sessionBaseObjects('76C3AC1B', DEFAULT_CLUSTER_SETTINGS)).toThrow(/malformed session id/);
   });
 
-  it.runIf(examplesAvailable())('matches the example Namespace (plus its Pod Security and KubeMacPool labels), network and RoleBinding', () => {
-    const namespace = example('Namespace');
-    namespace.metadata.labels = {
-      ...namespace.metadata.labels,
-      'pod-security.kubernetes.io/enforce': 'baseline',
-      'mutatevirtualmachines.kubemacpool.io': 'ignore',
-    };
-    expect(byKind('Namespace')).toEqual(namespace);
-    const nad = example('NetworkAttachmentDefinition');
-    expect(byKind('NetworkAttachmentDefinition')).toEqual({
-      ...nad,
-      metadata: { ...nad.metadata, labels: { 'app.kubernetes.io/managed-by': 'cks-lab', 'cks-lab.io/session': SESSION } },
-    });
-    expect(byKind('RoleBinding')).toEqual(example('RoleBinding'));
-  });
+  it.runIf(examplesAvailable())(
+    'matches the example Namespace (plus its Pod Security and KubeMacPool labels), network and RoleBinding',
+    () => {
+      const namespace = example('Namespace');
+      namespace.metadata.labels = {
+        ...namespace.metadata.labels,
+        'pod-security.kubernetes.io/enforce': 'baseline',
+        'mutatevirtualmachines.kubemacpool.io': 'ignore',
+      };
+      expect(byKind('Namespace')).toEqual(namespace);
+      const nad = example('NetworkAttachmentDefinition');
+      expect(byKind('NetworkAttachmentDefinition')).toEqual({
+        ...nad,
+        metadata: { ...nad.metadata, labels: { 'app.kubernetes.io/managed-by': 'cks-lab', 'cks-lab.io/session': SESSION } },
+      });
+      expect(byKind('RoleBinding')).toEqual(example('RoleBinding'));
+    },
+  );
 
   // kubevirt v1.8.0: the PSA feature gate is GA and inert (pkg/virt-config/featuregate/inactive.go), so
   // nothing labels the namespace; a virt-launcher pod adds NET_BIND_SERVICE and has no seccomp
@@ -61,7 +64,9 @@ describe('sessionBaseObjects', () => {
     ]);
     for (const binding of bindings) {
       expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cks-lab-golden-cloner' });
-      expect(binding.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:serviceaccounts:user-session-76c3ac1b' }]);
+      expect(binding.subjects).toEqual([
+        { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:serviceaccounts:user-session-76c3ac1b' },
+      ]);
     }
     expect(base().filter((object) => object.kind === 'RoleBinding')).toHaveLength(1);
   });
@@ -89,7 +94,9 @@ describe('sessionBaseObjects', () => {
       ]);
       const settings = clusterSettings({ baseImage: { namespace: 'os-images', name: 'ubuntu' } });
       const withOsImages = sessionBaseObjects(SESSION, settings).find((object) => object.kind === 'NetworkPolicy') as AnyObject;
-      expect(withOsImages.spec.ingress[0].from).toContainEqual({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'os-images' } } });
+      expect(withOsImages.spec.ingress[0].from).toContainEqual({
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'os-images' } },
+      });
     });
 
     it('lets the guests out to the internet and the host DNS, but not to private ranges (other sessions)', () => {
@@ -101,7 +108,10 @@ describe('sessionBaseObjects', () => {
       });
       const dns = egress.find((rule) => rule.ports)!;
       expect(dns.to).toEqual([
-        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } },
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+          podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+        },
       ]);
       // Integers: a string port would be a (malformed) named port. 5353: OpenShift's DNS pods.
       expect(dns.ports).toEqual([
@@ -110,8 +120,12 @@ describe('sessionBaseObjects', () => {
         { protocol: 'UDP', port: 5353 },
         { protocol: 'TCP', port: 5353 },
       ]);
-      const custom = clusterSettings({ hostDns: { namespace: 'openshift-dns', podLabels: { 'dns.operator.openshift.io/daemonset-dns': 'default' }, ports: [5353] } });
-      const openShift = (sessionBaseObjects(SESSION, custom).find((object) => object.kind === 'NetworkPolicy') as AnyObject).spec.egress.find((rule: AnyObject) => rule.ports);
+      const custom = clusterSettings({
+        hostDns: { namespace: 'openshift-dns', podLabels: { 'dns.operator.openshift.io/daemonset-dns': 'default' }, ports: [5353] },
+      });
+      const openShift = (
+        sessionBaseObjects(SESSION, custom).find((object) => object.kind === 'NetworkPolicy') as AnyObject
+      ).spec.egress.find((rule: AnyObject) => rule.ports);
       expect(openShift.ports).toEqual([
         { protocol: 'UDP', port: 5353 },
         { protocol: 'TCP', port: 5353 },

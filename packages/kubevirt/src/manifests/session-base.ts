@@ -1,4 +1,4 @@
-import { GOLDEN_NAMESPACE, assertSessionId, names } from '@cks-lab/core';
+import { assertSessionId, GOLDEN_NAMESPACE, names } from '@cks-lab/core';
 import type {
   IoK8sApiCoreV1Namespace,
   IoK8sApiCoreV1Service,
@@ -98,7 +98,9 @@ export function sessionNetworkPolicy(sessionId: string, settings: ClusterSetting
   const namespace = names.namespace(sessionId);
   const cloneSources = cloneSourceNamespaces(settings);
   // The generated type says string for IntOrString; the API needs the integer (a string is a named port).
-  const dnsPorts = settings.hostDns.ports.flatMap((port) => (['UDP', 'TCP'] as const).map((protocol) => ({ protocol, port: port as unknown as string })));
+  const dnsPorts = settings.hostDns.ports.flatMap((port) =>
+    (['UDP', 'TCP'] as const).map((protocol) => ({ protocol, port: port as unknown as string })),
+  );
   return kubeObject<IoK8sApiNetworkingV1NetworkPolicy>(
     R.networkPolicy,
     { name: names.networkPolicy(), namespace, labels: sessionLabels(sessionId) },

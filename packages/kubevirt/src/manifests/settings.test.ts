@@ -1,7 +1,7 @@
 import { guestIdentity } from '@cks-lab/core';
 import { describe, expect, it } from 'vitest';
-import { LAB_PREFIX_LENGTH } from '../guest/netplan';
 import { generateBootstrapPki } from '../guest/bootstrap-pki';
+import { LAB_PREFIX_LENGTH } from '../guest/netplan';
 import { restoreUserData } from '../guest/restore-cloud-init';
 import { labelSelector, roleLabels } from './labels';
 import { maxQuantity, quantityBytes } from './quantity';
@@ -75,7 +75,9 @@ describe('quantities', () => {
 
 describe('labels', () => {
   it('make selectors for list and watch calls', () => {
-    expect(labelSelector(roleLabels('76c3ac1b', 'worker'))).toBe('app.kubernetes.io/managed-by=cks-lab,cks-lab.io/session=76c3ac1b,cks-lab.io/role=worker');
+    expect(labelSelector(roleLabels('76c3ac1b', 'worker'))).toBe(
+      'app.kubernetes.io/managed-by=cks-lab,cks-lab.io/session=76c3ac1b,cks-lab.io/role=worker',
+    );
   });
 });
 

@@ -1,4 +1,4 @@
-import { DEFAULT_CONFIG, ROLES, names, type Role } from '@cks-lab/core';
+import { DEFAULT_CONFIG, names, ROLES, type Role } from '@cks-lab/core';
 
 /** CPU and memory of one lab VM. */
 export interface VmResources {

@@ -1,5 +1,5 @@
-import { ValidationError, guestIdentity, type DiskSource, type Role } from '@cks-lab/core';
-import { controlPlaneUserData, workerUserData, type BootstrapParams } from '../guest/bootstrap-cloud-init';
+import { type DiskSource, guestIdentity, type Role, ValidationError } from '@cks-lab/core';
+import { type BootstrapParams, controlPlaneUserData, workerUserData } from '../guest/bootstrap-cloud-init';
 import type { BootstrapPki } from '../guest/bootstrap-pki';
 import { POD_NIC_MAC } from '../guest/netplan';
 import { restoreUserData } from '../guest/restore-cloud-init';

@@ -1,12 +1,16 @@
-import { names, type DiskSource } from '@cks-lab/core';
+import { type DiskSource, names } from '@cks-lab/core';
 import { describe, expect, it } from 'vitest';
 import { POD_NIC_MAC } from '../guest/netplan';
-import { example, examplesAvailable, type AnyObject } from './examples-for-tests';
-import { DEFAULT_CLUSTER_SETTINGS, clusterSettings } from './settings';
+import { type AnyObject, example, examplesAvailable } from './examples-for-tests';
+import { clusterSettings, DEFAULT_CLUSTER_SETTINGS } from './settings';
 import { cloudInitSecret, virtualMachine } from './virtual-machine';
 
 const SESSION = '76c3ac1b';
-const golden = (version: number, role: 'control-plane' | 'worker'): DiskSource => ({ kind: 'golden', version, pvc: names.goldenCopy(role, version) });
+const golden = (version: number, role: 'control-plane' | 'worker'): DiskSource => ({
+  kind: 'golden',
+  version,
+  pvc: names.goldenCopy(role, version),
+});
 const vm = (role: 'control-plane' | 'worker', source: DiskSource, settings = DEFAULT_CLUSTER_SETTINGS) =>
   virtualMachine(SESSION, role, source, settings) as AnyObject;
 
@@ -58,9 +62,14 @@ describe('virtualMachine', () => {
   });
 
   it('lets the bootstrap control plane be ready with one node (the worker comes after it)', () => {
-    expect(vm('control-plane', { kind: 'base-image' }).spec.template.spec.readinessProbe.exec.command).toEqual(['/usr/local/bin/cks-lab-ready', '1']);
+    expect(vm('control-plane', { kind: 'base-image' }).spec.template.spec.readinessProbe.exec.command).toEqual([
+      '/usr/local/bin/cks-lab-ready',
+      '1',
+    ]);
     expect(vm('worker', { kind: 'base-image' }).spec.template.spec.readinessProbe.exec.command).toEqual(['/usr/local/bin/cks-lab-ready']);
-    expect(vm('control-plane', golden(1, 'control-plane')).spec.template.spec.readinessProbe.exec.command).toEqual(['/usr/local/bin/cks-lab-ready']);
+    expect(vm('control-plane', golden(1, 'control-plane')).spec.template.spec.readinessProbe.exec.command).toEqual([
+      '/usr/local/bin/cks-lab-ready',
+    ]);
   });
 
   it('probes both roles with sane timing', () => {
@@ -74,7 +83,9 @@ describe('virtualMachine', () => {
 
   it('gives the pod-network NIC a fixed MAC of its role, the same for a restored and a bootstrapped VM', () => {
     for (const role of ['control-plane', 'worker'] as const) {
-      const macs = [golden(1, role), { kind: 'base-image' } as const].map((source) => vm(role, source).spec.template.spec.domain.devices.interfaces[0]);
+      const macs = [golden(1, role), { kind: 'base-image' } as const].map(
+        (source) => vm(role, source).spec.template.spec.domain.devices.interfaces[0],
+      );
       expect(macs).toEqual([
         { name: 'default', masquerade: {}, macAddress: POD_NIC_MAC[role] },
         { name: 'default', masquerade: {}, macAddress: POD_NIC_MAC[role] },
@@ -87,7 +98,9 @@ describe('virtualMachine', () => {
   // already carries: a golden clone asks for no size (pvc-clone-controller.go detectCloneSize).
   it('lets CDI size a golden clone from its source, and grows a base-image clone to the configured disk size', () => {
     const settings = clusterSettings({ diskSize: '40Gi', storageClassName: 'ceph-rbd' });
-    expect(vm('control-plane', golden(2, 'control-plane'), settings).spec.dataVolumeTemplates[0].spec.storage).toEqual({ storageClassName: 'ceph-rbd' });
+    expect(vm('control-plane', golden(2, 'control-plane'), settings).spec.dataVolumeTemplates[0].spec.storage).toEqual({
+      storageClassName: 'ceph-rbd',
+    });
     expect(vm('worker', golden(2, 'worker')).spec.dataVolumeTemplates[0].spec.storage).toEqual({});
     expect(vm('worker', { kind: 'base-image' }, settings).spec.dataVolumeTemplates[0].spec.storage).toEqual({
       resources: { requests: { storage: '40Gi' } },

@@ -1,4 +1,4 @@
-import { GOLDEN_NAMESPACE, guestIdentity, names, type DiskSource, type Role } from '@cks-lab/core';
+import { type DiskSource, GOLDEN_NAMESPACE, guestIdentity, names, type Role } from '@cks-lab/core';
 import type { IoK8sApiCoreV1Secret } from '@kubevirt-ui-ext/kubevirt-api/kubernetes';
 import type { V1DataVolumeTemplateSpec, V1Probe, V1VirtualMachine } from '@kubevirt-ui-ext/kubevirt-api/kubevirt';
 import { POD_NIC_MAC } from '../guest/netplan';
@@ -6,7 +6,7 @@ import { READINESS_SCRIPT_PATH } from '../guest/readiness-script';
 import type { KubeObject } from '../object-api';
 import { R } from '../resources';
 import { kubeObject } from './kube-object';
-import { LABELS, goldenVersionLabel, roleLabels } from './labels';
+import { goldenVersionLabel, LABELS, roleLabels } from './labels';
 import type { ClusterSettings } from './settings';
 
 /** Name of the VM's root disk volume; KubeVirt names a snapshot's VolumeSnapshots after it. */
@@ -23,7 +23,12 @@ export const USER_DATA_KEY = 'userdata';
  * `dataVolumeTemplates` entry, fixed hostname and MACs, cloud-init from a Secret, and the guest
  * readiness check as its readiness probe so `status.ready` is the one thing to watch.
  */
-export function virtualMachine(sessionId: string, role: Role, source: DiskSource, settings: ClusterSettings): KubeObject & V1VirtualMachine {
+export function virtualMachine(
+  sessionId: string,
+  role: Role,
+  source: DiskSource,
+  settings: ClusterSettings,
+): KubeObject & V1VirtualMachine {
   const identity = guestIdentity[role];
   const { cores, memory } = settings.resources[role];
   const rootDisk = names.rootDisk(role, sessionId);

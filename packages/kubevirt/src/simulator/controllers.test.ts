@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@cks-lab/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KubeObject, ObjectApi } from '../object-api';
-import { R, apiVersionOf, type ResourceType } from '../resources';
+import { apiVersionOf, R, type ResourceType } from '../resources';
 import { waitFor } from '../wait';
 import { SimulatedControllers } from './controllers';
 import { DEFAULT_LATENCY_MODEL } from './latency-model';
@@ -34,16 +34,22 @@ function slowApi(inner: MemoryObjectApi) {
     }
   };
   const typeOf = (object: KubeObject) => Object.values(R).find((t) => apiVersionOf(t) === object.apiVersion && t.kind === object.kind)!;
+  const recorded = <T>(call: string, run: () => Promise<T>): Promise<T> => {
+    calls.push(call);
+    return run();
+  };
   const api: ObjectApi = {
     get requestCount() {
       return inner.requestCount;
     },
-    create: (object) => (calls.push(`create ${object.kind}`), write(typeOf(object), object.metadata.name, () => inner.create(object))),
-    get: (type, namespace, name) => (calls.push(`get ${type.kind}`), inner.get(type, namespace, name)),
-    list: (type, namespace, selector) => (calls.push(`list ${type.kind}`), inner.list(type, namespace, selector)),
-    patch: (type, namespace, name, patch) => (calls.push(`patch ${type.kind}`), write(type, name, () => inner.patch(type, namespace, name, patch))),
-    patchStatus: (type, namespace, name, status) => (calls.push(`patchStatus ${type.kind}`), write(type, name, () => inner.patchStatus(type, namespace, name, status))),
-    delete: (type, namespace, name) => (calls.push(`delete ${type.kind}`), write(type, name, () => inner.delete(type, namespace, name))),
+    create: (object) => recorded(`create ${object.kind}`, () => write(typeOf(object), object.metadata.name, () => inner.create(object))),
+    get: (type, namespace, name) => recorded(`get ${type.kind}`, () => inner.get(type, namespace, name)),
+    list: (type, namespace, selector) => recorded(`list ${type.kind}`, () => inner.list(type, namespace, selector)),
+    patch: (type, namespace, name, patch) =>
+      recorded(`patch ${type.kind}`, () => write(type, name, () => inner.patch(type, namespace, name, patch))),
+    patchStatus: (type, namespace, name, status) =>
+      recorded(`patchStatus ${type.kind}`, () => write(type, name, () => inner.patchStatus(type, namespace, name, status))),
+    delete: (type, namespace, name) => recorded(`delete ${type.kind}`, () => write(type, name, () => inner.delete(type, namespace, name))),
     watch: (type, namespace, options, onEvent, onClose) => inner.watch(type, namespace, options, onEvent, onClose),
   };
   return { api, calls, seen };
@@ -59,14 +65,23 @@ function vm(name: string): Obj {
 }
 
 const running: SimulatedControllers[] = [];
-afterEach(() => running.splice(0).forEach((controllers) => controllers.stop()));
+afterEach(() => {
+  for (const controllers of running.splice(0)) controllers.stop();
+});
 
 describe('SimulatedControllers', () => {
   it('reconciles different objects at once, never one object twice at once and never more than its workers, reading from its caches', async () => {
     const memory = new MemoryObjectApi();
     await memory.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
     const { api, calls, seen } = slowApi(memory);
-    const controllers = new SimulatedControllers({ api, model: DEFAULT_LATENCY_MODEL, timeScale: 0.0001, faults: new Set(), logger: silent, workers: 4 });
+    const controllers = new SimulatedControllers({
+      api,
+      model: DEFAULT_LATENCY_MODEL,
+      timeScale: 0.0001,
+      faults: new Set(),
+      logger: silent,
+      workers: 4,
+    });
     running.push(controllers);
     controllers.start();
     const vms = Array.from({ length: 12 }, (_, i) => `vm-${i}`);

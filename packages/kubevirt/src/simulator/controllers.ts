@@ -1,7 +1,4 @@
-import { errorMessage, GOLDEN_NAMESPACE, NotFoundError, type Logger } from '@cks-lab/core';
-import { Informer } from '../informer';
-import { LABELS } from '../manifests/labels';
-import { quantityBytes } from '../manifests/quantity';
+import { errorMessage, GOLDEN_NAMESPACE, type Logger, NotFoundError } from '@cks-lab/core';
 import type {
   DataSource,
   DataVolume,
@@ -11,8 +8,11 @@ import type {
   VirtualMachineSnapshot,
   VolumeSnapshot,
 } from '../cluster-objects';
+import { Informer } from '../informer';
+import { LABELS } from '../manifests/labels';
+import { quantityBytes } from '../manifests/quantity';
 import { AlreadyExistsError, type KubeObject, type ObjectApi } from '../object-api';
-import { R, apiVersionOf, resourceTypeOf, type ResourceType } from '../resources';
+import { apiVersionOf, R, type ResourceType, resourceTypeOf } from '../resources';
 import type { Fault } from './faults';
 import type { LatencyModel } from './latency-model';
 import { PVC_PROTECTION_FINALIZER } from './memory-object-api';
@@ -130,7 +130,8 @@ export class SimulatedControllers {
     for (const owner of changed.metadata.ownerReferences ?? []) {
       if (owner.kind === R.vm.kind) this.enqueue(R.vm, namespace, owner.name);
     }
-    if (type === R.vm) for (const o of objects.values()) if (o.metadata.namespace === namespace) this.enqueue(type, namespace, o.metadata.name);
+    if (type === R.vm)
+      for (const o of objects.values()) if (o.metadata.namespace === namespace) this.enqueue(type, namespace, o.metadata.name);
   }
 
   private ms(modelSeconds: number): number {
@@ -172,7 +173,10 @@ export class SimulatedControllers {
       if (this.stopped) return;
       // A namespace being deleted takes its objects with it: nothing left to reconcile there.
       if (await this.namespaceGoing(item.namespace)) return;
-      this.options.logger.warn({ object: keyOf(item.type, item.namespace, item.name), error: errorMessage(error) }, 'simulated controller retrying');
+      this.options.logger.warn(
+        { object: keyOf(item.type, item.namespace, item.name), error: errorMessage(error) },
+        'simulated controller retrying',
+      );
       this.later(item.type, current, Date.now() + RECHECK_MS);
     }
   }
@@ -197,10 +201,13 @@ export class SimulatedControllers {
     const { namespace, name } = object.metadata;
     const key = keyOf(type, namespace, name);
     clearTimeout(this.timers.get(key));
-    const timer = setTimeout(() => {
-      this.timers.delete(key);
-      this.enqueue(type, namespace, name);
-    }, Math.max(0, at - Date.now()));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(key);
+        this.enqueue(type, namespace, name);
+      },
+      Math.max(0, at - Date.now()),
+    );
     timer.unref?.();
     this.timers.set(key, timer);
   }
@@ -334,7 +341,11 @@ export class SimulatedControllers {
         await setStatus({
           phase: 'CloneScheduled',
           progress: 'N/A',
-          conditions: [condition('Bound', 'False', 'Pending', `PVC ${name} Pending`), condition('Ready', 'False', '', ''), condition('Running', 'False', 'Error', refused)],
+          conditions: [
+            condition('Bound', 'False', 'Pending', `PVC ${name} Pending`),
+            condition('Ready', 'False', '', ''),
+            condition('Running', 'False', 'Error', refused),
+          ],
         });
       }
       return;
@@ -356,7 +367,8 @@ export class SimulatedControllers {
     const doneAt = await this.dueAt(R.dataVolume, dv, DONE_AT, seconds);
     if (Date.now() < doneAt) {
       const next = clonePhase(fromSnapshot, 1 - (doneAt - Date.now()) / Math.max(1, this.ms(seconds)));
-      if (phase !== next) await setStatus({ phase: next, progress: 'N/A', conditions: [condition('Running', 'True', '', 'Populator is running')] });
+      if (phase !== next)
+        await setStatus({ phase: next, progress: 'N/A', conditions: [condition('Running', 'True', '', 'Populator is running')] });
       return this.later(R.dataVolume, dv, Math.min(doneAt, Date.now() + Math.max(1, this.ms(seconds) / 3)));
     }
     await this.patchStatus(R.pvc, namespace, name, { phase: 'Bound' });
@@ -364,7 +376,11 @@ export class SimulatedControllers {
       phase: 'Succeeded',
       progress: '100.0%',
       claimName: name,
-      conditions: [condition('Bound', 'True', 'Bound', `PVC ${name} Bound`), condition('Running', 'False', 'Completed', 'Clone Complete'), condition('Ready', 'True', 'Completed', 'simulated clone completed')],
+      conditions: [
+        condition('Bound', 'True', 'Bound', `PVC ${name} Bound`),
+        condition('Running', 'False', 'Completed', 'Clone Complete'),
+        condition('Ready', 'True', 'Completed', 'simulated clone completed'),
+      ],
     });
   }
 
@@ -394,7 +410,12 @@ export class SimulatedControllers {
     await this.create({
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
-      metadata: { name: dv.metadata.name, namespace: dv.metadata.namespace, labels: dv.metadata.labels, ownerReferences: [ownerRef(R.dataVolume, dv)] },
+      metadata: {
+        name: dv.metadata.name,
+        namespace: dv.metadata.namespace,
+        labels: dv.metadata.labels,
+        ownerReferences: [ownerRef(R.dataVolume, dv)],
+      },
       spec: {
         accessModes: ['ReadWriteOnce'],
         resources: { requests: { storage: String(bytes) } },
@@ -414,7 +435,7 @@ export class SimulatedControllers {
     if (!pvc.metadata.deletionTimestamp || !finalizers.includes(PVC_PROTECTION_FINALIZER)) return;
     const { namespace, name } = pvc.metadata;
     if (this.readAll<VirtualMachineInstance>(R.vmi, namespace).some((vmi) => claimsOf(vmi).includes(name))) return;
-    const releaseAt = await this.dueAt(R.pvc, pvc, DONE_AT + '-release', this.options.model.claimRelease);
+    const releaseAt = await this.dueAt(R.pvc, pvc, `${DONE_AT}-release`, this.options.model.claimRelease);
     if (Date.now() < releaseAt) return this.later(R.pvc, pvc, releaseAt);
     try {
       await this.patch(R.pvc, namespace, name, { metadata: { finalizers: finalizers.filter((f) => f !== PVC_PROTECTION_FINALIZER) } });
@@ -429,7 +450,10 @@ export class SimulatedControllers {
   private async reconcileVm(vm: VirtualMachine): Promise<void> {
     const { namespace, name } = vm.metadata;
     // virt-api's admission refuses a DataVolume template without a name.
-    const templates = (vm.spec?.dataVolumeTemplates ?? []).map((template) => ({ name: template.metadata?.name ?? '', spec: template.spec }));
+    const templates = (vm.spec?.dataVolumeTemplates ?? []).map((template) => ({
+      name: template.metadata?.name ?? '',
+      spec: template.spec,
+    }));
     for (const template of templates) {
       if (this.read(R.dataVolume, namespace, template.name)) continue;
       await this.create({
@@ -448,7 +472,7 @@ export class SimulatedControllers {
         if (vm.status?.printableStatus !== 'Stopped') await setVmStatus({ printableStatus: 'Stopped', ready: false, created: false });
         return;
       }
-      const haltAt = await this.dueAt(R.vmi, vmi, DONE_AT + '-halt', this.options.model.vmHalt);
+      const haltAt = await this.dueAt(R.vmi, vmi, `${DONE_AT}-halt`, this.options.model.vmHalt);
       if (vm.status?.printableStatus !== 'Stopping') await setVmStatus({ printableStatus: 'Stopping', ready: false });
       if (Date.now() < haltAt) return this.later(R.vm, vm, haltAt);
       await this.remove(R.vmi, vmi);
@@ -491,8 +515,11 @@ export class SimulatedControllers {
     if (!this.guestMayBecomeReady(vm)) return;
     const readyAt = await this.dueAt(R.vmi, vmi, READY_AT, this.bootSeconds(vm));
     if (Date.now() < readyAt) return this.later(R.vm, vm, readyAt);
-    await this.patchStatus(R.vmi, namespace, name, { conditions: [condition('Ready', 'True', 'GuestReady', 'simulated readiness probe succeeded')] });
-    if (!vm.metadata.annotations?.[INITIALIZED]) await this.patch(R.vm, namespace, name, { metadata: { annotations: { [INITIALIZED]: 'true' } } });
+    await this.patchStatus(R.vmi, namespace, name, {
+      conditions: [condition('Ready', 'True', 'GuestReady', 'simulated readiness probe succeeded')],
+    });
+    if (!vm.metadata.annotations?.[INITIALIZED])
+      await this.patch(R.vm, namespace, name, { metadata: { annotations: { [INITIALIZED]: 'true' } } });
     await setVmStatus({ printableStatus: 'Running', ready: true });
   }
 
@@ -510,7 +537,9 @@ export class SimulatedControllers {
   /** A bootstrapped worker can only join once its control plane is ready. */
   private guestMayBecomeReady(vm: VirtualMachine): boolean {
     if (this.booted(vm) || vm.metadata.labels?.[LABELS.role] !== 'worker') return true;
-    return this.readAll<VirtualMachine>(R.vm, vm.metadata.namespace).some((o) => o.metadata.labels?.[LABELS.role] === 'control-plane' && o.status?.ready === true);
+    return this.readAll<VirtualMachine>(R.vm, vm.metadata.namespace).some(
+      (o) => o.metadata.labels?.[LABELS.role] === 'control-plane' && o.status?.ready === true,
+    );
   }
 
   // Snapshots: VirtualMachineSnapshot, its content and the CSI VolumeSnapshots
@@ -521,7 +550,11 @@ export class SimulatedControllers {
     const { namespace, name } = snapshot.metadata;
     const vm = this.read<VirtualMachine>(R.vm, namespace, snapshot.spec?.source?.name);
     if (!vm) {
-      await this.patchStatus(R.vmSnapshot, namespace, name, { phase: 'Failed', readyToUse: false, error: { message: 'source VM not found' } });
+      await this.patchStatus(R.vmSnapshot, namespace, name, {
+        phase: 'Failed',
+        readyToUse: false,
+        error: { message: 'source VM not found' },
+      });
       return;
     }
     const doneAt = await this.dueAt(R.vmSnapshot, snapshot, DONE_AT, this.options.model.vmSnapshot);
@@ -551,7 +584,11 @@ export class SimulatedControllers {
       apiVersion: apiVersionOf(R.vmSnapshotContent),
       kind: 'VirtualMachineSnapshotContent',
       metadata: { name: contentName, namespace, ownerReferences: [ownerRef(R.vmSnapshot, snapshot)] },
-      spec: { source: { virtualMachine: { metadata: { name: vm.metadata.name, namespace }, spec: vm.spec } }, virtualMachineSnapshotName: name, volumeBackups: backups },
+      spec: {
+        source: { virtualMachine: { metadata: { name: vm.metadata.name, namespace }, spec: vm.spec } },
+        virtualMachineSnapshotName: name,
+        volumeBackups: backups,
+      },
     });
     const content = this.read(R.vmSnapshotContent, namespace, contentName);
     for (const backup of backups) {
@@ -575,10 +612,12 @@ export class SimulatedControllers {
       virtualMachineSnapshotContentName: contentName,
       creationTime: new Date().toISOString(),
       ...(online ? { indications: ['NoGuestAgent', 'Online'] } : {}),
-      snapshotVolumes: { ...(included.length ? { includedVolumes: included } : {}), ...(excluded.length ? { excludedVolumes: excluded } : {}) },
+      snapshotVolumes: {
+        ...(included.length ? { includedVolumes: included } : {}),
+        ...(excluded.length ? { excludedVolumes: excluded } : {}),
+      },
     });
   }
-
 }
 
 interface CloneSource {
@@ -602,7 +641,8 @@ function claimSize(dv: DataVolume, source: CloneSource): { bytes: number } | { i
   const requested = requestedSize(dv);
   const sourceBytes = sourceSize(source);
   if (requested === undefined) {
-    if (source.snapshot && sourceBytes === 0) return { invalid: "size not specified by user/provisioner, can't tell how much needed for restore" };
+    if (source.snapshot && sourceBytes === 0)
+      return { invalid: "size not specified by user/provisioner, can't tell how much needed for restore" };
     return { bytes: sourceBytes };
   }
   if (source.snapshot && sourceBytes > 0 && requested < sourceBytes) {
@@ -636,7 +676,9 @@ function sourceSize(source: CloneSource): number {
 }
 
 function notBound(reason: string, message: string): object {
-  return { conditions: [condition('Bound', 'False', reason, message), condition('Ready', 'False', '', ''), condition('Running', 'False', '', '')] };
+  return {
+    conditions: [condition('Bound', 'False', reason, message), condition('Ready', 'False', '', ''), condition('Running', 'False', '', '')],
+  };
 }
 
 /** CDI's InflateSizeWithOverhead for Filesystem claims (pkg/util/util.go GetRequiredSpace). */
@@ -650,12 +692,16 @@ export function withFilesystemOverhead(bytes: number): number {
  */
 function dataVolumeError(dv: DataVolume | null): boolean {
   if (dv?.status?.phase === 'Failed') return true;
-  return (dv?.status?.conditions ?? []).some((c) => c.type === 'Running' && c.status === 'False' && (c.reason === 'Error' || c.reason === 'ImagePullFailed'));
+  return (dv?.status?.conditions ?? []).some(
+    (c) => c.type === 'Running' && c.status === 'False' && (c.reason === 'Error' || c.reason === 'ImagePullFailed'),
+  );
 }
 
 /** The claims a VM instance's pod mounts. */
 function claimsOf(vmi: VirtualMachineInstance): string[] {
-  return (vmi.spec?.volumes ?? []).flatMap((volume) => [volume.dataVolume?.name, volume.persistentVolumeClaim?.claimName].filter((claim): claim is string => Boolean(claim)));
+  return (vmi.spec?.volumes ?? []).flatMap((volume) =>
+    [volume.dataVolume?.name, volume.persistentVolumeClaim?.claimName].filter((claim): claim is string => Boolean(claim)),
+  );
 }
 
 function ownedBy(object: KubeObject, owner: KubeObject): boolean {
@@ -680,7 +726,14 @@ function newer(a: KubeObject, b: KubeObject): boolean {
 }
 
 function ownerRef(type: ResourceType, owner: KubeObject) {
-  return { apiVersion: apiVersionOf(type), kind: type.kind, name: owner.metadata.name, uid: owner.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+  return {
+    apiVersion: apiVersionOf(type),
+    kind: type.kind,
+    name: owner.metadata.name,
+    uid: owner.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 
 function condition(type: string, status: 'True' | 'False', reason: string, message: string) {

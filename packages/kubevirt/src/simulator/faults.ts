@@ -11,7 +11,10 @@ export type Fault = keyof typeof FAULTS;
 
 export function parseFaults(text: string | undefined): Set<Fault> {
   const faults = new Set<Fault>();
-  for (const name of (text ?? '').split(',').map((f) => f.trim()).filter(Boolean)) {
+  for (const name of (text ?? '')
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean)) {
     if (!(name in FAULTS)) throw new Error(`SIM_FAULTS: unknown fault "${name}"; known: ${Object.keys(FAULTS).join(', ')}`);
     faults.add(name as Fault);
   }

@@ -7,8 +7,7 @@ export { DEFAULT_LATENCY_MODEL, type LatencyModel };
 export function modelledTimeToReady(model: LatencyModel): { snapshot: number; bootstrap: number } {
   return {
     snapshot: model.goldenSmartClone + model.vmStart + model.restoredBoot,
-    bootstrap:
-      model.baseImageClone + model.vmStart + model.controlPlaneBootstrap + model.baseImageClone + model.vmStart + model.workerJoin,
+    bootstrap: model.baseImageClone + model.vmStart + model.controlPlaneBootstrap + model.baseImageClone + model.vmStart + model.workerJoin,
   };
 }
 
@@ -35,7 +34,10 @@ export function modelledStepDurations(model: LatencyModel, timeScale = 1): PerSt
 /** Parses `SIM_LATENCIES` overrides such as `vmStart=10,restoredBoot=30`. */
 export function parseLatencyOverrides(text: string | undefined): Partial<LatencyModel> {
   const overrides: Partial<LatencyModel> = {};
-  for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of (text ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [key, value] = part.split('=');
     if (!key || !(key in DEFAULT_LATENCY_MODEL) || value === undefined || !Number.isFinite(Number(value)) || Number(value) < 0) {
       throw new Error(`SIM_LATENCIES: "${part}" is not <operation>=<seconds> with one of ${Object.keys(DEFAULT_LATENCY_MODEL).join(', ')}`);

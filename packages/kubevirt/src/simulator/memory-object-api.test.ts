@@ -4,7 +4,12 @@ import type { KubeObject, WatchEvent } from '../object-api';
 import { R } from '../resources';
 import { MemoryObjectApi, PVC_PROTECTION_FINALIZER } from './memory-object-api';
 
-const claim = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace: 'ns' }, spec: {} });
+const claim = (name: string): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'PersistentVolumeClaim',
+  metadata: { name, namespace: 'ns' },
+  spec: {},
+});
 
 async function withNamespace(): Promise<MemoryObjectApi> {
   const api = new MemoryObjectApi();
@@ -27,7 +32,13 @@ describe('MemoryObjectApi watches', () => {
     await api.create(claim('other'));
 
     const events: string[] = [];
-    await api.watch(R.pvc, 'ns', { resourceVersion: list.resourceVersion }, (e: WatchEvent) => events.push(`${e.type} ${e.object.metadata.name}`), () => undefined);
+    await api.watch(
+      R.pvc,
+      'ns',
+      { resourceVersion: list.resourceVersion },
+      (e: WatchEvent) => events.push(`${e.type} ${e.object.metadata.name}`),
+      () => undefined,
+    );
     await api.create(claim('later'));
     await settle();
     expect(events).toEqual(['DELETED root', 'ADDED other', 'ADDED later']);
@@ -39,8 +50,20 @@ describe('MemoryObjectApi watches', () => {
     await api.create({ ...claim('labelled'), metadata: { name: 'labelled', namespace: 'ns', labels: { app: 'lab' } } });
     await api.create(claim('plain'));
     const events: string[] = [];
-    await api.watch(R.pvc, 'ns', { resourceVersion, labelSelector: 'app=lab' }, (e) => events.push(e.object.metadata.name), () => undefined);
-    await api.watch(R.vm, 'ns', { resourceVersion }, (e) => events.push(`vm ${e.object.metadata.name}`), () => undefined);
+    await api.watch(
+      R.pvc,
+      'ns',
+      { resourceVersion, labelSelector: 'app=lab' },
+      (e) => events.push(e.object.metadata.name),
+      () => undefined,
+    );
+    await api.watch(
+      R.vm,
+      'ns',
+      { resourceVersion },
+      (e) => events.push(`vm ${e.object.metadata.name}`),
+      () => undefined,
+    );
     await settle();
     expect(events).toEqual(['labelled']);
   });
@@ -51,7 +74,13 @@ describe('MemoryObjectApi watches', () => {
     const restored = new MemoryObjectApi();
     restored.load(source.all());
     let closed: unknown;
-    await restored.watch(R.pvc, 'ns', { resourceVersion: '1' }, () => undefined, (error) => (closed = error));
+    await restored.watch(
+      R.pvc,
+      'ns',
+      { resourceVersion: '1' },
+      () => undefined,
+      (error) => (closed = error),
+    );
     await settle();
     expect(closed).toBeInstanceOf(TransientError);
     expect(source.all().find((o) => o.metadata.name === 'root')?.metadata.finalizers).toEqual([PVC_PROTECTION_FINALIZER]);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { NotFoundError, TransientError, ValidationError } from '@cks-lab/core';
 import { applyMergePatch } from '../merge-patch';
 import { AlreadyExistsError, type KubeObject, type ListResult, type ObjectApi, type WatchEvent, type WatchHandle } from '../object-api';
-import { R, apiVersionOf, type ResourceType } from '../resources';
+import { apiVersionOf, R, type ResourceType } from '../resources';
 
 type Listener = { type: ResourceType; namespace?: string; selector: LabelSelector; onEvent: (e: WatchEvent) => void };
 type LabelSelector = (labels: Record<string, string> | undefined) => boolean;
@@ -80,7 +80,8 @@ export class MemoryObjectApi implements ObjectApi {
     const key = keyOf(type, namespace, name);
     if (this.objects.has(key)) throw new AlreadyExistsError(`${type.plural} "${name}" already exists`);
     const stored = structuredClone(object) as T;
-    const finalizers = type === R.pvc ? [...new Set([...(stored.metadata.finalizers ?? []), PVC_PROTECTION_FINALIZER])] : stored.metadata.finalizers;
+    const finalizers =
+      type === R.pvc ? [...new Set([...(stored.metadata.finalizers ?? []), PVC_PROTECTION_FINALIZER])] : stored.metadata.finalizers;
     delete stored.metadata.deletionTimestamp;
     stored.metadata = {
       ...stored.metadata,
@@ -156,7 +157,8 @@ export class MemoryObjectApi implements ObjectApi {
     // resourceVersion; queued before any later event, so the order holds.
     if (Number.isFinite(from)) {
       for (const recorded of this.history) {
-        if (recorded.revision > from && recorded.type === type && delivers(listener, recorded.event.object)) deliver(listener, recorded.event);
+        if (recorded.revision > from && recorded.type === type && delivers(listener, recorded.event.object))
+          deliver(listener, recorded.event);
       }
     }
     this.listeners.add(listener);
@@ -191,7 +193,10 @@ export class MemoryObjectApi implements ObjectApi {
     const key = keyOf(type, namespace, name);
     const current = this.objects.get(key);
     if (!current) return;
-    if (type === R.namespace) return this.terminateNamespace(current);
+    if (type === R.namespace) {
+      this.terminateNamespace(current);
+      return;
+    }
     if (current.metadata.finalizers?.length) {
       // Finalizers hold the object, marked for deletion, until their controllers remove them.
       if (!current.metadata.deletionTimestamp) {

@@ -1,4 +1,4 @@
-import { ROLES, names, type Logger, type Role } from '@cks-lab/core';
+import { type Logger, names, ROLES, type Role } from '@cks-lab/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KubevirtCluster } from '../kubevirt-cluster';
 import { DEFAULT_CLUSTER_SETTINGS } from '../manifests/settings';
@@ -9,7 +9,7 @@ import { waitFor } from '../wait';
 import { withFilesystemOverhead } from './controllers';
 import type { Fault } from './faults';
 import { DEFAULT_LATENCY_MODEL } from './latency-model';
-import { startSimulatedCluster, type SimulatedCluster } from './simulated-cluster';
+import { type SimulatedCluster, startSimulatedCluster } from './simulated-cluster';
 
 /**
  * The adapter on the simulated cluster: the behaviours of the real controllers the simulator plays,
@@ -21,7 +21,9 @@ const TIME_SCALE = 0.002;
 /** Long enough to see that nothing waits for the claims' release when it should. */
 const CLAIM_RELEASE_SECONDS = 100;
 const running: SimulatedCluster[] = [];
-afterEach(() => running.splice(0).forEach((sim) => sim.stop()));
+afterEach(() => {
+  for (const sim of running.splice(0)) sim.stop();
+});
 
 async function simulate(faults: Fault[] = []): Promise<SimulatedCluster> {
   const sim = await startSimulatedCluster({
@@ -97,7 +99,11 @@ describe('the simulated cluster', { timeout: 60_000 }, () => {
     const snapshots = await snapshotSession(sim.cluster, 'a0000003', 1);
     for (const [i, role] of ROLES.entries()) {
       const result = snapshots[i] as PromiseFulfilledResult<{ volumeSnapshot: string; sizeBytes: number }>;
-      await sim.cluster.ensureGoldenCopy(1, { role, volumeSnapshot: result.value.volumeSnapshot, pvc: names.goldenCopy(role, 1), sizeBytes: result.value.sizeBytes }, source);
+      await sim.cluster.ensureGoldenCopy(
+        1,
+        { role, volumeSnapshot: result.value.volumeSnapshot, pvc: names.goldenCopy(role, 1), sizeBytes: result.value.sizeBytes },
+        source,
+      );
     }
     await sim.cluster.waitGoldenCopies(1, soon());
 
@@ -121,7 +127,10 @@ describe('the simulated cluster', { timeout: 60_000 }, () => {
       apiVersion: 'cdi.kubevirt.io/v1beta1',
       kind: 'DataVolume',
       metadata: { name: 'cks-worker-golden-v2', namespace: 'vm-templates' },
-      spec: { source: { snapshot: { namespace: source, name: result.value.volumeSnapshot } }, storage: { resources: { requests: { storage: String(result.value.sizeBytes) } } } },
+      spec: {
+        source: { snapshot: { namespace: source, name: result.value.volumeSnapshot } },
+        storage: { resources: { requests: { storage: String(result.value.sizeBytes) } } },
+      },
     });
     await waitFor<Obj>({
       api: sim.api,
@@ -129,11 +138,21 @@ describe('the simulated cluster', { timeout: 60_000 }, () => {
       namespace: 'vm-templates',
       deadlineAt: soon(),
       label: 'the old-style copy',
-      evaluate: (objects) => (objects.get('vm-templates/cks-worker-golden-v2')?.status?.phase === 'Succeeded' ? { done: true } : { done: false, waitingFor: 'it' }),
+      evaluate: (objects) =>
+        objects.get('vm-templates/cks-worker-golden-v2')?.status?.phase === 'Succeeded'
+          ? { done: true }
+          : { done: false, waitingFor: 'it' },
     });
-    expect(quantity(await sim.api.get<Obj>(R.pvc, 'vm-templates', 'cks-worker-golden-v2'))).toBe(String(withFilesystemOverhead(result.value.sizeBytes)));
+    expect(quantity(await sim.api.get<Obj>(R.pvc, 'vm-templates', 'cks-worker-golden-v2'))).toBe(
+      String(withFilesystemOverhead(result.value.sizeBytes)),
+    );
     await sim.cluster.ensureSessionBase('a0000005');
-    const vm = virtualMachine('a0000005', 'worker', { kind: 'golden', version: 2, pvc: 'cks-worker-golden-v2' }, DEFAULT_CLUSTER_SETTINGS) as Obj;
+    const vm = virtualMachine(
+      'a0000005',
+      'worker',
+      { kind: 'golden', version: 2, pvc: 'cks-worker-golden-v2' },
+      DEFAULT_CLUSTER_SETTINGS,
+    ) as Obj;
     vm.spec.dataVolumeTemplates[0].spec.storage = { resources: { requests: { storage: '20Gi' } } };
     await sim.api.create(vm);
     const started = Date.now();
@@ -153,10 +172,14 @@ describe('the simulated cluster', { timeout: 60_000 }, () => {
       deadlineAt: soon(),
       label: 'the VM of the refused clone',
       evaluate: (objects) =>
-        objects.get(vmKey)?.status?.printableStatus === 'DataVolumeError' ? { done: true } : { done: false, waitingFor: String(objects.get(vmKey)?.status?.printableStatus) },
+        objects.get(vmKey)?.status?.printableStatus === 'DataVolumeError'
+          ? { done: true }
+          : { done: false, waitingFor: String(objects.get(vmKey)?.status?.printableStatus) },
     });
     // Still not Failed: CDI keeps retrying the refused clone.
-    expect((await sim.api.get<Obj>(R.dataVolume, names.namespace('a0000005'), names.rootDisk('worker', 'a0000005')))?.status?.phase).toBe('CloneScheduled');
+    expect((await sim.api.get<Obj>(R.dataVolume, names.namespace('a0000005'), names.rootDisk('worker', 'a0000005')))?.status?.phase).toBe(
+      'CloneScheduled',
+    );
   });
 
   // kube-controller-manager's pvc-protection keeps a deleted claim until no pod uses it;
@@ -169,7 +192,12 @@ describe('the simulated cluster', { timeout: 60_000 }, () => {
     await bootstrapSession(sim.cluster, sessionId);
     const uids = async () =>
       Object.fromEntries(
-        await Promise.all(ROLES.map(async (role: Role) => [role, (await sim.api.get<Obj>(R.pvc, namespace, names.rootDisk(role, sessionId)))?.metadata.uid])),
+        await Promise.all(
+          ROLES.map(async (role: Role) => [
+            role,
+            (await sim.api.get<Obj>(R.pvc, namespace, names.rootDisk(role, sessionId)))?.metadata.uid,
+          ]),
+        ),
       );
     const first = await uids();
 

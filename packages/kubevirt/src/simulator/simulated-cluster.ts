@@ -3,12 +3,12 @@ import { KubevirtCluster } from '../kubevirt-cluster';
 import { LABELS } from '../manifests/labels';
 import type { ClusterSettings } from '../manifests/settings';
 import { AlreadyExistsError, type KubeObject, type ObjectApi } from '../object-api';
-import { R, apiVersionOf } from '../resources';
+import { apiVersionOf, R } from '../resources';
 import { SimulatedControllers } from './controllers';
 import { FAULTS, type Fault } from './faults';
-import { PlatformObjectApi } from './platform-object-api';
 import type { LatencyModel } from './latency-model';
 import { MemoryObjectApi } from './memory-object-api';
+import { PlatformObjectApi } from './platform-object-api';
 import { SimulatedConsole } from './simulated-console';
 import { StateJournal } from './state-journal';
 
@@ -39,7 +39,13 @@ export async function startSimulatedCluster(options: SimulatedClusterOptions): P
   const api = new MemoryObjectApi({ onMutation: journal ? (event) => journal.record(event) : undefined });
   if (journal) api.load(journal.load());
   await seedPlatformObjects(api, options.settings);
-  const controllers = new SimulatedControllers({ api, model: options.model, timeScale: options.timeScale, faults: options.faults, logger: options.logger });
+  const controllers = new SimulatedControllers({
+    api,
+    model: options.model,
+    timeScale: options.timeScale,
+    faults: options.faults,
+    logger: options.logger,
+  });
   controllers.start();
   const platformApi = new PlatformObjectApi(api, options.faults.has('api-error') ? 7 : null);
   const cluster = new KubevirtCluster(platformApi, options.settings, 'simulated', async () => simulatedPreflight(options));
@@ -66,8 +72,18 @@ async function seedPlatformObjects(api: MemoryObjectApi, settings: ClusterSettin
   const labels = { [LABELS.managedBy]: 'cks-lab-simulator' };
   const objects: KubeObject[] = [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } },
-    { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace, labels }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: settings.diskSize } } } },
-    { apiVersion: apiVersionOf(R.dataSource), kind: 'DataSource', metadata: { name, namespace, labels }, spec: { source: { pvc: { namespace, name } } } },
+    {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name, namespace, labels },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: settings.diskSize } } },
+    },
+    {
+      apiVersion: apiVersionOf(R.dataSource),
+      kind: 'DataSource',
+      metadata: { name, namespace, labels },
+      spec: { source: { pvc: { namespace, name } } },
+    },
   ];
   for (const object of objects) {
     try {
@@ -82,9 +98,15 @@ function simulatedPreflight(options: SimulatedClusterOptions): Preflight {
   const faults = [...options.faults];
   const detail = `simulated (time scale ${options.timeScale}${faults.length ? `, faults: ${faults.map((f) => `${f} — ${FAULTS[f]}`).join('; ')}` : ''})`;
   return {
-    checks: ['KubeVirt', 'Snapshot feature gate', 'CDI', 'VolumeSnapshot API and class', 'Multus', 'vm-templates namespace', 'base image DataSource'].map(
-      (name) => ({ name, ok: true, detail }),
-    ),
+    checks: [
+      'KubeVirt',
+      'Snapshot feature gate',
+      'CDI',
+      'VolumeSnapshot API and class',
+      'Multus',
+      'vm-templates namespace',
+      'base image DataSource',
+    ].map((name) => ({ name, ok: true, detail })),
     snapshotSupported: true,
     snapshotUnsupportedReason: null,
   };

@@ -1,4 +1,4 @@
-import { PreconditionError, names, type ConsoleConnection, type Role } from '@cks-lab/core';
+import { type ConsoleConnection, names, PreconditionError, type Role } from '@cks-lab/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LABELS } from '../manifests/labels';
 import { apiVersionOf, R } from '../resources';
@@ -12,8 +12,14 @@ afterEach(async () => consoles?.close());
 async function vmi(api: MemoryObjectApi, role: Role, phase: string, ready: boolean) {
   const namespace = names.namespace(SESSION);
   const name = names.vm(role, SESSION);
-  if (!(await api.get(R.namespace, undefined, namespace))) await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-  await api.create({ apiVersion: apiVersionOf(R.vmi), kind: 'VirtualMachineInstance', metadata: { name, namespace, labels: { [LABELS.role]: role, [LABELS.session]: SESSION } }, spec: {} });
+  if (!(await api.get(R.namespace, undefined, namespace)))
+    await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  await api.create({
+    apiVersion: apiVersionOf(R.vmi),
+    kind: 'VirtualMachineInstance',
+    metadata: { name, namespace, labels: { [LABELS.role]: role, [LABELS.session]: SESSION } },
+    spec: {},
+  });
   await api.patchStatus(R.vmi, namespace, name, { phase, conditions: ready ? [{ type: 'Ready', status: 'True' }] : [] });
 }
 

@@ -1,6 +1,6 @@
-import { guestIdentity, type ConsoleConnection, type ConsolePort, type Role } from '@cks-lab/core';
+import { type ConsoleConnection, type ConsolePort, guestIdentity, type Role } from '@cks-lab/core';
 import { KubevirtConsole } from '../console/console-client';
-import { startConsoleServer, type ConsoleLookup, type ConsoleServer, type ConsoleSessionIo } from '../console/console-server';
+import { type ConsoleLookup, type ConsoleServer, type ConsoleSessionIo, startConsoleServer } from '../console/console-server';
 import { LABELS } from '../manifests/labels';
 import type { KubeObject, ObjectApi } from '../object-api';
 import { R } from '../resources';
@@ -36,7 +36,10 @@ export function simulatedConsoleLookup(api: ObjectApi, k8sVersion: string): Cons
 export class SimulatedConsole implements ConsolePort {
   private server: Promise<ConsoleServer> | null = null;
 
-  constructor(private readonly api: ObjectApi, private readonly k8sVersion: string) {}
+  constructor(
+    private readonly api: ObjectApi,
+    private readonly k8sVersion: string,
+  ) {}
 
   async openConsole(sessionId: string, role: Role): Promise<ConsoleConnection> {
     this.server ??= startConsoleServer(simulatedConsoleLookup(this.api, this.k8sVersion));
@@ -60,19 +63,19 @@ interface ShellContext {
 export function simulatedShell(io: ConsoleSessionIo, context: ShellContext): void {
   const prompt = `root@${guestIdentity[context.role].hostname}:~# `;
   let line = '';
-  let escape = false;
+  let inEscape = false;
   // Commands run one after another, as a shell would, even when input arrives faster.
   let queue = Promise.resolve();
   io.send(BANNER + prompt);
   io.onInput((data) => {
     for (const char of data.toString('utf8')) {
-      if (escape) {
+      if (inEscape) {
         // CSI sequences end with a letter or ~ (arrow keys, function keys).
-        if (/[A-Za-z~]/.test(char)) escape = false;
+        if (/[A-Za-z~]/.test(char)) inEscape = false;
         continue;
       }
       if (char === '\x1b') {
-        escape = true;
+        inEscape = true;
       } else if (char === '\r' || char === '\n') {
         const command = line;
         line = '';
@@ -85,7 +88,7 @@ export function simulatedShell(io: ConsoleSessionIo, context: ShellContext): voi
         }
       } else if (char === '\x03') {
         line = '';
-        io.send('^C\r\n' + prompt);
+        io.send(`^C\r\n${prompt}`);
       } else if (char === '\x15') {
         io.send('\b \b'.repeat(line.length));
         line = '';
@@ -98,7 +101,7 @@ export function simulatedShell(io: ConsoleSessionIo, context: ShellContext): voi
 }
 
 async function run(command: string, context: ShellContext): Promise<string> {
-  const lines = (text: string) => (text ? text.split('\n').join('\r\n') + '\r\n' : '');
+  const lines = (text: string) => (text ? `${text.split('\n').join('\r\n')}\r\n` : '');
   const words = command.split(/\s+/).filter(Boolean);
   if (words.length === 0) return '';
   const [name, ...args] = words;
@@ -135,11 +138,21 @@ async function nodeTable(api: ObjectApi, namespace: string, k8sVersion: string):
     if (!vmi) return [];
     const ready = vmi.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
     const created = Date.parse(vmi.metadata.creationTimestamp ?? '');
-    return [[guestIdentity[role].hostname, ready ? 'Ready' : 'NotReady', role === 'control-plane' ? 'control-plane' : '<none>', age(created), k8sVersion]];
+    return [
+      [
+        guestIdentity[role].hostname,
+        ready ? 'Ready' : 'NotReady',
+        role === 'control-plane' ? 'control-plane' : '<none>',
+        age(created),
+        k8sVersion,
+      ],
+    ];
   });
   const table = [['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'], ...rows];
   const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
-  return table.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]! + 3))).join('')).join('\n');
+  return table
+    .map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]! + 3))).join(''))
+    .join('\n');
 }
 
 function age(createdAt: number): string {

@@ -25,7 +25,10 @@ function vm(name: string, phase: string): KubeObject {
     apiVersion: 'kubevirt.io/v1',
     kind: 'VirtualMachine',
     metadata: { name, namespace: `lab-${name}`, resourceVersion: String(Math.floor(Math.random() * 1e9)) },
-    spec: { template: { spec: { domain: { devices: { disks: [{ name: 'root' }] } }, volumes: [{ name: 'root', dataVolume: { name } }] } }, padding: 'x'.repeat(2000) },
+    spec: {
+      template: { spec: { domain: { devices: { disks: [{ name: 'root' }] } }, volumes: [{ name: 'root', dataVolume: { name } }] } },
+      padding: 'x'.repeat(2000),
+    },
     status: { printableStatus: phase },
   };
 }
@@ -72,7 +75,10 @@ describe('StateJournal', () => {
     const after = vm('after', 'Running');
     const torn = `{"t":"ADDED","o":{"apiVersion":"kubevirt.io/v1","kind":"Virt`;
     const shapeless = '{"t":"ADDED"}';
-    writeFileSync(path, [JSON.stringify({ t: 'ADDED', o: before }), torn, shapeless, JSON.stringify({ t: 'ADDED', o: after }), ''].join('\n'));
+    writeFileSync(
+      path,
+      [JSON.stringify({ t: 'ADDED', o: before }), torn, shapeless, JSON.stringify({ t: 'ADDED', o: after }), ''].join('\n'),
+    );
     const logger = recordingLogger();
     const journal = new StateJournal(path, { logger });
     expect(journal.load()).toEqual([before, after]);

@@ -1,4 +1,15 @@
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '@cks-lab/core';
 import type { KubeObject, WatchEvent } from '../object-api';
@@ -85,7 +96,10 @@ export class StateJournal {
       return true;
     } catch (error) {
       this.retryAtBytes = this.journalBytes + this.minCompactBytes;
-      this.logger?.warn({ journal: this.path, error: error instanceof Error ? error.message : String(error) }, 'simulator journal not compacted; will retry');
+      this.logger?.warn(
+        { journal: this.path, error: error instanceof Error ? error.message : String(error) },
+        'simulator journal not compacted; will retry',
+      );
       return false;
     }
   }

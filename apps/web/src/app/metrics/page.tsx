@@ -3,8 +3,8 @@ import { createTRPCOptionsProxy } from '@trpc/tanstack-react-query';
 import type { Metadata } from 'next';
 import { Suspense } from 'react';
 import { MetricsDashboard } from '~/components/metrics/metrics-dashboard';
-import { LoadingArea } from '~/components/ui/skeleton';
 import { parseRange, rangeStart } from '~/components/metrics/time-range';
+import { LoadingArea } from '~/components/ui/skeleton';
 import type { Identity } from '~/server/identity';
 import { requireSignIn } from '~/server/page-auth';
 import { getRuntime } from '~/server/runtime';
@@ -35,7 +35,11 @@ async function MetricsWithData({ searchParams, identity }: Props & { identity: I
   const range = parseRange(params.range);
   const input = { from: rangeStart(range, Date.now()) };
   const queryClient = new QueryClient();
-  const trpc = createTRPCOptionsProxy({ router: appRouter, ctx: { runtime: await getRuntime(), caller: { ok: true, identity } }, queryClient });
+  const trpc = createTRPCOptionsProxy({
+    router: appRouter,
+    ctx: { runtime: await getRuntime(), caller: { ok: true, identity } },
+    queryClient,
+  });
   await Promise.all([
     queryClient.prefetchQuery(trpc.metrics.summary.queryOptions(input)),
     queryClient.prefetchQuery(trpc.metrics.series.queryOptions(input)),

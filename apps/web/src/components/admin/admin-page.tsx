@@ -7,7 +7,7 @@ import { ErrorState } from '~/components/ui/error-state';
 import { LoadingArea } from '~/components/ui/skeleton';
 import { StatusIndicator } from '~/components/ui/status-indicator';
 import { formatDateTime } from '~/lib/format';
-import { useTRPC, type GoldenStatus } from '~/lib/trpc';
+import { type GoldenStatus, useTRPC } from '~/lib/trpc';
 import { GoldenActions } from './golden-actions';
 import { GoldenImageCard } from './golden-image-card';
 import { StrategyStatus } from './strategy-status';

@@ -1,6 +1,6 @@
 'use client';
 
-import { SESSION_ID_FORMAT, isSessionId } from '@cks-lab/core';
+import { isSessionId, SESSION_ID_FORMAT } from '@cks-lab/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { Button } from '~/components/ui/button';
@@ -8,7 +8,7 @@ import { Card } from '~/components/ui/card';
 import { ConfirmDialog } from '~/components/ui/confirm-dialog';
 import { Skeleton } from '~/components/ui/skeleton';
 import { formatDateTime, formatDuration } from '~/lib/format';
-import { useTRPC, type GoldenStatus, type SessionSummary } from '~/lib/trpc';
+import { type GoldenStatus, type SessionSummary, useTRPC } from '~/lib/trpc';
 import { useNow } from '~/lib/use-now';
 
 type Pending = { action: 'create' | 'recreate'; sessionId: string } | { action: 'delete' } | null;
@@ -25,7 +25,9 @@ export function GoldenActions({ golden }: { golden: GoldenStatus }) {
   const [typedId, setTypedId] = useState('');
   const [pending, setPending] = useState<Pending>(null);
   const [formError, setFormError] = useState<string | null>(null);
-  const running = useQuery(trpc.sessions.list.queryOptions({ includeEnded: false }, { select: (list) => list.filter((s) => s.status === 'running' && !s.pool) }));
+  const running = useQuery(
+    trpc.sessions.list.queryOptions({ includeEnded: false }, { select: (list) => list.filter((s) => s.status === 'running' && !s.pool) }),
+  );
   const now = useNow();
   const typedInputId = useId();
   const errorId = useId();
@@ -67,7 +69,9 @@ export function GoldenActions({ golden }: { golden: GoldenStatus }) {
     >
       {busy && (
         <p className="muted" role="status">
-          {golden.status === 'building' ? 'A build is in progress; actions are available again when it ends.' : 'The golden image is being deleted.'}
+          {golden.status === 'building'
+            ? 'A build is in progress; actions are available again when it ends.'
+            : 'The golden image is being deleted.'}
         </p>
       )}
       <fieldset className="fieldset" disabled={busy}>
@@ -79,7 +83,13 @@ export function GoldenActions({ golden }: { golden: GoldenStatus }) {
             {running.data.map((session) => (
               <li key={session.id}>
                 <label className="choice">
-                  <input type="radio" name="source-session" value={session.id} checked={choice === session.id} onChange={() => setChoice(session.id)} />
+                  <input
+                    type="radio"
+                    name="source-session"
+                    value={session.id}
+                    checked={choice === session.id}
+                    onChange={() => setChoice(session.id)}
+                  />
                   <span className="mono">{session.id}</span>
                   <SourceFacts session={session} now={now} />
                 </label>
@@ -151,8 +161,8 @@ export function GoldenActions({ golden }: { golden: GoldenStatus }) {
         ) : (
           <>
             <p>
-              Both VMs of session <code>{pending?.action ? pending.sessionId : ''}</code> are halted while they are snapshotted, then started again;
-              the learner’s cluster keeps its state but is unreachable for a short while.
+              Both VMs of session <code>{pending?.action ? pending.sessionId : ''}</code> are halted while they are snapshotted, then
+              started again; the learner’s cluster keeps its state but is unreachable for a short while.
             </p>
             {pending?.action === 'recreate' && (
               <p>New sessions keep using v{golden.version} until both new disks are copied, then switch to the new version together.</p>
@@ -178,7 +188,8 @@ function SourceFacts({ session, now }: { session: SessionSummary; now: number | 
       ) : (
         'no learner (started by a tool)'
       )}
-      , {session.strategy ?? 'unknown strategy'}, {now === null ? `started ${formatDateTime(session.createdAt)}` : `running for ${formatDuration(now - session.createdAt)}`}
+      , {session.strategy ?? 'unknown strategy'},{' '}
+      {now === null ? `started ${formatDateTime(session.createdAt)}` : `running for ${formatDuration(now - session.createdAt)}`}
     </span>
   );
 }

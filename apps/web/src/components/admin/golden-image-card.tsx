@@ -27,8 +27,8 @@ export function GoldenImageCard({ golden }: { golden: GoldenStatus }) {
         ) : (
           <EmptyState title="No golden image yet">
             <p>
-              Create one below from a running session. New sessions then clone its two disks and are ready in 1–3 minutes
-              instead of being built from scratch in 8–15.
+              Create one below from a running session. New sessions then clone its two disks and are ready in 1–3 minutes instead of being
+              built from scratch in 8–15.
             </p>
           </EmptyState>
         )
@@ -71,7 +71,9 @@ function GoldenDetails({ golden }: { golden: GoldenStatus }) {
           <dt>Expires</dt>
           <dd>
             {formatDateTime(golden.expiresAt)}
-            {golden.expiresInDays !== null && <span className="muted"> ({golden.expiresInDays < 0 ? 'expired' : `in ${golden.expiresInDays} days`})</span>}
+            {golden.expiresInDays !== null && (
+              <span className="muted"> ({golden.expiresInDays < 0 ? 'expired' : `in ${golden.expiresInDays} days`})</span>
+            )}
           </dd>
         </div>
       </dl>
@@ -100,7 +102,10 @@ function ExpiryWarning({ days }: { days: number | null }) {
   }
   return (
     <Callout tone="warning" title={`Expires in ${days} ${days === 1 ? 'day' : 'days'}`}>
-      <p>The Kubernetes certificates inside it run out then, and new sessions fall back to bootstrap. Recreate it from a fresh running session before that.</p>
+      <p>
+        The Kubernetes certificates inside it run out then, and new sessions fall back to bootstrap. Recreate it from a fresh running
+        session before that.
+      </p>
     </Callout>
   );
 }
@@ -168,8 +173,10 @@ function DiskPhase({ disk, building }: { disk: GoldenDisk; building: boolean }) 
   if (building && disk.phase === 'Missing') return <StatusIndicator tone="pending" label="Not copied yet" />;
   return (
     <>
-      <StatusIndicator tone={phaseTone(disk.phase)} label={disk.phase} detail={copying ? disk.progress ?? undefined : undefined} />
-      {copying && <progress className="progress" max={100} value={percent} aria-label={`${ROLE_LABELS[disk.role] ?? disk.role} disk copy progress`} />}
+      <StatusIndicator tone={phaseTone(disk.phase)} label={disk.phase} detail={copying ? (disk.progress ?? undefined) : undefined} />
+      {copying && (
+        <progress className="progress" max={100} value={percent} aria-label={`${ROLE_LABELS[disk.role] ?? disk.role} disk copy progress`} />
+      )}
     </>
   );
 }

@@ -1,14 +1,14 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useState, type FormEvent } from 'react';
+import { type FormEvent, useId, useState } from 'react';
 import { Button } from '~/components/ui/button';
 import { Card } from '~/components/ui/card';
 import { ErrorState } from '~/components/ui/error-state';
 import { LoadingArea } from '~/components/ui/skeleton';
 import { StatusIndicator } from '~/components/ui/status-indicator';
 import { formatDateTime } from '~/lib/format';
-import { useTRPC, type PoolStatus } from '~/lib/trpc';
+import { type PoolStatus, useTRPC } from '~/lib/trpc';
 
 /** Members come and go in the background; a few seconds' staleness is fine for an admin glance. */
 const POLL_MS = 3_000;
@@ -46,11 +46,15 @@ export function WarmPoolCard() {
           <dl className="facts facts-row" data-testid="warm-pool">
             <div>
               <dt>Target</dt>
-              <dd className="num" data-testid="pool-target">{status.data.target}</dd>
+              <dd className="num" data-testid="pool-target">
+                {status.data.target}
+              </dd>
             </div>
             <div>
               <dt>Ready</dt>
-              <dd className="num" data-testid="pool-ready">{status.data.ready}</dd>
+              <dd className="num" data-testid="pool-ready">
+                {status.data.ready}
+              </dd>
             </div>
             <div>
               <dt>Provisioning</dt>

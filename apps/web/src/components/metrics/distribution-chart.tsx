@@ -5,8 +5,8 @@ import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from 'rec
 import { formatCount, formatDuration } from '~/lib/format';
 import type { MetricsDistribution } from '~/lib/trpc';
 import { ChartFrame } from './chart-frame';
-import { ChartTooltip, TooltipRow } from './chart-tooltip';
 import { AXIS_STYLE, formatAxisDuration, GRID_COLOR, STRATEGY_COLORS } from './chart-theme';
+import { ChartTooltip, TooltipRow } from './chart-tooltip';
 
 interface BinRow {
   /** The bin's lower edge as an axis label; blank when it reads the same as the previous one. */
@@ -42,11 +42,26 @@ export function binRows(distribution: MetricsDistribution): BinRow[] {
 export function DistributionChart({ distribution }: { distribution: MetricsDistribution }) {
   const rows = binRows(distribution);
   if (rows.length === 0) {
-    return <ChartFrame height={DISTRIBUTION_HEIGHT} summary="No successful runs in this range." empty={<p>No successful runs in this range yet.</p>} />;
+    return (
+      <ChartFrame
+        height={DISTRIBUTION_HEIGHT}
+        summary="No successful runs in this range."
+        empty={<p>No successful runs in this range yet.</p>}
+      />
+    );
   }
   return (
-    <ChartFrame height={DISTRIBUTION_HEIGHT} summary={`Histogram of time to ready in ${rows.length} bins from ${formatDuration(rows[0]?.fromMs)} to ${formatDuration(rows[rows.length - 1]?.toMs)}.`}>
-      <BarChart responsive style={{ width: '100%', height: DISTRIBUTION_HEIGHT }} data={rows} barCategoryGap="8%" margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
+    <ChartFrame
+      height={DISTRIBUTION_HEIGHT}
+      summary={`Histogram of time to ready in ${rows.length} bins from ${formatDuration(rows[0]?.fromMs)} to ${formatDuration(rows[rows.length - 1]?.toMs)}.`}
+    >
+      <BarChart
+        responsive
+        style={{ width: '100%', height: DISTRIBUTION_HEIGHT }}
+        data={rows}
+        barCategoryGap="8%"
+        margin={{ top: 8, right: 8, bottom: 0, left: 0 }}
+      >
         <CartesianGrid stroke={GRID_COLOR} vertical={false} />
         <XAxis dataKey="label" tick={AXIS_STYLE} interval="preserveStartEnd" minTickGap={16} />
         <YAxis allowDecimals={false} tick={AXIS_STYLE} width={48} tickFormatter={(n: number) => formatCount(n)} />
@@ -58,7 +73,12 @@ export function DistributionChart({ distribution }: { distribution: MetricsDistr
             return (
               <ChartTooltip title={`${formatDuration(row.fromMs)} – ${formatDuration(row.toMs)}`}>
                 {STRATEGIES.map((strategy) => (
-                  <TooltipRow key={strategy} color={STRATEGY_COLORS[strategy]} label={strategy} value={`${formatCount(row[strategy])} runs`} />
+                  <TooltipRow
+                    key={strategy}
+                    color={STRATEGY_COLORS[strategy]}
+                    label={strategy}
+                    value={`${formatCount(row[strategy])} runs`}
+                  />
                 ))}
               </ChartTooltip>
             );
@@ -67,7 +87,14 @@ export function DistributionChart({ distribution }: { distribution: MetricsDistr
         <Legend itemSorter={null} />
         {STRATEGIES.map((strategy) => (
           // Stacked: the strategies rarely share a bin, and stacking keeps the bars wide enough to read.
-          <Bar key={strategy} dataKey={strategy} name={strategy} stackId="runs" fill={STRATEGY_COLORS[strategy]} isAnimationActive={false} />
+          <Bar
+            key={strategy}
+            dataKey={strategy}
+            name={strategy}
+            stackId="runs"
+            fill={STRATEGY_COLORS[strategy]}
+            isAnimationActive={false}
+          />
         ))}
       </BarChart>
     </ChartFrame>

@@ -9,7 +9,14 @@ import { Card } from '~/components/ui/card';
 import { EmptyState } from '~/components/ui/empty-state';
 import { ErrorState } from '~/components/ui/error-state';
 import { LoadingArea, Skeleton } from '~/components/ui/skeleton';
-import { useTRPC, type MetricsDistribution, type MetricsRates, type MetricsSeries, type MetricsSteps, type MetricsSummary } from '~/lib/trpc';
+import {
+  type MetricsDistribution,
+  type MetricsRates,
+  type MetricsSeries,
+  type MetricsSteps,
+  type MetricsSummary,
+  useTRPC,
+} from '~/lib/trpc';
 import { ChartFrame } from './chart-frame';
 import { DISTRIBUTION_HEIGHT, DistributionChart } from './distribution-chart';
 import { FallbackReasons } from './fallback-reasons';
@@ -80,7 +87,11 @@ export function MetricsDashboard({
       <ModelledTimesNote timing={summary.data?.timing} />
       <div className="metrics" data-ready={data && !fetching ? 'true' : undefined} aria-busy={fetching}>
         {failed?.error ? (
-          <ErrorState title="Could not load the metrics" error={failed.error} onRetry={() => all.forEach((query) => void query.refetch())} />
+          <ErrorState
+            title="Could not load the metrics"
+            error={failed.error}
+            onRetry={() => all.forEach((query) => void query.refetch())}
+          />
         ) : data?.summary.totalRuns === 0 ? (
           <NoRuns range={selection.range} onShowAll={() => select('all')} />
         ) : (
@@ -127,6 +138,7 @@ function TilesSkeleton() {
     <div className="tiles" role="status">
       <span className="visually-hidden">Loading the metrics</span>
       {Array.from({ length: 5 }, (_, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: identical placeholders that never reorder.
         <div className="tile" key={i} aria-hidden="true">
           <Skeleton width="60%" />
           <Skeleton height="2rem" width="80%" />
@@ -153,8 +165,8 @@ function NoRuns({ range, onShowAll }: { range: TimeRangeId; onShowAll: () => voi
         action={range === 'all' ? undefined : <Button onClick={onShowAll}>Show all time</Button>}
       >
         <p>
-          Every session start is recorded here. <Link href="/">Start a session</Link>; to compare the two strategies, create a golden image on
-          the <Link href="/admin">Admin</Link> page and start another one.
+          Every session start is recorded here. <Link href="/">Start a session</Link>; to compare the two strategies, create a golden image
+          on the <Link href="/admin">Admin</Link> page and start another one.
         </p>
       </EmptyState>
     </Card>

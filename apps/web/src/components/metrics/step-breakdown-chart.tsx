@@ -6,8 +6,8 @@ import { formatDuration } from '~/lib/format';
 import { stepLabel } from '~/lib/labels';
 import type { MetricsSteps } from '~/lib/trpc';
 import { ChartFrame } from './chart-frame';
-import { ChartTooltip, TooltipRow } from './chart-tooltip';
 import { AXIS_STYLE, formatAxisDuration, GRID_COLOR, STEP_COLORS } from './chart-theme';
+import { ChartTooltip, TooltipRow } from './chart-tooltip';
 
 /** Legend-sized step names; the tooltip uses the full ones. */
 const SHORT_STEP_LABELS: Record<StepName, string> = {
@@ -53,7 +53,13 @@ export function stepRows(steps: MetricsSteps): { rows: StepRow[]; segments: Segm
 export function StepBreakdownChart({ steps }: { steps: MetricsSteps }) {
   const { rows, segments } = stepRows(steps);
   if (rows.length === 0) {
-    return <ChartFrame height={STEP_BREAKDOWN_HEIGHT} summary="No finished steps in this range." empty={<p>No finished steps in this range yet.</p>} />;
+    return (
+      <ChartFrame
+        height={STEP_BREAKDOWN_HEIGHT}
+        summary="No finished steps in this range."
+        empty={<p>No finished steps in this range yet.</p>}
+      />
+    );
   }
   const summary = rows
     .map((row) => {
@@ -64,7 +70,14 @@ export function StepBreakdownChart({ steps }: { steps: MetricsSteps }) {
   return (
     <ChartFrame height={STEP_BREAKDOWN_HEIGHT} summary={summary}>
       <div className="chart-body">
-        <BarChart responsive layout="vertical" style={{ width: '100%', height: '100%' }} data={rows} barCategoryGap="24%" margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+        <BarChart
+          responsive
+          layout="vertical"
+          style={{ width: '100%', height: '100%' }}
+          data={rows}
+          barCategoryGap="24%"
+          margin={{ top: 8, right: 16, bottom: 0, left: 0 }}
+        >
           <CartesianGrid stroke={GRID_COLOR} horizontal={false} />
           <XAxis type="number" tickFormatter={formatAxisDuration} tick={AXIS_STYLE} />
           <YAxis type="category" dataKey="strategy" tick={AXIS_STYLE} width={76} />
@@ -76,7 +89,14 @@ export function StepBreakdownChart({ steps }: { steps: MetricsSteps }) {
                 <ChartTooltip title={`${String(label)}: mean per step`}>
                   {payload.map((entry) => {
                     const step = String(entry.dataKey).split(':')[1] as StepName;
-                    return <TooltipRow key={String(entry.dataKey)} color={STEP_COLORS[step]} label={stepLabel(step)} value={formatDuration(Number(entry.value))} />;
+                    return (
+                      <TooltipRow
+                        key={String(entry.dataKey)}
+                        color={STEP_COLORS[step]}
+                        label={stepLabel(step)}
+                        value={formatDuration(Number(entry.value))}
+                      />
+                    );
                   })}
                 </ChartTooltip>
               );

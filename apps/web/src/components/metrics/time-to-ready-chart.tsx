@@ -5,8 +5,16 @@ import { CartesianGrid, Legend, Line, LineChart, Scatter, ScatterChart, Tooltip,
 import { formatDateTime, formatDuration } from '~/lib/format';
 import type { MetricsSeries } from '~/lib/trpc';
 import { ChartFrame } from './chart-frame';
+import {
+  AXIS_STYLE,
+  formatAxisDuration,
+  GRID_COLOR,
+  STRATEGY_COLORS,
+  STRATEGY_DASHES,
+  STRATEGY_SHAPES,
+  timeTickFormatter,
+} from './chart-theme';
 import { ChartTooltip, TooltipRow } from './chart-tooltip';
-import { AXIS_STYLE, formatAxisDuration, GRID_COLOR, STRATEGY_COLORS, STRATEGY_DASHES, STRATEGY_SHAPES, timeTickFormatter } from './chart-theme';
 
 type Point = MetricsSeries[number];
 
@@ -19,7 +27,13 @@ export const TIME_TO_READY_HEIGHT = 300;
  */
 export function TimeToReadyChart({ series }: { series: MetricsSeries }) {
   if (series.length === 0) {
-    return <ChartFrame height={TIME_TO_READY_HEIGHT} summary="No successful runs in this range." empty={<p>No successful runs in this range yet.</p>} />;
+    return (
+      <ChartFrame
+        height={TIME_TO_READY_HEIGHT}
+        summary="No successful runs in this range."
+        empty={<p>No successful runs in this range yet.</p>}
+      />
+    );
   }
   const times = series.map((point) => point.t);
   const first = Math.min(...times);
@@ -49,7 +63,15 @@ export function TimeToReadyChart({ series }: { series: MetricsSeries }) {
           tick={AXIS_STYLE}
           minTickGap={24}
         />
-        <YAxis type="number" dataKey="durationMs" name="Time to ready" domain={[0, 'auto']} tickFormatter={formatAxisDuration} tick={AXIS_STYLE} width={48} />
+        <YAxis
+          type="number"
+          dataKey="durationMs"
+          name="Time to ready"
+          domain={[0, 'auto']}
+          tickFormatter={formatAxisDuration}
+          tick={AXIS_STYLE}
+          width={48}
+        />
         <Tooltip content={({ active, payload }) => (active ? <PointTooltip point={payload?.[0]?.payload as Point | undefined} /> : null)} />
         <Legend itemSorter={null} />
         {byStrategy.map(({ strategy, points }) =>

@@ -43,7 +43,9 @@ export function ClusterAccess({ namespace, vms, simulated }: AccessInput) {
           </li>
         ))}
       </ul>
-      {simulated && <p className="muted small">The cluster is simulated: these are the commands for a real one; here nothing answers them.</p>}
+      {simulated && (
+        <p className="muted small">The cluster is simulated: these are the commands for a real one; here nothing answers them.</p>
+      )}
     </div>
   );
 }

@@ -10,7 +10,9 @@ export function EndedSession({ failed }: { failed: boolean }) {
   return (
     <Card title={failed ? 'This cluster could not be built' : 'This session is over'}>
       <p className="muted">
-        {failed ? 'Nothing of it is left to reach.' : 'Its VMs and namespace are gone, and with them the terminal and the commands to reach them.'}
+        {failed
+          ? 'Nothing of it is left to reach.'
+          : 'Its VMs and namespace are gone, and with them the terminal and the commands to reach them.'}
       </p>
       <div className="button-row">
         <Button variant="primary" busy={start.isPending || start.isSuccess} onClick={() => start.mutate()}>

@@ -37,11 +37,23 @@ describe('FallbackNotice', () => {
 
   it('falls back to the reason code when the text is missing, and shows nothing without a fallback', () => {
     const coded = renderToStaticMarkup(
-      <FallbackNotice requestedStrategy="bootstrap" fallbackReason="golden-expired" fallbackReasonText={null} fallbackDetail={null} runOutcome="running" />,
+      <FallbackNotice
+        requestedStrategy="bootstrap"
+        fallbackReason="golden-expired"
+        fallbackReasonText={null}
+        fallbackDetail={null}
+        runOutcome="running"
+      />,
     );
     expect(coded).toContain('golden-expired');
     const none = renderToStaticMarkup(
-      <FallbackNotice requestedStrategy="snapshot" fallbackReason={null} fallbackReasonText={null} fallbackDetail={null} runOutcome="running" />,
+      <FallbackNotice
+        requestedStrategy="snapshot"
+        fallbackReason={null}
+        fallbackReasonText={null}
+        fallbackDetail={null}
+        runOutcome="running"
+      />,
     );
     expect(none).toBe('');
   });

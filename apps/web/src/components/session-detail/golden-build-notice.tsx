@@ -10,10 +10,14 @@ export function GoldenBuildNotice({ build }: { build: SessionDetail['haltedByGol
   return (
     <Callout tone="warning" title="An admin is building the golden image from this session">
       <p>
-        Your VMs are halted and restarted: the terminal and the cluster are away for a few minutes and come back by themselves. Files on
-        the disks stay; running programs end.
+        Your VMs are halted and restarted: the terminal and the cluster are away for a few minutes and come back by themselves. Files on the
+        disks stay; running programs end.
       </p>
-      {phase && <p className="muted small">Now: {lowerFirst(phase)} (golden image v{build.version}).</p>}
+      {phase && (
+        <p className="muted small">
+          Now: {lowerFirst(phase)} (golden image v{build.version}).
+        </p>
+      )}
     </Callout>
   );
 }

@@ -16,7 +16,17 @@ const BASIS_TEXT: Record<Estimate['basis'], string> = {
  * How far provisioning is and when it should be done. The server estimates at every change; in
  * between, the bar moves on with the clock towards the expected time (core/ready-estimate.ts).
  */
-export function ReadyEstimate({ estimate, startedAt, now, simulated }: { estimate: Estimate; startedAt: number; now: number | null; simulated: boolean }) {
+export function ReadyEstimate({
+  estimate,
+  startedAt,
+  now,
+  simulated,
+}: {
+  estimate: Estimate;
+  startedAt: number;
+  now: number | null;
+  simulated: boolean;
+}) {
   const progress = now === null ? estimate.progress : progressAt(startedAt, estimate.expectedReadyAt, now);
   const late = estimate.overdue || (now !== null && now >= estimate.expectedReadyAt);
   const percent = Math.round(progress * 100);
@@ -29,7 +39,8 @@ export function ReadyEstimate({ estimate, startedAt, now, simulated }: { estimat
           'taking longer than usual: ready any moment'
         ) : (
           <>
-            expected ready at <time dateTime={new Date(estimate.expectedReadyAt).toISOString()}>{formatClockTime(estimate.expectedReadyAt)}</time>
+            expected ready at{' '}
+            <time dateTime={new Date(estimate.expectedReadyAt).toISOString()}>{formatClockTime(estimate.expectedReadyAt)}</time>
           </>
         )}
       </p>

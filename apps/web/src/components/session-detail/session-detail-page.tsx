@@ -1,6 +1,6 @@
 'use client';
 
-import { ENDABLE_SESSION_STATUSES, LIVE_SESSION_STATUSES, SESSION_ID_FORMAT, isSessionId } from '@cks-lab/core';
+import { ENDABLE_SESSION_STATUSES, isSessionId, LIVE_SESSION_STATUSES, SESSION_ID_FORMAT } from '@cks-lab/core';
 import { skipToken } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import Link from 'next/link';
@@ -18,7 +18,7 @@ import { StatusIndicator } from '~/components/ui/status-indicator';
 import { formatDateTime, formatDuration, lowerFirst } from '~/lib/format';
 import { stepLabel } from '~/lib/labels';
 import { SESSION_STATUS } from '~/lib/status';
-import { useTRPC, type SessionDetail } from '~/lib/trpc';
+import { type SessionDetail, useTRPC } from '~/lib/trpc';
 import { useNow } from '~/lib/use-now';
 import { ClusterAccess } from './cluster-access';
 import { ClusterObjects } from './cluster-objects';

@@ -28,7 +28,11 @@ export function SessionTerminal({ detail }: { detail: Pick<SessionDetail, 'id' |
     return <p className="terminal-note">The terminal opens when the session is running: its VMs are still being prepared.</p>;
   }
   if (detail.status !== 'running') {
-    return <p className="terminal-note">The session has ended{detail.status === 'failed' ? ' (it failed)' : ''}: its VMs are gone, and so is the terminal.</p>;
+    return (
+      <p className="terminal-note">
+        The session has ended{detail.status === 'failed' ? ' (it failed)' : ''}: its VMs are gone, and so is the terminal.
+      </p>
+    );
   }
   return (
     <div className="terminal">
@@ -42,8 +46,9 @@ export function SessionTerminal({ detail }: { detail: Pick<SessionDetail, 'id' |
       {/* One console at a time: switching tabs re-attaches, and the server replays that console's screen. */}
       <ConsoleTerminal key={role} sessionId={detail.id} role={role} />
       <p className="terminal-help">
-        The VM&apos;s serial console, logged in as root{detail.simulated ? ' — simulated: no VM runs, a few commands are answered' : ''}. Copy: select,
-        then Ctrl+Shift+C. Paste: Ctrl+Shift+V (or Ctrl+V). The terminal size is set with <code>stty</code> at a prompt when it changes.
+        The VM&apos;s serial console, logged in as root{detail.simulated ? ' — simulated: no VM runs, a few commands are answered' : ''}.
+        Copy: select, then Ctrl+Shift+C. Paste: Ctrl+Shift+V (or Ctrl+V). The terminal size is set with <code>stty</code> at a prompt when
+        it changes.
       </p>
     </div>
   );
@@ -68,7 +73,12 @@ function ConsoleTerminal({ sessionId, role }: { sessionId: string; role: Role })
     // xterm.js touches the DOM when it loads: imported here, in the browser only.
     void Promise.all([import('@xterm/xterm'), import('@xterm/addon-fit')]).then(([{ Terminal }, { FitAddon }]) => {
       if (disposed || !container.current) return;
-      const term = new Terminal({ cursorBlink: true, scrollback: 5000, fontSize: 14, fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace' });
+      const term = new Terminal({
+        cursorBlink: true,
+        scrollback: 5000,
+        fontSize: 14,
+        fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace',
+      });
       const fit = new FitAddon();
       term.loadAddon(fit);
       term.open(container.current);
@@ -90,7 +100,10 @@ function ConsoleTerminal({ sessionId, role }: { sessionId: string; role: Role })
           return false;
         }
         if (event.code === 'KeyV' && clipboard) {
-          void clipboard.readText().then((text) => term.paste(text), () => {});
+          void clipboard.readText().then(
+            (text) => term.paste(text),
+            () => {},
+          );
           return false;
         }
         return true;

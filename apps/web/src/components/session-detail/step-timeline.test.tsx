@@ -5,7 +5,13 @@ import { entryTime, StepTimeline, timelineGroups } from './step-timeline';
 
 const T0 = Date.UTC(2026, 0, 1, 10, 0, 0);
 
-function step(strategy: SessionStep['strategy'], name: SessionStep['name'], startOffsetMs: number, durationMs: number | null, status?: SessionStep['status']): SessionStep {
+function step(
+  strategy: SessionStep['strategy'],
+  name: SessionStep['name'],
+  startOffsetMs: number,
+  durationMs: number | null,
+  status?: SessionStep['status'],
+): SessionStep {
   return {
     name,
     strategy,
@@ -108,7 +114,9 @@ describe('StepTimeline', () => {
   });
 
   it('says so when nothing has started', () => {
-    const html = renderToStaticMarkup(<StepTimeline now={null} detail={{ steps: [], strategy: null, requestedStrategy: null, runOutcome: null }} />);
+    const html = renderToStaticMarkup(
+      <StepTimeline now={null} detail={{ steps: [], strategy: null, requestedStrategy: null, runOutcome: null }} />,
+    );
     expect(html).toContain('No steps have started yet.');
   });
 });

@@ -83,8 +83,11 @@ export function StepTimeline({ detail, now, rate = 1 }: { detail: TimelineInput;
   return (
     <div className="timeline">
       {groups.map((group, index) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a run's groups only grow at the end (snapshot, then bootstrap).
         <div className="timeline-group" key={`${group.strategy}-${index}`}>
-          <h3 className="timeline-group-title">{group.abandoned ? GROUP_TITLES[group.strategy].abandoned : GROUP_TITLES[group.strategy].normal}</h3>
+          <h3 className="timeline-group-title">
+            {group.abandoned ? GROUP_TITLES[group.strategy].abandoned : GROUP_TITLES[group.strategy].normal}
+          </h3>
           <ol className="timeline-steps">
             {group.entries.map((entry) => (
               <li key={entry.key} className={`timeline-step timeline-step-${entry.state}`}>
@@ -93,7 +96,9 @@ export function StepTimeline({ detail, now, rate = 1 }: { detail: TimelineInput;
                   <StatusIndicator {...STEP_STATUS[entry.state]} />
                   <span className="timeline-step-time num">{entryTime(entry, now, rate)}</span>
                 </span>
-                {entry.detail && <p className={entry.state === 'failed' ? 'timeline-step-detail is-error' : 'timeline-step-detail'}>{entry.detail}</p>}
+                {entry.detail && (
+                  <p className={entry.state === 'failed' ? 'timeline-step-detail is-error' : 'timeline-step-detail'}>{entry.detail}</p>
+                )}
               </li>
             ))}
           </ol>

@@ -42,8 +42,8 @@ export function EndSessionButton({ id, namespace, size = 'normal' }: { id: strin
         }}
       >
         <p>
-          Both VMs and everything else in namespace <code>{namespace}</code> are deleted. Work inside the cluster is lost;
-          this cannot be undone.
+          Both VMs and everything else in namespace <code>{namespace}</code> are deleted. Work inside the cluster is lost; this cannot be
+          undone.
         </p>
       </ConfirmDialog>
     </>

@@ -11,12 +11,9 @@ export function ExpiryCountdown({ expiresAt }: { expiresAt: number }) {
   if (now === null) return <span className="countdown">--:--</span>;
   const remaining = expiresAt - now;
   return (
-    <time
-      className={`countdown${remaining < SOON_MS ? ' countdown-soon' : ''}`}
-      dateTime={new Date(expiresAt).toISOString()}
-      aria-label={describeCountdown(remaining)}
-    >
-      {formatCountdown(remaining)}
+    <time className={`countdown${remaining < SOON_MS ? ' countdown-soon' : ''}`} dateTime={new Date(expiresAt).toISOString()}>
+      <span aria-hidden="true">{formatCountdown(remaining)}</span>
+      <span className="visually-hidden">{describeCountdown(remaining)}</span>
     </time>
   );
 }

@@ -62,12 +62,20 @@ function SessionRow({ session, showOwner }: { session: SessionSummary; showOwner
       <td data-label="Time to ready">
         <TimeToReady session={session} />
       </td>
-      <td data-label="Expires in">{LIVE_SESSION_STATUSES.includes(session.status) ? <ExpiryCountdown expiresAt={session.expiresAt} /> : <span className="muted">—</span>}</td>
+      <td data-label="Expires in">
+        {LIVE_SESSION_STATUSES.includes(session.status) ? (
+          <ExpiryCountdown expiresAt={session.expiresAt} />
+        ) : (
+          <span className="muted">—</span>
+        )}
+      </td>
       <td className="row-actions">
         <Link href={`/sessions/${session.id}`} className={buttonClassName('secondary', 'small')} aria-label={`Open session ${session.id}`}>
           Open
         </Link>
-        {ENDABLE_SESSION_STATUSES.includes(session.status) && <EndSessionButton id={session.id} namespace={session.namespace} size="small" />}
+        {ENDABLE_SESSION_STATUSES.includes(session.status) && (
+          <EndSessionButton id={session.id} namespace={session.namespace} size="small" />
+        )}
       </td>
     </tr>
   );
@@ -77,7 +85,9 @@ function SessionRow({ session, showOwner }: { session: SessionSummary; showOwner
 function TimeToReady({ session }: { session: SessionSummary }) {
   const now = useNow();
   if (session.status === 'pending' || session.status === 'provisioning') {
-    return <span className="muted">{now === null ? '…' : `${formatDuration(elapsedMs(session.timing, session.createdAt, now))} so far`}</span>;
+    return (
+      <span className="muted">{now === null ? '…' : `${formatDuration(elapsedMs(session.timing, session.createdAt, now))} so far`}</span>
+    );
   }
   if (session.timeToReadyMs !== null) return <span className="num">{formatDuration(session.timeToReadyMs)}</span>;
   return <span className="muted">—</span>;

@@ -56,7 +56,10 @@ export function SessionsPage({ showOwners }: { showOwners: boolean }) {
           <ErrorState title="Could not load the sessions" error={sessions.error} onRetry={() => void sessions.refetch()} />
         ) : sessions.data.length === 0 ? (
           <EmptyState title={includeEnded ? 'No sessions yet' : 'No active sessions'}>
-            <p>Start a session above. With a golden image it is ready in about a minute or two; without one it is built from scratch in 8–15 minutes.</p>
+            <p>
+              Start a session above. With a golden image it is ready in about a minute or two; without one it is built from scratch in 8–15
+              minutes.
+            </p>
           </EmptyState>
         ) : (
           <>

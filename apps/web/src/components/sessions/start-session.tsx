@@ -32,13 +32,13 @@ export function StartSession({ info }: { info: ClusterInfo | undefined }) {
             <Skeleton width="16rem" />
           ) : full ? (
             <>
-              {info.maxConcurrentSessions === 1 ? 'The only session slot is' : `All ${info.maxConcurrentSessions} session slots are`} in use. End a
-              session below or wait for one to expire.
+              {info.maxConcurrentSessions === 1 ? 'The only session slot is' : `All ${info.maxConcurrentSessions} session slots are`} in
+              use. End a session below or wait for one to expire.
             </>
           ) : (
             <>
-              {info.activeSessions} of {info.maxConcurrentSessions} sessions in use · each lasts {info.sessionTtlMinutes} min and
-              can be extended
+              {info.activeSessions} of {info.maxConcurrentSessions} sessions in use · each lasts {info.sessionTtlMinutes} min and can be
+              extended
             </>
           )}
         </p>

@@ -13,7 +13,16 @@ export function buttonClassName(variant: ButtonVariant = 'secondary', size: 'nor
   return ['btn', `btn-${variant}`, size === 'small' ? 'btn-small' : '', extra ?? ''].filter(Boolean).join(' ');
 }
 
-export function Button({ variant = 'secondary', busy = false, size = 'normal', className, disabled, children, type = 'button', ...rest }: ButtonProps) {
+export function Button({
+  variant = 'secondary',
+  busy = false,
+  size = 'normal',
+  className,
+  disabled,
+  children,
+  type = 'button',
+  ...rest
+}: ButtonProps) {
   return (
     <button
       type={type}

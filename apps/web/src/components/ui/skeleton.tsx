@@ -11,6 +11,7 @@ export function LoadingArea({ label, lines = 3, lineHeight = '1.25rem' }: { labe
     <div className="loading-area" role="status" aria-live="polite">
       <span className="visually-hidden">{label}</span>
       {Array.from({ length: lines }, (_, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: identical placeholder lines that never reorder.
         <Skeleton key={i} height={lineHeight} width={i === lines - 1 && lines > 1 ? '60%' : '100%'} />
       ))}
     </div>

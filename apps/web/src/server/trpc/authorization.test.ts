@@ -90,7 +90,9 @@ describe('authorization', () => {
 
   it('refuses a wrong admin token, and --as an unknown account', async () => {
     expect(await codeOf((await caller({ authorization: 'Bearer wrong-token' })).sessions.list())).toBe('FORBIDDEN');
-    expect(await codeOf((await caller({ authorization: `Bearer ${ADMIN_TOKEN}`, [ACT_AS_HEADER]: 'nobody' })).sessions.list())).toBe('BAD_REQUEST');
+    expect(await codeOf((await caller({ authorization: `Bearer ${ADMIN_TOKEN}`, [ACT_AS_HEADER]: 'nobody' })).sessions.list())).toBe(
+      'BAD_REQUEST',
+    );
   });
 
   it('keeps learners out of admin procedures', async () => {
@@ -170,7 +172,9 @@ describe('authorization', () => {
     expect(await root.users.setDisabled({ id: carol.id, disabled: true })).toMatchObject({ disabled: true });
     expect(await codeOf((await caller(again)).account.me())).toBe('UNAUTHORIZED');
     await expect(signIn('carol', reset.password)).rejects.toThrow(/disabled/);
-    expect(await codeOf((await caller({ authorization: `Bearer ${ADMIN_TOKEN}`, [ACT_AS_HEADER]: 'carol' })).sessions.list())).toBe('FORBIDDEN');
+    expect(await codeOf((await caller({ authorization: `Bearer ${ADMIN_TOKEN}`, [ACT_AS_HEADER]: 'carol' })).sessions.list())).toBe(
+      'FORBIDDEN',
+    );
 
     await root.users.setDisabled({ id: carol.id, disabled: false });
     await signIn('carol', reset.password);

@@ -10,7 +10,6 @@ export interface Context {
   caller: Identification;
 }
 
-
 /** Input errors read as one sentence, not as zod's JSON list of issues; others as they are. */
 export function errorText(error: TRPCError): string {
   if (!(error.cause instanceof ZodError)) return error.message;
@@ -58,7 +57,8 @@ const procedure = t.procedure.use(domainErrors);
 export const signedInProcedure = procedure.use(({ ctx, next }) => {
   const { caller } = ctx;
   if (!caller.ok) throw new TRPCError({ code: caller.code, message: caller.message });
-  if (!caller.identity) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'sign in first (or present the admin token: Authorization: Bearer <token>)' });
+  if (!caller.identity)
+    throw new TRPCError({ code: 'UNAUTHORIZED', message: 'sign in first (or present the admin token: Authorization: Bearer <token>)' });
   return next({ ctx: { identity: caller.identity, actor: caller.identity.actor } });
 });
 

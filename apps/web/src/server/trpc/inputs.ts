@@ -1,9 +1,7 @@
-import { SESSION_ID_FORMAT, isSessionId } from '@cks-lab/core';
+import { isSessionId, SESSION_ID_FORMAT } from '@cks-lab/core';
 import { z } from 'zod';
 
-export const sessionId = z
-  .string()
-  .refine(isSessionId, `malformed session id: expected ${SESSION_ID_FORMAT}`);
+export const sessionId = z.string().refine(isSessionId, `malformed session id: expected ${SESSION_ID_FORMAT}`);
 
 export const timeRange = z
   .object({

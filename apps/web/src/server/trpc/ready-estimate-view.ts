@@ -9,7 +9,7 @@ import type { Runtime } from '../runtime';
  * estimate is of the wall-clock wait). Null when the run is not in progress.
  */
 export function readyEstimateView(runtime: Runtime, { run, steps }: Pick<SessionDetail, 'run' | 'steps'>): ReadyEstimate | null {
-  if (!run || run.outcome !== 'running') return null;
+  if (run?.outcome !== 'running') return null;
   const plan = plannedSteps(run.requestedStrategy, run.usedStrategy);
   return estimateReady({
     runStartedAt: run.startedAt,

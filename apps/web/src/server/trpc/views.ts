@@ -1,4 +1,13 @@
-import { FALLBACK_REASON_TEXT, names, type Actor, type ClusterObjectSummary, type GoldenStatusView, type PoolStatus, type Session, type Strategy } from '@cks-lab/core';
+import {
+  type Actor,
+  type ClusterObjectSummary,
+  FALLBACK_REASON_TEXT,
+  type GoldenStatusView,
+  names,
+  type PoolStatus,
+  type Session,
+  type Strategy,
+} from '@cks-lab/core';
 import type { Account } from '@cks-lab/db';
 import { runTiming, shownMs, shownMsOrNull, timingOf } from '../../lib/durations';
 import type { Runtime } from '../runtime';
@@ -31,7 +40,10 @@ export async function sessionView(session: Session, runtime: Runtime) {
 }
 
 export async function sessionListView(summaries: Array<{ session: Session; timeToReadyMs: number | null }>, runtime: Runtime) {
-  const owners = await ownersOf(runtime, summaries.map((s) => s.session));
+  const owners = await ownersOf(
+    runtime,
+    summaries.map((s) => s.session),
+  );
   const timing = timingOf(runtime.simulation);
   return summaries.map(({ session, timeToReadyMs }) => ({
     ...sessionFields(session, runtime, owners),
@@ -120,7 +132,12 @@ export function goldenView(view: GoldenStatusView, runtime: Runtime) {
       };
     }),
     previous: view.previous
-      ? { version: view.previous.version, status: view.previous.status, sourceSessionId: view.previous.sourceSessionId, createdAt: ageOf(view.previous.createdAt) }
+      ? {
+          version: view.previous.version,
+          status: view.previous.status,
+          sourceSessionId: view.previous.sourceSessionId,
+          createdAt: ageOf(view.previous.createdAt),
+        }
       : null,
     activeStrategy: view.activeStrategy,
     reason: view.reason,

@@ -1,6 +1,6 @@
-import { MEASURED, runTiming, shownMs, timingOf, type Timing } from '~/lib/durations';
-import { getRuntime } from '~/server/runtime';
+import { MEASURED, runTiming, shownMs, type Timing, timingOf } from '~/lib/durations';
 import { prometheusHistogram } from '~/server/prometheus';
+import { getRuntime } from '~/server/runtime';
 
 export const dynamic = 'force-dynamic';
 
@@ -13,7 +13,11 @@ export async function GET(): Promise<Response> {
   const timing = timingOf(runtime.simulation);
   // The buckets are in shown (on the simulator: modelled) seconds, the database counts measured
   // milliseconds; warm claims are shown as measured, so theirs are counted against their own bounds.
-  const counted = (shown: Timing) => runtime.database.metrics.bucketCounts({}, BUCKETS_SECONDS.map((s) => (s * 1000) / shown.rate));
+  const counted = (shown: Timing) =>
+    runtime.database.metrics.bucketCounts(
+      {},
+      BUCKETS_SECONDS.map((s) => (s * 1000) / shown.rate),
+    );
   const modelled = counted(timing);
   const measured = timing.modelled ? counted(MEASURED) : modelled;
   const rows = modelled.map((row) => (row.strategy === 'warm' ? measured.find((m) => m.strategy === 'warm')! : row));
@@ -31,7 +35,11 @@ export async function GET(): Promise<Response> {
   const { poolHitRate } = runtime.database.metrics.summary();
   const pool = await runtime.lab.poolStatus();
   const gauges = [
-    gauge('cks_lab_pool_hit_ratio', 'Session starts served from the warm pool among all starts', poolHitRate === null ? [] : [['', poolHitRate]]),
+    gauge(
+      'cks_lab_pool_hit_ratio',
+      'Session starts served from the warm pool among all starts',
+      poolHitRate === null ? [] : [['', poolHitRate]],
+    ),
     gauge('cks_lab_warm_pool_target', 'Warm-pool members to keep ready', [['', pool.target]]),
     gauge('cks_lab_warm_pool_members', 'Unclaimed warm-pool members by state', [
       ['{state="ready"}', pool.ready],
@@ -43,5 +51,5 @@ export async function GET(): Promise<Response> {
 }
 
 function gauge(name: string, help: string, samples: Array<[labels: string, value: number]>): string {
-  return [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, ...samples.map(([labels, value]) => `${name}${labels} ${value}`)].join('\n') + '\n';
+  return `${[`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, ...samples.map(([labels, value]) => `${name}${labels} ${value}`)].join('\n')}\n`;
 }

@@ -1,5 +1,5 @@
 import { timingOf } from '../../../lib/durations';
-import { signedInProcedure, router } from '../init';
+import { router, signedInProcedure } from '../init';
 
 /** What the platform runs on, said plainly: simulated or real, limits, and the preflight checks. */
 export const clusterRouter = router({

@@ -1,6 +1,6 @@
 import { timingOf } from '../../../lib/durations';
+import { router, signedInProcedure } from '../init';
 import { timeRange } from '../inputs';
-import { signedInProcedure, router } from '../init';
 import { distributionView, metricsSummaryView, seriesView, stepBreakdownView } from '../metrics-views';
 
 const SERIES_POINTS = 200;

@@ -1,8 +1,8 @@
 import type { ClusterObjectSummary } from '@cks-lab/core';
-import { tracked, TRPCError } from '@trpc/server';
+import { TRPCError, tracked } from '@trpc/server';
 import { z } from 'zod';
-import { sessionId } from '../inputs';
 import { asTRPCError, router, signedInProcedure } from '../init';
+import { sessionId } from '../inputs';
 import { sessionDetailView, sessionListView, sessionView } from '../views';
 
 /** Learners are limited in how often they start; admins and internal tools only by the session limits. */
@@ -45,45 +45,47 @@ export const sessionsRouter = router({
    * the session's own, golden builds' (one may halt this session), and the cluster's: a watch on the
    * session namespace, stopped with the subscription.
    */
-  watch: signedInProcedure
-    .input(z.object({ id: sessionId, lastEventId: z.string().nullish() }))
-    .subscription(async function* ({ ctx, input, signal }) {
-      const { lab } = ctx.runtime;
-      let changes = 0;
-      let wake: () => void = () => {};
-      const changed = () => {
-        changes++;
-        wake();
-      };
-      let objects: ClusterObjectSummary[] | undefined;
-      // Thrown inside the generator, past the error middleware: map it here, so an unknown session is NOT_FOUND, not retried.
-      const stopObjects = await lab
-        .watchSessionObjects(input.id, ctx.actor, (current) => {
-          objects = current;
-          changed();
-        })
-        .catch((error: unknown) => {
-          throw asTRPCError(error);
-        });
-      const unsubscribe = lab.events.subscribe((event) => {
-        if ((event.type === 'session' && event.sessionId === input.id) || event.type === 'golden') changed();
+  watch: signedInProcedure.input(z.object({ id: sessionId, lastEventId: z.string().nullish() })).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }) {
+    const { lab } = ctx.runtime;
+    let changes = 0;
+    let wake: () => void = () => {};
+    const changed = () => {
+      changes++;
+      wake();
+    };
+    let objects: ClusterObjectSummary[] | undefined;
+    // Thrown inside the generator, past the error middleware: map it here, so an unknown session is NOT_FOUND, not retried.
+    const stopObjects = await lab
+      .watchSessionObjects(input.id, ctx.actor, (current) => {
+        objects = current;
+        changed();
+      })
+      .catch((error: unknown) => {
+        throw asTRPCError(error);
       });
-      signal?.addEventListener('abort', () => wake(), { once: true });
-      try {
-        let sent = -1;
-        while (!signal?.aborted) {
-          if (sent === changes) {
-            await new Promise<void>((resolve) => (wake = resolve));
-            continue;
-          }
-          sent = changes;
-          const detail = await sessionDetailView(ctx.runtime, input.id, ctx.actor, objects);
-          yield tracked(`${Date.now()}-${sent}`, detail);
-          if (detail.status === 'terminated') return;
+    const unsubscribe = lab.events.subscribe((event) => {
+      if ((event.type === 'session' && event.sessionId === input.id) || event.type === 'golden') changed();
+    });
+    signal?.addEventListener('abort', () => wake(), { once: true });
+    try {
+      let sent = -1;
+      while (!signal?.aborted) {
+        if (sent === changes) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          continue;
         }
-      } finally {
-        unsubscribe();
-        stopObjects();
+        sent = changes;
+        const detail = await sessionDetailView(ctx.runtime, input.id, ctx.actor, objects);
+        yield tracked(`${Date.now()}-${sent}`, detail);
+        if (detail.status === 'terminated') return;
       }
-    }),
+    } finally {
+      unsubscribe();
+      stopObjects();
+    }
+  }),
 });

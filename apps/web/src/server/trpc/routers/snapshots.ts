@@ -1,7 +1,7 @@
-import { sessionId } from '../inputs';
-import { adminProcedure, router } from '../init';
-import { goldenView } from '../views';
 import { z } from 'zod';
+import { adminProcedure, router } from '../init';
+import { sessionId } from '../inputs';
+import { goldenView } from '../views';
 
 const fromSession = z.object({ sessionId });
 

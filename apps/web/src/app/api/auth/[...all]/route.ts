@@ -10,14 +10,22 @@ export const dynamic = 'force-dynamic';
  */
 async function handler(incoming: Request): Promise<Response> {
   const runtime = await getRuntime();
-  const req = await guardRequest(incoming, { publicOrigin: runtime.config.auth.publicUrl && new URL(runtime.config.auth.publicUrl).origin });
+  const req = await guardRequest(incoming, {
+    publicOrigin: runtime.config.auth.publicUrl && new URL(runtime.config.auth.publicUrl).origin,
+  });
   if (req instanceof Response) return req;
   if (new URL(req.url).pathname === '/api/auth/sign-in/username') {
-    const { username } = (await req.clone().json().catch(() => ({}))) as { username?: unknown };
+    const { username } = (await req
+      .clone()
+      .json()
+      .catch(() => ({}))) as { username?: unknown };
     const taken = runtime.signInAttempts.take(typeof username === 'string' ? username.trim().toLowerCase() : '');
     if (!taken.ok) {
       const retryAfter = Math.ceil(taken.retryAfterMs / 1000);
-      return Response.json({ message: `too many sign-in attempts for this account; try again in ${Math.ceil(retryAfter / 60)} min` }, { status: 429, headers: { 'retry-after': String(retryAfter) } });
+      return Response.json(
+        { message: `too many sign-in attempts for this account; try again in ${Math.ceil(retryAfter / 60)} min` },
+        { status: 429, headers: { 'retry-after': String(retryAfter) } },
+      );
     }
   }
   return runtime.auth.handler(req);

@@ -12,7 +12,9 @@ const MAX_BATCH_SIZE = 10;
 
 async function handler(incoming: Request): Promise<Response> {
   const runtime = await getRuntime();
-  const req = await guardRequest(incoming, { publicOrigin: runtime.config.auth.publicUrl && new URL(runtime.config.auth.publicUrl).origin });
+  const req = await guardRequest(incoming, {
+    publicOrigin: runtime.config.auth.publicUrl && new URL(runtime.config.auth.publicUrl).origin,
+  });
   if (req instanceof Response) return req;
   const caller = await identify(runtime, req.headers);
   // Every procedure needs a caller. A live-progress stream would answer 200 and carry the error as
@@ -29,7 +31,8 @@ async function handler(incoming: Request): Promise<Response> {
     onError({ error, path, type }) {
       const fields = { path, type, code: error.code, error: errorText(error) };
       // Callers' mistakes are worth a line (the reason is in the answer too); server faults get the stack.
-      if (error.code === 'INTERNAL_SERVER_ERROR') runtime.logger.error({ ...fields, stack: error.cause?.stack ?? error.stack }, 'API call failed');
+      if (error.code === 'INTERNAL_SERVER_ERROR')
+        runtime.logger.error({ ...fields, stack: error.cause?.stack ?? error.stack }, 'API call failed');
       else if (error.code !== 'UNAUTHORIZED' && error.code !== 'NOT_FOUND') runtime.logger.warn(fields, 'API call refused');
     },
   });
