@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeOf, mutate, query } from './support/api';
+import { codeOf, data, mutate, query, until } from './support/api';
 import { clearScreenshots, collectPageErrors, DESKTOP, launchChromium, screenshotBothWidths } from './support/browser';
 import { type NextServer, startNextServer, WEB_DIR } from './support/next-server';
 
@@ -26,17 +26,6 @@ let page: Page;
 let errors: string[];
 let session: { id: string; timeToReadyMs: number; startedAt: number; endedAt: number };
 
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 90_000): Promise<T> {
-  const giveUpAt = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > giveUpAt) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(value)})`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-const data = (answer: { body: any }) => answer.body.result.data;
 const runningSession = async (headers: Record<string, string>) => {
   const created = data(await mutate(server.url, 'sessions.create', undefined, headers));
   return until(

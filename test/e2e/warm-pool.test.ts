@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeOf, mutate, query } from './support/api';
+import { codeOf, data, mutate, query, until } from './support/api';
 import { clearScreenshots, collectPageErrors, DESKTOP, launchChromium, screenshotBothWidths } from './support/browser';
 import { type NextServer, startNextServer } from './support/next-server';
 
@@ -18,18 +18,6 @@ let server: NextServer;
 let browser: Browser;
 let page: Page;
 let errors: string[];
-
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 90_000): Promise<T> {
-  const giveUpAt = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > giveUpAt) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(value)})`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-const data = (answer: { body: any }) => answer.body.result.data;
 
 beforeAll(async () => {
   clearScreenshots(/^pool-/);

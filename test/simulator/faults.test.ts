@@ -12,8 +12,8 @@ import { createRuntime, type Runtime } from '../../apps/web/src/server/runtime';
  */
 const runtimes: Array<{ runtime: Runtime; dir: string }> = [];
 
-async function start(faults: string): Promise<Runtime> {
-  const dir = mkdtempSync(join(tmpdir(), 'cks-lab-faults-'));
+/** The real runtime on the simulator with `faults`, over the data (and simulated cluster) in `dir`. */
+async function start(faults: string, dir = mkdtempSync(join(tmpdir(), 'cks-lab-faults-'))): Promise<Runtime> {
   process.env.LOG_LEVEL = 'silent';
   const config = readServerConfig({
     SIM_TIME_SCALE: '0.004',
@@ -51,16 +51,7 @@ async function withGoldenImage(faults: string): Promise<Runtime> {
   const dir = runtimes.at(-1)!.dir;
   await clean.close();
   runtimes.pop();
-  const config = readServerConfig({
-    SIM_TIME_SCALE: '0.004',
-    SIM_FAULTS: faults,
-    LAB_DATA_DIR: dir,
-    ADMIN_TOKEN: 'fault-test-admin-token',
-    WARM_POOL_SIZE: '0',
-  });
-  const runtime = await createRuntime(config, { maintenance: false });
-  runtimes.push({ runtime, dir });
-  return runtime;
+  return start(faults, dir);
 }
 
 function kinds(objects: Array<{ kind: string; name: string }>) {

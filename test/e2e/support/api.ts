@@ -57,3 +57,17 @@ export async function signIn(base: string, username: string, password: string): 
 export function asBrowser(base: string, cookie: string): Record<string, string> {
   return { cookie, origin: base, 'sec-fetch-site': 'same-origin' };
 }
+
+/** Polls `read` every 250 ms until `done` holds, failing with the last value after `timeoutMs`. */
+export async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 90_000): Promise<T> {
+  const giveUpAt = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > giveUpAt) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(value)})`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** A tRPC answer's data. */
+export const data = (answer: ApiAnswer) => answer.body.result.data;
