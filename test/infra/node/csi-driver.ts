@@ -22,6 +22,7 @@
  * pre-provisioned snapshot contents (`spec.source.snapshotHandle`).
  */
 import { randomUUID } from 'node:crypto';
+import { quantityBytes } from '@cks-lab/kubevirt';
 import type { TestCluster } from '../cluster';
 import { expectOk, type ReconcileLoop, reconcileLoop } from './reconcile-loop';
 
@@ -636,27 +637,6 @@ class EventRecorder {
     });
     if (created.ok) this.seen.set(key, { namespace, name, count: 1 });
   }
-}
-
-const SUFFIX: Record<string, number> = {
-  '': 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-};
-
-/** Bytes of a storage quantity ("10Gi", "1073741824", "500M", "1e9"). */
-export function quantityBytes(quantity: string): number {
-  const m = /^(\d+(?:\.\d+)?)(?:e(\d+))?(|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)$/.exec(quantity.trim());
-  if (!m) throw new Error(`"${quantity}" is not a storage quantity`);
-  return Math.ceil(Number(m[1]) * 10 ** Number(m[2] ?? 0) * SUFFIX[m[3] ?? '']!);
 }
 
 /** A byte count as resource.NewQuantity(bytes, BinarySI) prints it: the largest binary suffix that divides it. */

@@ -16,12 +16,13 @@ const SUFFIX: Record<string, number> = {
   Ei: 2 ** 60,
 };
 
-/** Bytes of a Kubernetes storage quantity ("20Gi", "21474836480", "500M"). */
+/** Bytes of a Kubernetes storage quantity ("20Gi", "21474836480", "500M", "1e9"). */
 export function quantityBytes(quantity: string): number {
-  const match = /^(\d+(?:\.\d+)?)(|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)$/.exec(quantity);
-  const factor = match ? SUFFIX[match[2] ?? ''] : undefined;
+  // A quantity has a decimal exponent or a suffix, never both (k8s.io/apimachinery resource.Quantity).
+  const match = /^(\d+(?:\.\d+)?)(?:[eE](\d+)|(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei))?$/.exec(quantity.trim());
+  const factor = match ? SUFFIX[match[3] ?? ''] : undefined;
   if (!match || factor === undefined) throw new ValidationError(`"${quantity}" is not a storage quantity such as 20Gi`);
-  return Math.ceil(Number(match[1]) * factor);
+  return Math.ceil(Number(match[1]) * 10 ** Number(match[2] ?? 0) * factor);
 }
 
 /** The larger of a configured size and a measured byte count, keeping the readable form when it wins. */

@@ -63,6 +63,8 @@ describe('quantities', () => {
     expect(quantityBytes('500M')).toBe(500e6);
     expect(quantityBytes('1.5Ki')).toBe(1536);
     expect(quantityBytes('21474836480')).toBe(21474836480);
+    expect(quantityBytes('1e9')).toBe(1e9);
+    expect(() => quantityBytes('2.5e3Ki')).toThrow(/storage quantity/);
     expect(() => quantityBytes('20 GiB')).toThrow(/storage quantity/);
   });
 
