@@ -104,6 +104,8 @@ describe('the warm pool in the browser', () => {
     await page.getByRole('link', { name: 'Metrics' }).click();
     await page.getByTestId('pool-hit-rate').filter({ hasText: '50.0%' }).waitFor({ state: 'visible', timeout: 15_000 });
     await page.locator('.tile .badge-warm').first().waitFor({ state: 'visible', timeout: 15_000 });
+    // The time-to-ready chart draws the warm claim beside the strategies (its text alternative says so).
+    await page.locator('figcaption', { hasText: /warm: 1 runs/ }).waitFor({ state: 'attached', timeout: 15_000 });
     await screenshotBothWidths(page, 'pool-03-metrics');
     const prometheus = await (await fetch(`${server.url}/api/metrics`, { headers: bearer })).text();
     expect(prometheus).toMatch(/cks_lab_time_to_ready_seconds_count\{strategy="warm"\} 1/);

@@ -1,17 +1,18 @@
-import type { StepName, Strategy } from '@cks-lab/core';
+import type { RunStrategy, StepName } from '@cks-lab/core';
 
 /**
  * Strategy colours differ in hue and in lightness (they stay apart in greyscale and for the common
- * colour-vision deficiencies) and both reach 3:1 against the white card (WCAG 1.4.11).
+ * colour-vision deficiencies) and each reaches 3:1 against the white card (WCAG 1.4.11).
  */
-export const STRATEGY_COLORS: Record<Strategy, string> = {
+export const STRATEGY_COLORS: Record<RunStrategy, string> = {
+  warm: '#2e7d32',
   snapshot: '#0b5e8a',
   bootstrap: '#c0620f',
 };
 
 /** Scatter marks differ in shape and lines in dash, so the series never rely on colour alone. */
-export const STRATEGY_SHAPES = { snapshot: 'circle', bootstrap: 'triangle' } as const;
-export const STRATEGY_DASHES: Record<Strategy, string | undefined> = { snapshot: undefined, bootstrap: '6 3' };
+export const STRATEGY_SHAPES = { warm: 'diamond', snapshot: 'circle', bootstrap: 'triangle' } as const;
+export const STRATEGY_DASHES: Record<RunStrategy, string | undefined> = { warm: '2 2', snapshot: undefined, bootstrap: '6 3' };
 
 export const STEP_COLORS: Record<StepName, string> = {
   'prepare-namespace': '#5b6470',

@@ -1,6 +1,6 @@
 'use client';
 
-import { STRATEGIES, type Strategy } from '@cks-lab/core';
+import { RUN_STRATEGIES, type RunStrategy } from '@cks-lab/core';
 import { CartesianGrid, Legend, Line, LineChart, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatDateTime, formatDuration } from '~/lib/format';
 import type { MetricsSeries } from '~/lib/trpc';
@@ -21,7 +21,7 @@ type Point = MetricsSeries[number];
 export const TIME_TO_READY_HEIGHT = 300;
 
 /**
- * Time-to-ready over time, by strategy. Individual runs are dots; once there are too many to draw
+ * Time-to-ready over time, by strategy, warm claims too (near zero: the wait the pool saved). Individual runs are dots; once there are too many to draw
  * one by one the server averages them into time buckets, and those are drawn as a line — a
  * few hundred SVG symbols cost far more to render than two paths.
  */
@@ -41,7 +41,7 @@ export function TimeToReadyChart({ series }: { series: MetricsSeries }) {
   // A margin on both sides keeps edge points off the axes, and gives a single run a visible span.
   const pad = Math.max((last - first) * 0.03, 60_000);
   const bucketed = series.some((point) => point.count > 1);
-  const byStrategy = STRATEGIES.map((strategy) => ({ strategy, points: series.filter((point) => point.strategy === strategy) })).filter(
+  const byStrategy = RUN_STRATEGIES.map((strategy) => ({ strategy, points: series.filter((point) => point.strategy === strategy) })).filter(
     ({ points }) => points.length > 0,
   );
   const Chart = bucketed ? LineChart : ScatterChart;
@@ -108,7 +108,7 @@ function PointTooltip({ point }: { point: Point | undefined }) {
   if (!point) return null;
   return (
     <ChartTooltip title={formatDateTime(point.t)}>
-      <TooltipRow color={STRATEGY_COLORS[point.strategy as Strategy]} label={point.strategy} value={formatDuration(point.durationMs)} />
+      <TooltipRow color={STRATEGY_COLORS[point.strategy as RunStrategy]} label={point.strategy} value={formatDuration(point.durationMs)} />
       {point.count > 1 && <p className="chart-tooltip-note">mean of {point.count} runs</p>}
     </ChartTooltip>
   );
