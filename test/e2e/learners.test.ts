@@ -234,9 +234,9 @@ describe('learners and their own sessions', () => {
       .getByRole('button', { name: 'End session' })
       .click();
     await expect.poll(() => page.locator('.session-table tbody tr').count(), { timeout: 30_000 }).toBe(0);
-    // The terminal says why it is gone, and the relay says the same to a client that asks anyway.
+    // The page says why the terminal is gone, and the relay says the same to a client that asks anyway.
     await page.goto(`${server.url}/sessions/${sessionId}`);
-    await expectVisible(page.getByText('The session has ended: its VMs are gone, and so is the terminal.'));
+    await expectVisible(page.getByText('Its VMs and namespace are gone, and with them the terminal and the commands to reach them.'));
     const late = await openConsole(server.url, `/api/console/${sessionId}/controlplane`, {
       cookie: await cookieOf(people.bob),
       origin: server.url,
