@@ -75,6 +75,16 @@ export function recordStatuses(api: ObjectApi): StatusRecorder {
   };
 }
 
+/**
+ * CDI sets a DataVolume's phase from its claim's annotations on each reconcile; a clone that finishes
+ * between two reconciles goes from CloneScheduled straight to Succeeded (seen on the real
+ * cdi-controller for a golden copy, in one run of three). An in-progress phase the real controllers
+ * did not show in this run is left out of the comparison; every other state must match.
+ */
+export function withoutSkippableProgress(simulated: readonly string[], real: readonly string[]): string[] {
+  return simulated.filter((state) => real.includes(state) || !/"phase":"\w+InProgress"/.test(state));
+}
+
 /** Whether `part` occurs in `whole` in order (not necessarily contiguously). */
 export function isSubsequence(part: readonly string[], whole: readonly string[]): boolean {
   let i = 0;
