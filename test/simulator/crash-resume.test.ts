@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readServerConfig } from '../../apps/web/src/server/config';
 import { createRuntime, type Runtime } from '../../apps/web/src/server/runtime';
+import { runThenKill } from './lab-process-control';
 
 /**
  * Issue 2, "done when" 6: kill -9 of the server in the middle of a provisioning and of a golden
@@ -24,27 +24,6 @@ const env = {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs lab-process.ts, waits for its first output line, lets it work `runForMs`, then SIGKILLs it. */
-async function runThenKill(args: string[], runForMs: number): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'lab-process.ts'), ...args], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('lab process printed nothing within 60 s')), 60_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      clearTimeout(timer);
-      resolve(chunk.toString().trim());
-    });
-    child.on('exit', (code) => reject(new Error(`lab process exited early (${code})`)));
-  });
-  await new Promise((resolve) => setTimeout(resolve, runForMs));
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-  return line.split(' ')[1]!;
-}
-
 async function restart(): Promise<Runtime> {
   return createRuntime(readServerConfig(env), { maintenance: false });
 }
@@ -60,7 +39,7 @@ describe('kill -9 and restart', { timeout: 180_000 }, () => {
 
   it('resumes a provisioning killed mid-way: running, steps once each, no duplicate objects', async () => {
     // Bootstrap takes 4.7 s at this scale; 2 s in, the control plane is still being waited for.
-    sessionId = await runThenKill(['session'], 2000);
+    sessionId = await runThenKill(env, ['session'], 2000);
     const runtime = await restart();
     try {
       const before = await runtime.lab.getSession(sessionId);
@@ -91,7 +70,7 @@ describe('kill -9 and restart', { timeout: 180_000 }, () => {
 
   it('resumes a golden-image build killed mid-way: ready, source running, one copy per disk', async () => {
     // Halting takes 150 ms and the snapshots 300 ms at this scale: 400 ms in, the build is mid-way.
-    const version = Number(await runThenKill(['golden', sessionId], 400));
+    const version = Number(await runThenKill(env, ['golden', sessionId], 400));
     const runtime = await restart();
     try {
       const interrupted = await runtime.lab.goldenStatus();

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { R, startSimulatedCluster } from '@cks-lab/kubevirt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readServerConfig, type ServerConfig } from '../../apps/web/src/server/config';
 import { createRuntime } from '../../apps/web/src/server/runtime';
+import { spawnLabProcess } from './lab-process-control';
 
 /**
  * Issue 10: a failed golden build's cleanup is a resumable, retried step. The builds fail by the
@@ -82,10 +82,7 @@ describe('cleanup of a failed golden build', { timeout: 180_000 }, () => {
     expect((await setup.lab.getSession(source)).session.status).toBe('running');
     await setup.close();
 
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'lab-process.ts'), 'golden', source], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawnLabProcess({ ...process.env, ...env }, ['golden', source]);
     const exited = new Promise((resolve) => child.on('exit', resolve));
     // Killed as soon as the build is recorded failed: its cleanup has begun and not yet removed the snapshots.
     const database = openDatabase(config.databaseUrl);

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import type { Actor } from '@cks-lab/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readServerConfig } from '../../apps/web/src/server/config';
 import { createRuntime, type Runtime } from '../../apps/web/src/server/runtime';
+import { runThenKill } from './lab-process-control';
 
 /**
  * Issue 9: the warm pool on the real runtime (SQLite, simulator, orchestrator). A pool of 3, a ready
@@ -106,7 +106,7 @@ describe('the warm pool on the real runtime', { timeout: 180_000 }, () => {
 
   it('resumes a refill killed with kill -9: the interrupted member comes up, the pool is 3 again', async () => {
     // The child claims a member (internal tools claim too), the pool starts a refill, and it dies.
-    const claimed = await runThenKill(['session'], 300);
+    const claimed = await runThenKill(env, ['session'], 300);
     const runtime = await start();
     try {
       const interrupted = (await runtime.lab.poolStatus()).members.filter((m) => m.status !== 'running');
@@ -133,24 +133,3 @@ describe('the warm pool on the real runtime', { timeout: 180_000 }, () => {
     }
   });
 });
-
-/** Runs lab-process.ts on the same data, waits for its first line, lets it work `runForMs`, then SIGKILLs it. */
-async function runThenKill(args: string[], runForMs: number): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'lab-process.ts'), ...args], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('lab process printed nothing within 60 s')), 60_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      clearTimeout(timer);
-      resolve(chunk.toString().trim());
-    });
-    child.on('exit', (code) => reject(new Error(`lab process exited early (${code})`)));
-  });
-  await new Promise((resolve) => setTimeout(resolve, runForMs));
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-  return line.split(' ')[1]!;
-}
