@@ -168,16 +168,7 @@ export async function startCdi(cluster: TestCluster, opts: StartCdiOptions): Pro
       name: 'cdi-config',
       namespace: CDI_NAMESPACE,
       labels: { 'operator.cdi.kubevirt.io': '', 'app.kubernetes.io/managed-by': 'cdi-operator', 'app.kubernetes.io/component': 'storage' },
-      ownerReferences: [
-        {
-          apiVersion: cr.apiVersion,
-          kind: 'CDI',
-          name: cr.metadata.name,
-          uid: cr.metadata.uid,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: [ownedByCr(cr)],
     },
   });
 
@@ -345,6 +336,18 @@ function pointAtUrl(doc: KubeDoc, caBundle: string): KubeDoc {
 }
 
 /** pkg/operator/controller/callbacks.go initPvcMutatingWebhook */
+/** What cdi-operator sets on what it creates for its CR. */
+function ownedByCr(cr: any) {
+  return {
+    apiVersion: cr.apiVersion,
+    kind: 'CDI',
+    name: cr.metadata.name,
+    uid: cr.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
 function pvcMutatingWebhook(cr: any): KubeDoc {
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
@@ -352,16 +355,7 @@ function pvcMutatingWebhook(cr: any): KubeDoc {
     metadata: {
       name: 'cdi-api-pvc-mutate',
       labels: { 'cdi.kubevirt.io': 'cdi-api' },
-      ownerReferences: [
-        {
-          apiVersion: cr.apiVersion,
-          kind: 'CDI',
-          name: cr.metadata.name,
-          uid: cr.metadata.uid,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: [ownedByCr(cr)],
     },
     webhooks: [
       {

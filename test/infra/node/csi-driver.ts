@@ -191,38 +191,19 @@ export async function startCsiDriver(cluster: TestCluster, opts: CsiDriverOption
     if (retry && Date.now() < retry.nextAt) return;
 
     const claimKey = `${pvc.metadata.namespace}/${pvc.metadata.name}`;
+    const provisioning = (message: string) =>
+      events.record(pvc, 'PersistentVolumeClaim', 'Normal', 'Provisioning', message, provisionerSource);
     const source = dataSourceOf(pvc);
     if (source && !isCoreSource(source)) {
       // prepareProvision: "Assuming an external populator will provision the volume" (IgnoredError).
       if (!populatorNoticed.has(pvc.metadata.uid)) {
         populatorNoticed.add(pvc.metadata.uid);
-        await events.record(
-          pvc,
-          'PersistentVolumeClaim',
-          'Normal',
-          'Provisioning',
-          `External provisioner is provisioning volume for claim "${claimKey}"`,
-          provisionerSource,
-        );
-        await events.record(
-          pvc,
-          'PersistentVolumeClaim',
-          'Normal',
-          'Provisioning',
-          'Assuming an external populator will provision the volume',
-          provisionerSource,
-        );
+        await provisioning(`External provisioner is provisioning volume for claim "${claimKey}"`);
+        await provisioning('Assuming an external populator will provision the volume');
       }
       return;
     }
-    await events.record(
-      pvc,
-      'PersistentVolumeClaim',
-      'Normal',
-      'Provisioning',
-      `External provisioner is provisioning volume for claim "${claimKey}"`,
-      provisionerSource,
-    );
+    await provisioning(`External provisioner is provisioning volume for claim "${claimKey}"`);
     try {
       const pv = await createVolume(pvc, pvName, source);
       const created = await cluster.request('POST', '/api/v1/persistentvolumes', pv);
