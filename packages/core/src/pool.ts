@@ -1,8 +1,8 @@
 import { LimitError } from './errors';
-import { names } from './naming';
+import { newSessionRecords } from './new-session';
 import type { IdSource, Store } from './ports';
 import type { StrategyDecision } from './strategy';
-import { LIVE_SESSION_STATUSES, type Run, type Session, type SessionStatus } from './types';
+import { LIVE_SESSION_STATUSES, type Run, type SessionStatus } from './types';
 
 /** An unclaimed pool member as the reconciler sees it. */
 export interface PoolMember {
@@ -104,38 +104,18 @@ export async function insertPoolMember(
   golden: { version: number; expiresAt: number },
   now: number,
 ): Promise<Run> {
-  const id = deps.ids.sessionId();
-  const runId = deps.ids.runId();
-  const session: Session = {
-    id,
-    namespace: names.namespace(id),
-    status: 'pending',
-    createdAt: now,
-    updatedAt: now,
+  const { session, run } = newSessionRecords(deps.ids, now, {
     expiresAt: golden.expiresAt,
-    strategy: 'snapshot',
-    failureReason: null,
-    runId,
     ownerId: null,
-    pool: true,
-  };
-  if (!(await deps.store.insertSessionWithinLimit(session, deps.maxConcurrentSessions))) {
-    throw new LimitError('no room for a pool member under the concurrency limit');
-  }
-  const run: Run = {
-    id: runId,
-    sessionId: id,
-    requestedStrategy: 'snapshot',
-    usedStrategy: 'snapshot',
+    strategy: 'snapshot',
     fallbackReason: null,
     fallbackDetail: null,
     goldenVersion: golden.version,
-    startedAt: now,
-    endedAt: null,
-    outcome: 'running',
-    failureReason: null,
     pool: true,
-  };
+  });
+  if (!(await deps.store.insertSessionWithinLimit(session, deps.maxConcurrentSessions))) {
+    throw new LimitError('no room for a pool member under the concurrency limit');
+  }
   await deps.store.insertRun(run);
   return run;
 }

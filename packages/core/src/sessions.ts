@@ -2,7 +2,8 @@ import type { LabConfig } from './config';
 import { LimitError, NotFoundError, PreconditionError } from './errors';
 import type { LabEvents } from './events';
 import { extendedExpiry, extensionRoom } from './extension';
-import { assertSessionId as assertId, names } from './naming';
+import { assertSessionId as assertId } from './naming';
+import { newSessionRecords } from './new-session';
 import type { Clock, ClusterPort, IdSource, SessionQuery, Store } from './ports';
 import { retryUntil } from './retry';
 import { type StrategyDecision, selectStrategy } from './strategy';
@@ -80,21 +81,15 @@ export async function sessionToResume(deps: Pick<SessionDeps, 'store' | 'config'
 export async function createSession(deps: SessionDeps, actor: Actor = SYSTEM_ACTOR): Promise<{ session: Session; run: Run }> {
   const { store, clock, ids, config } = deps;
   const now = clock.now();
-  const id = ids.sessionId();
   const decision = await decideStrategy(deps);
-  const runId = ids.runId();
-  const session: Session = {
-    id,
-    namespace: names.namespace(id),
-    status: 'pending',
-    createdAt: now,
-    updatedAt: now,
+  const { session, run } = newSessionRecords(ids, now, {
     expiresAt: now + config.sessionTtlMs,
-    strategy: decision.strategy,
-    failureReason: null,
-    runId,
     ownerId: actor.userId,
-  };
+    strategy: decision.strategy,
+    fallbackReason: decision.reason,
+    fallbackDetail: decision.strategy === 'bootstrap' ? decision.detail : null,
+    goldenVersion: decision.golden?.version ?? null,
+  });
   const perOwner = ownerLimit(actor, config);
   if (!(await store.insertSessionWithinLimit(session, config.maxConcurrentSessions, perOwner ?? undefined))) {
     const own = perOwner === null ? [] : await store.listSessions({ ownerId: actor.userId ?? undefined, activeOnly: true });
@@ -104,21 +99,8 @@ export async function createSession(deps: SessionDeps, actor: Actor = SYSTEM_ACT
         : `the limit of ${config.maxConcurrentSessions} concurrent sessions is reached; end a session or wait for one to expire`,
     );
   }
-  const run: Run = {
-    id: runId,
-    sessionId: id,
-    requestedStrategy: decision.strategy,
-    usedStrategy: decision.strategy,
-    fallbackReason: decision.reason,
-    fallbackDetail: decision.strategy === 'bootstrap' ? decision.detail : null,
-    goldenVersion: decision.golden?.version ?? null,
-    startedAt: now,
-    endedAt: null,
-    outcome: 'running',
-    failureReason: null,
-  };
   await store.insertRun(run);
-  deps.events.emit({ type: 'session', sessionId: id });
+  deps.events.emit({ type: 'session', sessionId: session.id });
   return { session, run };
 }
 
@@ -149,6 +131,6 @@ export async function extendSession(
   }
   const expiresAt = extendedExpiry(session.expiresAt, now, ttl);
   const updated = await deps.store.updateSession(id, { expiresAt, updatedAt: now });
-  deps.events.emit({ type: 'session', sessionId: id });
+  deps.events.emit({ type: 'session', sessionId: session.id });
   return updated;
 }
