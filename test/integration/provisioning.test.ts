@@ -125,6 +125,8 @@ describeWithApiServer('cks-lab flows on a real API server, as its own ServiceAcc
     }
   });
 
+  // The simulated CDI refuses the clone as CDI v1.64.0 does when its source is gone: Bound=False
+  // CloneWithoutSource (pkg/controller/datavolume/pvc-clone-controller.go validateCloneAndSourcePVC).
   it('a failed clone falls back to bootstrap in the same run, after removing the failed attempt', async () => {
     platform.faults.add('clone-fail');
     let detail: Awaited<ReturnType<typeof provision>>;

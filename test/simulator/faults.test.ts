@@ -59,6 +59,10 @@ function kinds(objects: Array<{ kind: string; name: string }>) {
 }
 
 describe('simulator faults', { timeout: 120_000 }, () => {
+  // clone-fail plays what ends a clone for good on the real CDI v1.64.0: its source gone, the
+  // DataVolume's Bound condition CloneWithoutSource (pkg/controller/datavolume/pvc-clone-controller.go
+  // validateCloneAndSourcePVC); CDI never marks a clone DataVolume Failed
+  // (pkg/controller/datavolume/clone-controller-base.go updateStatusPhaseForPopulator).
   for (const fault of ['clone-fail', 'stuck-clone']) {
     it(`${fault}: the session falls back to bootstrap, records why, and keeps only the bootstrap VMs`, async () => {
       const runtime = await withGoldenImage(fault);
